@@ -1,0 +1,1 @@
+"""Gandi LiveDNS v5 client. No Home Assistant imports."""

@@ -1,0 +1,1 @@
+"""Loopback fakes of the things ESDDNS talks to: STUN, HTTP and DNS sources, Gandi LiveDNS."""

@@ -1,0 +1,1 @@
+"""Pytest fixtures for the gandi fakes (filled by the module owner)."""

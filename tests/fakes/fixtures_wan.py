@@ -1,0 +1,1 @@
+"""Pytest fixtures for the wan fakes (filled by the module owner)."""
