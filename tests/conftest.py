@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
 import pytest
 
 pytest_plugins = [
     "tests.fakes.fixtures_wan",
     "tests.fakes.fixtures_gandi",
+    "tests.integration",
 ]
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(
-    enable_custom_integrations: None,
-) -> Generator[None]:
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components/."""
-    yield

@@ -1,0 +1,55 @@
+"""Binary sensors: drift of each managed record from the public address."""
+
+from __future__ import annotations
+
+from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import EsddnsConfigEntry
+from .entity import EsddnsRecordEntity
+from .sync import RecordKey
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EsddnsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create one drift sensor per managed record."""
+    async_add_entities(DriftSensor(entry, key) for key in entry.runtime_data.records.keys)
+
+
+class DriftSensor(EsddnsRecordEntity, BinarySensorEntity):
+    """On when a record no longer holds the public address."""
+
+    _attr_translation_key = "drift"
+    _attr_device_class = BinarySensorDeviceClass.PROBLEM
+
+    def __init__(self, entry: EsddnsConfigEntry, key: RecordKey) -> None:
+        """Compare one record with the public address of its family."""
+        super().__init__(entry, f"drift_{key.name}_{key.type}")
+        self.key = key
+        self._attr_translation_placeholders = {
+            "record": key.label(self.coordinator.domain),
+            "type": key.type.value,
+        }
+
+    async def async_added_to_hass(self) -> None:
+        """Also follow the public address, which changes on its own schedule."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.wan.async_add_listener(self._handle_coordinator_update)
+        )
+
+    @property
+    def available(self) -> bool:
+        """Drift is known only with both the record and a consensus address."""
+        return super().available and self.coordinator.drift(self.key) is not None
+
+    @property
+    def is_on(self) -> bool | None:
+        """Whether the record differs from the public address."""
+        return self.coordinator.drift(self.key)

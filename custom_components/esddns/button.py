@@ -1,0 +1,54 @@
+"""The "Sync now" button."""
+
+from __future__ import annotations
+
+from homeassistant.components.button import ButtonEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import DOMAIN
+from .coordinator import EsddnsConfigEntry
+from .entity import EsddnsRecordEntity
+from .sync import Action
+
+PARALLEL_UPDATES = 1
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EsddnsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the entry's button."""
+    async_add_entities([SyncNowButton(entry)])
+
+
+class SyncNowButton(EsddnsRecordEntity, ButtonEntity):
+    """Bring every record of the entry in line with the public address now."""
+
+    _attr_translation_key = "sync_now"
+
+    def __init__(self, entry: EsddnsConfigEntry) -> None:
+        """Attach the button to its entry."""
+        super().__init__(entry, "sync_now")
+
+    @property
+    def available(self) -> bool:
+        """A sync can always be asked for; it explains itself when it can't be done."""
+        return True
+
+    async def async_press(self) -> None:
+        """Sync, and say which records failed."""
+        results = await self.coordinator.async_sync(force=False, dry_run=False)
+        failed = [
+            f"{r.key.label(self.coordinator.domain)} {r.key.type}"
+            for r in results
+            if r.action is Action.FAILED
+        ]
+        if failed:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="sync_failed",
+                translation_placeholders={"records": ", ".join(failed)},
+            )

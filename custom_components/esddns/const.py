@@ -1,0 +1,63 @@
+"""Constants of the ESDDNS integration: domain, option keys and defaults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "esddns"
+LOGGER: Final = logging.getLogger(__package__)
+
+# Entry data (set by the config flow).
+CONF_CREDENTIAL_KIND: Final = "credential_kind"
+CONF_SECRET: Final = "secret"  # noqa: S105 - the option key, not a secret
+CONF_ADVANCED: Final = "advanced"
+CONF_API_URL: Final = "api_url"
+CONF_DOMAIN: Final = "domain"
+CONF_RECORDS: Final = "records"
+CONF_RECORD_TYPES: Final = "record_types"
+CONF_TTL: Final = "ttl"
+CONF_AUTO_SYNC: Final = "auto_sync"
+
+# Entry options (set by the options flow).
+CONF_DETECTION_MODE: Final = "detection_mode"
+CONF_STUN_SERVERS: Final = "stun_servers"
+CONF_HTTPS_SOURCES: Final = "https_sources"
+CONF_QUORUM: Final = "quorum"
+CONF_DETECTION_INTERVAL: Final = "detection_interval"
+CONF_RECORD_CHECK_INTERVAL: Final = "record_check_interval"
+
+DEFAULT_RECORDS: Final = ("@",)
+DEFAULT_RECORD_TYPES: Final = ("A",)
+DEFAULT_TTL: Final = 300
+DEFAULT_AUTO_SYNC: Final = True
+DEFAULT_DETECTION_MODE: Final = "all"
+DEFAULT_QUORUM: Final = 2
+MIN_QUORUM: Final = 2
+MAX_QUORUM: Final = 5
+DEFAULT_DETECTION_INTERVAL: Final = 5  # minutes
+MIN_DETECTION_INTERVAL: Final = 1
+MAX_DETECTION_INTERVAL: Final = 60
+DEFAULT_RECORD_CHECK_INTERVAL: Final = 60  # minutes
+MIN_RECORD_CHECK_INTERVAL: Final = 5
+MAX_RECORD_CHECK_INTERVAL: Final = 1440
+
+# Each source gets this long to answer; consensus usually comes far sooner.
+DETECTION_TIMEOUT: Final = 5.0
+# A detection older than this is too stale to write from.
+MAX_DETECTION_AGE: Final = timedelta(minutes=2 * MAX_DETECTION_INTERVAL)
+# Wait when Gandi answers 429 without saying how long.
+DEFAULT_RATE_LIMIT_WAIT: Final = 60.0
+# Cycles in a row before a repair issue is raised.
+REPAIR_THRESHOLD: Final = 3
+# Sync history entries kept across restarts.
+HISTORY_LENGTH: Final = 20
+
+EVENT_PUBLIC_IP_CHANGED: Final = "esddns_public_ip_changed"
+EVENT_RECORD_SYNCED: Final = "esddns_record_synced"
+
+SERVICE_SYNC: Final = "sync"
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_FORCE: Final = "force"
+ATTR_DRY_RUN: Final = "dry_run"

@@ -1,0 +1,548 @@
+"""The two coordinators: shared public-IP detection, and each entry's records at Gandi."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+import hashlib
+import ipaddress
+import socket
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    ServiceValidationError,
+)
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
+
+from . import repairs
+from .const import (
+    CONF_AUTO_SYNC,
+    CONF_DETECTION_INTERVAL,
+    CONF_DETECTION_MODE,
+    CONF_DOMAIN,
+    CONF_HTTPS_SOURCES,
+    CONF_QUORUM,
+    CONF_RECORD_CHECK_INTERVAL,
+    CONF_RECORD_TYPES,
+    CONF_RECORDS,
+    CONF_STUN_SERVERS,
+    CONF_TTL,
+    DEFAULT_AUTO_SYNC,
+    DEFAULT_DETECTION_INTERVAL,
+    DEFAULT_DETECTION_MODE,
+    DEFAULT_QUORUM,
+    DEFAULT_RATE_LIMIT_WAIT,
+    DEFAULT_RECORD_CHECK_INTERVAL,
+    DEFAULT_RECORD_TYPES,
+    DEFAULT_RECORDS,
+    DEFAULT_TTL,
+    DETECTION_TIMEOUT,
+    DOMAIN,
+    EVENT_PUBLIC_IP_CHANGED,
+    EVENT_RECORD_SYNCED,
+    LOGGER,
+    MAX_DETECTION_AGE,
+    REPAIR_THRESHOLD,
+)
+from .gandi import (
+    GandiClient,
+    GandiCredentialError,
+    GandiError,
+    GandiRateLimitError,
+    RecordType,
+    Rrset,
+)
+from .history import SyncHistory
+from .sync import Action, RecordKey, RecordResult, in_sync
+from .wan import Detection, DetectionMode, Family, OutcomeStatus, Source, detect, sources_for
+
+type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+type EsddnsConfigEntry = ConfigEntry[EsddnsData]
+
+DATA_WAN: HassKey[WanRegistry] = HassKey(f"{DOMAIN}_wan")
+
+_SOCKET_FAMILY = {Family.IPV4: socket.AF_INET, Family.IPV6: socket.AF_INET6}
+# An outcome that means the source was reachable and said something.
+_ANSWERED = frozenset({OutcomeStatus.ADDRESS, OutcomeStatus.NOT_PUBLIC})
+
+
+@dataclass
+class EsddnsData:
+    """What a loaded entry holds at run time."""
+
+    client: GandiClient
+    wan: WanIpCoordinator
+    records: RecordCoordinator
+    history: SyncHistory
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionSettings:
+    """The options that decide how the public address is found; equal settings share detection."""
+
+    mode: DetectionMode
+    stun_servers: tuple[str, ...]
+    https_sources: tuple[str, ...]
+    quorum: int
+    interval: int
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> DetectionSettings:
+        """Read the settings from an entry's options, defaults filled in."""
+        return cls(
+            mode=DetectionMode(options.get(CONF_DETECTION_MODE, DEFAULT_DETECTION_MODE)),
+            stun_servers=tuple(options.get(CONF_STUN_SERVERS) or ()),
+            https_sources=tuple(options.get(CONF_HTTPS_SOURCES) or ()),
+            quorum=int(options.get(CONF_QUORUM, DEFAULT_QUORUM)),
+            interval=int(options.get(CONF_DETECTION_INTERVAL, DEFAULT_DETECTION_INTERVAL)),
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """A short stable id, for repair issue ids."""
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:10]
+
+    def sources(self, family: Family) -> tuple[Source, ...]:
+        """The sources to ask for one family."""
+        return sources_for(
+            self.mode, family, stun_servers=self.stun_servers, https_urls=self.https_sources
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PublicIp:
+    """One detection round: a consensus (or not) per family asked."""
+
+    detections: Mapping[Family, Detection]
+    detected_at: datetime
+
+    def address(self, family: Family) -> IPAddress | None:
+        """The agreed public address of a family, if there is one."""
+        detection = self.detections.get(family)
+        return detection.address if detection is not None else None
+
+
+@dataclass
+class WanRegistry:
+    """The shared detection coordinators, one per distinct set of settings."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    coordinators: dict[DetectionSettings, WanIpCoordinator] = field(default_factory=dict)
+
+
+class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
+    """Finds the public address for every entry that shares these settings.
+
+    It is not tied to one entry (``config_entry=None``): the first entry's setup creates it,
+    the last one's unload disposes of it.
+    """
+
+    def __init__(self, hass: HomeAssistant, settings: DetectionSettings) -> None:
+        """Create the coordinator for one set of detection settings."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=None,
+            name=f"{DOMAIN} public IP",
+            update_interval=timedelta(minutes=settings.interval),
+        )
+        self.settings = settings
+        self._sources = {family: settings.sources(family) for family in Family}
+        self._users: dict[str, frozenset[Family]] = {}
+        self._missing: set[Family] = set()
+        self._disagreeing_cycles: dict[Family, int] = dict.fromkeys(Family, 0)
+        self._last_address: dict[Family, IPAddress] = {}
+
+    @property
+    def families(self) -> frozenset[Family]:
+        """The families some entry needs."""
+        return frozenset().union(*self._users.values())
+
+    @property
+    def users(self) -> int:
+        """How many entries share this coordinator."""
+        return len(self._users)
+
+    def join(self, entry_id: str, families: frozenset[Family]) -> bool:
+        """Add an entry; True when it needs a family not detected yet."""
+        new_family = not families <= self.families
+        self._users[entry_id] = families
+        return new_family
+
+    def leave(self, entry_id: str) -> bool:
+        """Remove an entry; True when it was a user."""
+        return self._users.pop(entry_id, None) is not None
+
+    def fresh(self) -> PublicIp | None:
+        """The last detection, if it is recent and succeeded: the only kind worth writing from."""
+        if not self.last_update_success or self.data is None:
+            return None
+        if dt_util.utcnow() - self.data.detected_at > MAX_DETECTION_AGE:
+            return None
+        return self.data
+
+    async def _async_update_data(self) -> PublicIp:
+        families = sorted(self.families)
+        results = await asyncio.gather(
+            *(
+                detect(
+                    self._sources[family],
+                    family,
+                    # A dual-stack HTTPS source must be asked over the family in question.
+                    session=async_get_clientsession(self.hass, family=_SOCKET_FAMILY[family]),
+                    quorum=self.settings.quorum,
+                    timeout=DETECTION_TIMEOUT,
+                )
+                for family in families
+            )
+        )
+        detections = dict(zip(families, results, strict=True))
+        if not any(o.status in _ANSWERED for d in results for o in d.outcomes):
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="no_source_answered")
+        for family, detection in detections.items():
+            self._note_consensus(family, detection)
+            self._note_disagreement(family, detection)
+            if detection.address is None:
+                continue
+            # Compared with the last agreed address, so a round without consensus in between
+            # does not hide a change.
+            old = self._last_address.get(family)
+            self._last_address[family] = detection.address
+            if old is not None and old != detection.address:
+                self.hass.bus.async_fire(
+                    EVENT_PUBLIC_IP_CHANGED,
+                    {"family": family.value, "old": str(old), "new": str(detection.address)},
+                )
+        return PublicIp(detections=detections, detected_at=dt_util.utcnow())
+
+    def _note_consensus(self, family: Family, detection: Detection) -> None:
+        """Log once when a family loses its consensus, and once when it is back."""
+        if detection.address is None and family not in self._missing:
+            self._missing.add(family)
+            answers = ", ".join(
+                f"{address} ({len(providers)})" for address, providers in detection.answers.items()
+            )
+            LOGGER.warning(
+                "No consensus on the public %s address (quorum %s); answers: %s",
+                family.value,
+                detection.quorum,
+                answers or "none",
+            )
+        elif detection.address is not None and family in self._missing:
+            self._missing.discard(family)
+            LOGGER.info("Consensus on the public %s address is back", family.value)
+
+    def _note_disagreement(self, family: Family, detection: Detection) -> None:
+        """Raise a repair when sources keep naming different public addresses."""
+        issue_id = f"sources_disagree_{self.settings.fingerprint}_{family.value}"
+        if len(detection.answers) > 1:
+            self._disagreeing_cycles[family] += 1
+            if self._disagreeing_cycles[family] >= REPAIR_THRESHOLD:
+                repairs.async_sources_disagree(self.hass, issue_id, family, detection)
+        elif self._disagreeing_cycles[family]:
+            self._disagreeing_cycles[family] = 0
+            repairs.async_clear(self.hass, issue_id)
+
+    def clear_repairs(self) -> None:
+        """Drop this coordinator's repair issues (when it is disposed of)."""
+        for family in Family:
+            repairs.async_clear(
+                self.hass, f"sources_disagree_{self.settings.fingerprint}_{family.value}"
+            )
+
+
+async def async_acquire_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> WanIpCoordinator:
+    """Join (or create) the detection coordinator for this entry's settings.
+
+    Raises ConfigEntryNotReady-worthy UpdateFailed when no source answers at all.
+    """
+    settings = DetectionSettings.from_options(entry.options)
+    families = frozenset(
+        RecordKey("@", RecordType(rtype)).family
+        for rtype in entry.data.get(CONF_RECORD_TYPES, DEFAULT_RECORD_TYPES)
+    )
+    registry = hass.data.setdefault(DATA_WAN, WanRegistry())
+    async with registry.lock:
+        coordinator = registry.coordinators.get(settings)
+        if coordinator is None:
+            coordinator = WanIpCoordinator(hass, settings)
+            registry.coordinators[settings] = coordinator
+        new_family = coordinator.join(entry.entry_id, families)
+        if new_family or coordinator.data is None or not coordinator.last_update_success:
+            await coordinator.async_refresh()
+    return coordinator
+
+
+async def async_release_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> None:
+    """Leave the shared coordinator; the last entry to leave shuts it down."""
+    registry = hass.data.get(DATA_WAN)
+    if registry is None:
+        return
+    async with registry.lock:
+        for settings, coordinator in list(registry.coordinators.items()):
+            if not coordinator.leave(entry.entry_id):
+                continue
+            if not coordinator.users:
+                await coordinator.async_shutdown()
+                coordinator.clear_repairs()
+                del registry.coordinators[settings]
+
+
+class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
+    """Reads the rrsets one entry manages, decides drift, and writes when it must."""
+
+    config_entry: EsddnsConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: EsddnsConfigEntry,
+        client: GandiClient,
+        wan: WanIpCoordinator,
+        history: SyncHistory,
+    ) -> None:
+        """Create the coordinator for one entry (one Gandi domain)."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} records {entry.data[CONF_DOMAIN]}",
+            update_interval=timedelta(
+                minutes=int(
+                    entry.options.get(CONF_RECORD_CHECK_INTERVAL, DEFAULT_RECORD_CHECK_INTERVAL)
+                )
+            ),
+        )
+        self.client = client
+        self.wan = wan
+        self.history = history
+        self.domain: str = entry.data[CONF_DOMAIN]
+        self.ttl = int(entry.data.get(CONF_TTL, DEFAULT_TTL))
+        self.auto_sync = bool(entry.data.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC))
+        self.keys: tuple[RecordKey, ...] = tuple(
+            RecordKey(name, RecordType(rtype))
+            for name in entry.data.get(CONF_RECORDS, DEFAULT_RECORDS)
+            for rtype in entry.data.get(CONF_RECORD_TYPES, DEFAULT_RECORD_TYPES)
+        )
+        self._lock = asyncio.Lock()
+        self._not_before = 0.0
+        self._written: dict[RecordKey, IPAddress] = {}
+        self._overwritten: dict[RecordKey, int] = {}
+        self._last_inputs: tuple[object, object] | None = None
+        self._verifying = False
+
+    # Reading --------------------------------------------------------------------------------
+
+    async def _async_update_data(self) -> dict[RecordKey, Rrset | None]:
+        self._check_rate_limit()
+        records: dict[RecordKey, Rrset | None] = {}
+        try:
+            for key in self.keys:
+                records[key] = await self.client.get_rrset(self.domain, key.name, key.type)
+        except GandiCredentialError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="invalid_auth",
+                translation_placeholders={"domain": self.domain, "error": err.message},
+            ) from err
+        except GandiRateLimitError as err:
+            raise UpdateFailed(**self._rate_limited(err)) from err
+        except GandiError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="gandi_error",
+                translation_placeholders={"domain": self.domain, "error": err.message},
+            ) from err
+        self._note_overwrites(records)
+        return records
+
+    def _check_rate_limit(self) -> None:
+        wait = self._not_before - self.hass.loop.time()
+        if wait > 0:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={"seconds": str(round(wait))},
+            )
+
+    def _rate_limited(self, err: GandiRateLimitError) -> dict[str, Any]:
+        """Remember to stay quiet as long as Gandi asked; return the error's translation."""
+        wait = err.retry_after if err.retry_after is not None else DEFAULT_RATE_LIMIT_WAIT
+        self._not_before = self.hass.loop.time() + wait
+        return {
+            "translation_domain": DOMAIN,
+            "translation_key": "rate_limited",
+            "translation_placeholders": {"seconds": str(round(wait))},
+        }
+
+    def _note_overwrites(self, records: Mapping[RecordKey, Rrset | None]) -> None:
+        """Spot another updater rewriting a record we wrote, while our address still holds."""
+        public = self.wan.data
+        for key, written in self._written.items():
+            issue_id = f"record_overwritten_{self.config_entry.entry_id}_{key.name}_{key.type}"
+            current_public = public.address(key.family) if public is not None else None
+            if current_public == written and not in_sync(records.get(key), written):
+                self._overwritten[key] = self._overwritten.get(key, 0) + 1
+                if self._overwritten[key] >= REPAIR_THRESHOLD:
+                    repairs.async_record_overwritten(
+                        self.hass, issue_id, key.label(self.domain), key.type.value
+                    )
+            elif (
+                not self._verifying
+                and in_sync(records.get(key), written)
+                and self._overwritten.pop(key, 0)
+            ):
+                # A whole check cycle in which nobody touched it: the fight is over.
+                repairs.async_clear(self.hass, issue_id)
+
+    def clear_repairs(self) -> None:
+        """Drop this entry's repair issues (on unload)."""
+        for key in self.keys:
+            repairs.async_clear(
+                self.hass, f"record_overwritten_{self.config_entry.entry_id}_{key.name}_{key.type}"
+            )
+
+    # Deciding and writing -------------------------------------------------------------------
+
+    def drift(self, key: RecordKey) -> bool | None:
+        """Whether a record differs from the public address; None when either is unknown."""
+        public = self.wan.data.address(key.family) if self.wan.data is not None else None
+        if public is None or not self.last_update_success or self.data is None:
+            return None
+        if key not in self.data:
+            return None
+        return not in_sync(self.data[key], public)
+
+    @callback
+    def async_schedule_auto_sync(self) -> None:
+        """After new detection or record data, write drifted records if the user wants that.
+
+        Each pair of inputs (detection, records) is acted on once: a failed write waits for the
+        next cycle's data instead of retrying in a loop.
+        """
+        inputs = (self.wan.data, self.data)
+        if not self.auto_sync or (
+            self._last_inputs is not None
+            and inputs[0] is self._last_inputs[0]
+            and inputs[1] is self._last_inputs[1]
+        ):
+            return
+        self._last_inputs = inputs
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_auto_sync(), f"{DOMAIN} auto sync {self.domain}"
+        )
+
+    async def _async_auto_sync(self) -> None:
+        if self.wan.fresh() is None or not self.last_update_success:
+            return
+        try:
+            await self.async_sync(force=False, dry_run=False, strict=False)
+        except HomeAssistantError as err:
+            # Failures reach the user through entity availability and the coordinator's log.
+            LOGGER.debug("Automatic sync of %s did not complete: %s", self.domain, err)
+
+    async def async_sync(
+        self, *, force: bool, dry_run: bool, strict: bool = True
+    ) -> list[RecordResult]:
+        """Bring every managed record in line with the public address.
+
+        Nothing is written without a fresh consensus. With ``strict`` (the service and the
+        button), a missing consensus is an error; automatic syncs skip such records silently.
+        """
+        async with self._lock:
+            public = self.wan.fresh()
+            needed = {key.family for key in self.keys}
+            if strict and (
+                public is None or any(public.address(family) is None for family in needed)
+            ):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN, translation_key="no_consensus"
+                )
+            if public is None:
+                return []
+            if force or self.data is None or not self.last_update_success:
+                await self._async_read_or_raise()
+            results = [
+                await self._async_sync_record(key, public.address(key.family), dry_run=dry_run)
+                for key in self.keys
+                if public.address(key.family) is not None
+            ]
+            if any(result.action is Action.UPDATED for result in results):
+                await self.history.async_record(self.domain, results)
+                # Read back what was written; that read says nothing about other updaters.
+                self._verifying = True
+                try:
+                    await self.async_refresh()
+                finally:
+                    self._verifying = False
+            elif any(result.action is Action.FAILED for result in results):
+                await self.history.async_record(self.domain, results)
+                self.async_update_listeners()
+            return results
+
+    async def _async_read_or_raise(self) -> None:
+        """Read the records now; a failure becomes a translated error for the caller."""
+        await self.async_refresh()
+        if self.last_update_success:
+            return
+        err = self.last_exception
+        if isinstance(err, ConfigEntryAuthFailed):
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_auth",
+                translation_placeholders={"domain": self.domain, "error": str(err)},
+            ) from err
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="read_failed",
+            translation_placeholders={"domain": self.domain, "error": str(err)},
+        ) from err
+
+    async def _async_sync_record(
+        self, key: RecordKey, address: IPAddress | None, *, dry_run: bool
+    ) -> RecordResult:
+        assert address is not None  # filtered by the caller
+        current = self.data.get(key) if self.data is not None else None
+        before = current.values if current is not None else None
+        if in_sync(current, address):
+            return RecordResult(key, before, before, Action.UNCHANGED)
+        after = (str(address),)
+        if dry_run:
+            return RecordResult(key, before, after, Action.WOULD_UPDATE)
+        try:
+            self._check_rate_limit()
+            await self.client.put_rrset(self.domain, key.name, key.type, after, self.ttl)
+        except UpdateFailed as err:
+            return RecordResult(key, before, before, Action.FAILED, str(err))
+        except GandiCredentialError as err:
+            self.config_entry.async_start_reauth(self.hass)
+            return RecordResult(key, before, before, Action.FAILED, err.message)
+        except GandiRateLimitError as err:
+            self._rate_limited(err)
+            return RecordResult(key, before, before, Action.FAILED, err.message)
+        except GandiError as err:
+            return RecordResult(key, before, before, Action.FAILED, err.message)
+        self._written[key] = address
+        LOGGER.info("Updated %s %s: %s -> %s", key.label(self.domain), key.type, before, after)
+        self.hass.bus.async_fire(
+            EVENT_RECORD_SYNCED,
+            {
+                "entry_id": self.config_entry.entry_id,
+                "domain": self.domain,
+                "record": key.label(self.domain),
+                "name": key.name,
+                "type": key.type.value,
+                "old": list(before) if before is not None else None,
+                "new": list(after),
+            },
+        )
+        return RecordResult(key, before, after, Action.UPDATED)

@@ -1,0 +1,74 @@
+"""Diagnostics: everything needed to understand a report, with the secret redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_SECRET
+from .coordinator import EsddnsConfigEntry
+from .wan import Detection
+
+TO_REDACT = {CONF_SECRET}
+
+
+def _detection(detection: Detection) -> dict[str, Any]:
+    return {
+        "address": str(detection.address) if detection.address is not None else None,
+        "quorum": detection.quorum,
+        "elapsed_ms": round(detection.elapsed_ms, 1),
+        "outcomes": [
+            {
+                "source": outcome.source.name,
+                "kind": outcome.source.kind.value,
+                "provider": outcome.source.provider,
+                "status": outcome.status.value,
+                "address": str(outcome.address) if outcome.address is not None else None,
+                "latency_ms": (
+                    round(outcome.latency_ms, 1) if outcome.latency_ms is not None else None
+                ),
+                "detail": outcome.detail,
+            }
+            for outcome in detection.outcomes
+        ],
+    }
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: EsddnsConfigEntry
+) -> dict[str, Any]:
+    """Entry, options, last detection with every source's outcome, records, sync history."""
+    data = entry.runtime_data
+    public = data.wan.data
+    return {
+        "entry": {
+            "title": entry.title,
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": dict(entry.options),
+        },
+        "detection": {
+            "last_update_success": data.wan.last_update_success,
+            "shared_by_entries": data.wan.users,
+            "detected_at": public.detected_at.isoformat() if public is not None else None,
+            "families": {
+                family.value: _detection(detection)
+                for family, detection in (public.detections.items() if public else ())
+            },
+        },
+        "records": {
+            "last_update_success": data.records.last_update_success,
+            "values": [
+                {
+                    "name": key.name,
+                    "type": key.type.value,
+                    "values": list(rrset.values) if rrset is not None else None,
+                    "ttl": rrset.ttl if rrset is not None else None,
+                    "drift": data.records.drift(key),
+                }
+                for key, rrset in (data.records.data or {}).items()
+            ],
+        },
+        "history": data.history.items,
+    }

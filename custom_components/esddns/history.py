@@ -1,0 +1,91 @@
+"""The last syncs of an entry, kept across restarts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypedDict
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, HISTORY_LENGTH
+from .sync import Action, RecordResult
+
+STORAGE_VERSION = 1
+
+
+class HistoryItem(TypedDict):
+    """One record's outcome in one sync, as stored."""
+
+    time: str
+    record: str
+    type: str
+    before: list[str] | None
+    after: list[str] | None
+    result: str
+    reason: str | None
+
+
+class SyncHistory:
+    """A capped list of sync outcomes in `.storage/esddns.<entry_id>`."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Bind the history to its entry's store."""
+        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
+        self._items: list[HistoryItem] = []
+
+    @property
+    def items(self) -> list[HistoryItem]:
+        """Newest first."""
+        return list(self._items)
+
+    @property
+    def last_success(self) -> datetime | None:
+        """When a record was last written successfully."""
+        for item in self._items:
+            if item["result"] == Action.UPDATED:
+                return dt_util.parse_datetime(item["time"])
+        return None
+
+    async def async_load(self) -> None:
+        """Read what an earlier run kept; a damaged file starts an empty history."""
+        stored = await self._store.async_load()
+        items = stored.get("items") if isinstance(stored, dict) else None
+        self._items = [item for item in items if _valid(item)] if isinstance(items, list) else []
+
+    async def async_record(self, domain: str, results: list[RecordResult]) -> None:
+        """Keep the outcomes that changed or tried to change something, then save at once."""
+        now = dt_util.utcnow().isoformat()
+        kept: list[HistoryItem] = [
+            {
+                "time": now,
+                "record": result.key.label(domain),
+                "type": result.key.type.value,
+                "before": list(result.before) if result.before is not None else None,
+                "after": list(result.after) if result.after is not None else None,
+                "result": result.action.value,
+                "reason": result.reason,
+            }
+            for result in results
+            if result.action in (Action.UPDATED, Action.FAILED)
+        ]
+        if not kept:
+            return
+        self._items = (kept + self._items)[:HISTORY_LENGTH]
+        await self._store.async_save({"items": self._items})
+
+    async def async_remove(self) -> None:
+        """Delete the file when the entry is removed."""
+        await self._store.async_remove()
+
+
+def _valid(item: object) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("time"), str)
+        and dt_util.parse_datetime(item["time"]) is not None
+        and isinstance(item.get("record"), str)
+        and isinstance(item.get("type"), str)
+        and isinstance(item.get("result"), str)
+    )

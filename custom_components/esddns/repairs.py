@@ -1,0 +1,46 @@
+"""Repair issues: only problems the user can act on."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from .const import DOMAIN
+from .wan import Detection, Family
+
+
+def async_sources_disagree(
+    hass: HomeAssistant, issue_id: str, family: Family, detection: Detection
+) -> None:
+    """Sources keep naming different public addresses: two WAN links, or a lying source."""
+    answers = "; ".join(
+        f"{address}: {', '.join(sorted(providers))}"
+        for address, providers in detection.answers.items()
+    )
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="sources_disagree",
+        translation_placeholders={"family": family.value, "answers": answers},
+    )
+
+
+def async_record_overwritten(hass: HomeAssistant, issue_id: str, record: str, rtype: str) -> None:
+    """Someone else keeps rewriting a record we manage: two updaters fighting."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="record_overwritten",
+        translation_placeholders={"record": record, "type": rtype},
+    )
+
+
+def async_clear(hass: HomeAssistant, issue_id: str) -> None:
+    """The problem is gone."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id)

@@ -1,0 +1,86 @@
+"""The `esddns.sync` service: sync now, on demand, with a report of what was done."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util.json import JsonValueType
+import voluptuous as vol
+
+from .const import ATTR_CONFIG_ENTRY_ID, ATTR_DRY_RUN, ATTR_FORCE, DOMAIN, SERVICE_SYNC
+from .coordinator import EsddnsConfigEntry
+from .sync import Action
+
+SYNC_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_FORCE, default=False): cv.boolean,
+        vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
+    }
+)
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register `esddns.sync`."""
+
+    async def async_sync(call: ServiceCall) -> ServiceResponse:
+        entries = _entries(hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+        report: list[JsonValueType] = []
+        failed: list[str] = []
+        for entry in entries:
+            records = entry.runtime_data.records
+            results = await records.async_sync(
+                force=call.data[ATTR_FORCE], dry_run=call.data[ATTR_DRY_RUN]
+            )
+            for result in results:
+                report.append(result.as_dict(records.domain))
+                if result.action is Action.FAILED:
+                    failed.append(f"{result.key.label(records.domain)} {result.key.type}")
+        if failed and not call.return_response:
+            # Without a response to read, a failed write must not pass silently.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="sync_failed",
+                translation_placeholders={"records": ", ".join(failed)},
+            )
+        return {"records": report} if call.return_response else None
+
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SYNC,
+        async_sync,
+        schema=SYNC_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+
+
+def _entries(hass: HomeAssistant, entry_id: str | None) -> list[EsddnsConfigEntry]:
+    """The loaded entries a call is about: one named entry, or all of them."""
+    if entry_id is None:
+        entries: list[EsddnsConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
+        if not entries:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_entries")
+        return entries
+    entry: EsddnsConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"entry_id": entry_id, "title": entry.title},
+        )
+    return [entry]

@@ -1,0 +1,111 @@
+"""What counts as a public address.
+
+The table is written out here instead of relying on `ipaddress.is_global`, whose answers changed
+between Python releases (3.11.10, 3.12.4, 3.13) and which calls some multicast ranges global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
+
+type IPAddress = IPv4Address | IPv6Address
+
+
+class AddressClass(StrEnum):
+    """Why an address is (or is not) usable as the home's public address."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+    SHARED = "shared"  # 100.64.0.0/10: carrier-grade NAT; the home has no public IPv4 of its own
+    LOOPBACK = "loopback"
+    LINK_LOCAL = "link_local"
+    MULTICAST = "multicast"
+    UNSPECIFIED = "unspecified"
+    DOCUMENTATION = "documentation"
+    BENCHMARKING = "benchmarking"
+    # 6to4, Teredo, NAT64, IPv4-mapped: these embed an IPv4 address or a relay's prefix; they are
+    # not a stable address of the home itself, so publishing them in DNS would be wrong.
+    TRANSITION = "transition"
+    RESERVED = "reserved"
+
+
+def _table(
+    *rows: tuple[str, AddressClass],
+) -> tuple[tuple[IPv4Network | IPv6Network, AddressClass], ...]:
+    return tuple((ip_network(net), cls) for net, cls in rows)
+
+
+# Most specific ranges first: the first match wins.
+_IPV4 = _table(
+    ("0.0.0.0/32", AddressClass.UNSPECIFIED),
+    ("0.0.0.0/8", AddressClass.RESERVED),  # "this network"
+    ("10.0.0.0/8", AddressClass.PRIVATE),
+    ("100.64.0.0/10", AddressClass.SHARED),
+    ("127.0.0.0/8", AddressClass.LOOPBACK),
+    ("169.254.0.0/16", AddressClass.LINK_LOCAL),
+    ("172.16.0.0/12", AddressClass.PRIVATE),
+    ("192.0.0.0/24", AddressClass.RESERVED),  # IETF protocol assignments
+    ("192.0.2.0/24", AddressClass.DOCUMENTATION),
+    ("192.88.99.0/24", AddressClass.TRANSITION),  # deprecated 6to4 relay anycast
+    ("192.168.0.0/16", AddressClass.PRIVATE),
+    ("198.18.0.0/15", AddressClass.BENCHMARKING),
+    ("198.51.100.0/24", AddressClass.DOCUMENTATION),
+    ("203.0.113.0/24", AddressClass.DOCUMENTATION),
+    ("224.0.0.0/4", AddressClass.MULTICAST),
+    ("240.0.0.0/4", AddressClass.RESERVED),  # includes 255.255.255.255
+)
+
+_IPV6 = _table(
+    ("::/128", AddressClass.UNSPECIFIED),
+    ("::1/128", AddressClass.LOOPBACK),
+    ("::ffff:0:0/96", AddressClass.TRANSITION),  # IPv4-mapped
+    ("64:ff9b::/96", AddressClass.TRANSITION),  # NAT64 well-known prefix
+    ("64:ff9b:1::/48", AddressClass.TRANSITION),  # local-use NAT64
+    ("2001::/32", AddressClass.TRANSITION),  # Teredo
+    ("2001:2::/48", AddressClass.BENCHMARKING),
+    ("2001:10::/28", AddressClass.RESERVED),  # ORCHID (deprecated)
+    ("2001:20::/28", AddressClass.RESERVED),  # ORCHIDv2
+    ("2001:db8::/32", AddressClass.DOCUMENTATION),
+    ("2002::/16", AddressClass.TRANSITION),  # 6to4
+    ("3fff::/20", AddressClass.DOCUMENTATION),  # RFC 9637
+    ("5f00::/16", AddressClass.RESERVED),  # SRv6 SIDs, not routed on the internet
+    ("fc00::/7", AddressClass.PRIVATE),  # unique local
+    ("fe80::/10", AddressClass.LINK_LOCAL),
+    ("fec0::/10", AddressClass.RESERVED),  # deprecated site-local
+    ("ff00::/8", AddressClass.MULTICAST),
+)
+# Only global unicast (2000::/3) is ever allocated to homes; everything else is reserved.
+_IPV6_GLOBAL_UNICAST = IPv6Network("2000::/3")
+
+
+def classify_address(address: IPAddress) -> AddressClass:
+    """Say which kind of address this is; PUBLIC only for globally routable unicast."""
+    if isinstance(address, IPv4Address):
+        for net, cls in _IPV4:
+            if address in net:
+                return cls
+        return AddressClass.PUBLIC
+    for net6, cls in _IPV6:
+        if address in net6:
+            return cls
+    if address not in _IPV6_GLOBAL_UNICAST:
+        return AddressClass.RESERVED
+    return AddressClass.PUBLIC
+
+
+@dataclass(frozen=True, slots=True)
+class AddressPolicy:
+    """Which address classes may count as the public address (a parameter so tests can relax it)."""
+
+    allowed: frozenset[AddressClass] = frozenset({AddressClass.PUBLIC})
+
+    def rejects(self, address: IPAddress) -> AddressClass | None:
+        """The address's class if this policy rejects it, else None."""
+        cls = classify_address(address)
+        return None if cls in self.allowed else cls
+
+
+PUBLIC_ONLY = AddressPolicy()
+ANY_ADDRESS = AddressPolicy(frozenset(AddressClass))

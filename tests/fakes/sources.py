@@ -1,0 +1,130 @@
+"""Run loopback STUN (UDP+TCP), HTTP and DNS sources in one process, for the demo and e2e tests.
+
+    python -m tests.fakes.sources --address 81.2.69.142 --stun 2 --http 2 --control-port 8765
+
+prints one JSON line with the endpoints, then serves a control API on 127.0.0.1:
+    POST /address     body "81.2.69.143" (or {"address": ...}): every source reports it
+    POST /behaviour   {"stun": [{"mode": "silent", "delay": 0.05}, ...], "http": [...]}
+                      (entries in source order, also "dns"; keys are the fakes' attributes;
+                      null = leave as is)
+    GET  /requests    {"stun": [n, ...], "http": [...], "dns": [...]}
+It stops on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from ipaddress import ip_address
+import json
+import signal
+from typing import Any
+
+from aiohttp import web
+
+from .dns import FakeDnsServer
+from .http_source import FakeHttpSource
+from .stun import FakeStunServer
+
+_SETTABLE = {"mode", "delay", "status", "drop_first", "error_code", "spoof", "late_duplicate"}
+_SETTABLE |= {"address", "txt"}
+
+type Fake = FakeStunServer | FakeHttpSource | FakeDnsServer
+
+
+class Sources:
+    """The running fakes and their control API."""
+
+    def __init__(self, fakes: dict[str, list[Fake]]) -> None:
+        self.fakes = fakes
+
+    def endpoints(self, control_port: int) -> dict[str, Any]:
+        stun = self.fakes["stun"]
+        return {
+            "control": f"http://127.0.0.1:{control_port}",
+            "stun": [f"127.0.0.1:{s.port}" for s in stun],
+            "stun_tcp": [f"tcp://127.0.0.1:{s.port}" for s in stun],
+            "http": [f"http://127.0.0.1:{h.port}/" for h in self.fakes["http"]],
+            "dns": [f"127.0.0.1:{d.port}" for d in self.fakes["dns"]],
+        }
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/address", self._address)
+        app.router.add_post("/behaviour", self._behaviour)
+        app.router.add_get("/requests", self._requests)
+        return app
+
+    async def _address(self, request: web.Request) -> web.Response:
+        text = (await request.text()).strip()
+        if text.startswith("{"):
+            text = str(json.loads(text).get("address", ""))
+        try:
+            address = str(ip_address(text))
+        except ValueError:
+            return web.json_response({"error": f"not an address: {text[:64]!r}"}, status=400)
+        for fakes in self.fakes.values():
+            for fake in fakes:
+                fake.address = address
+        return web.json_response({"address": address})
+
+    async def _behaviour(self, request: web.Request) -> web.Response:
+        changes = await request.json()
+        for kind, entries in changes.items():
+            for fake, entry in zip(self.fakes.get(kind, []), entries, strict=False):
+                for key, value in (entry or {}).items():
+                    if key not in _SETTABLE or not hasattr(fake, key):
+                        return web.json_response({"error": f"cannot set {key}"}, status=400)
+                    if value is not None:
+                        setattr(fake, key, value)
+        return web.json_response({"ok": True})
+
+    async def _requests(self, request: web.Request) -> web.Response:
+        counts = {kind: [f.requests for f in fakes] for kind, fakes in self.fakes.items()}
+        return web.json_response(counts)
+
+
+async def run(args: argparse.Namespace) -> None:
+    fakes: dict[str, list[Fake]] = {
+        "stun": [await FakeStunServer(args.address).start() for _ in range(args.stun)],
+        "http": [await FakeHttpSource(args.address).start() for _ in range(args.http)],
+        "dns": [await FakeDnsServer(args.address).start() for _ in range(args.dns)],
+    }
+    sources = Sources(fakes)
+    runner = web.AppRunner(sources.app(), access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", args.control_port)
+    await site.start()
+    server = site._server
+    assert isinstance(server, asyncio.Server)
+    port = server.sockets[0].getsockname()[1]
+    print(json.dumps(sources.endpoints(port)), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        for kind in fakes.values():
+            for fake in kind:
+                with contextlib.suppress(Exception):
+                    await fake.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--address", default="81.2.69.142", help="the public address to report")
+    parser.add_argument("--stun", type=int, default=2, help="STUN servers (UDP and TCP each)")
+    parser.add_argument("--http", type=int, default=2, help="HTTP sources")
+    parser.add_argument("--dns", type=int, default=0, help="DNS servers")
+    parser.add_argument("--control-port", type=int, default=0, help="0 picks a free port")
+    args = parser.parse_args()
+    str(ip_address(args.address))  # fail early on a bad address
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Diagnostics (secret redacted) and the repair issues a user can act on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import re
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.esddns.const import DOMAIN
+from tests.fakes.gandi import FakeGandi
+from tests.integration import NEW_PUBLIC, PUBLIC, TOKEN, PublicSources, make_entry, setup_entry
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float) -> None:
+    freezer.tick(timedelta(minutes=minutes))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _stable(value: Any) -> Any:
+    """Replace what changes from run to run (ports, timings, times) by placeholders."""
+    if isinstance(value, dict):
+        return {
+            key: "<ms>"
+            if key in ("latency_ms", "elapsed_ms") and item is not None
+            else _stable(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_stable(item) for item in value]
+    if isinstance(value, str):
+        value = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", value)
+        return re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", "<time>", value)
+    return value
+
+
+async def test_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Entry (secret redacted), options, every source's outcome, records and history."""
+    public_sources.answer(PUBLIC, PUBLIC, "81.2.69.99")
+    # The third source is slow, so it is cancelled once the other two agree.
+    public_sources.servers[2].delay = 2.0
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert TOKEN not in str(diagnostics)
+    assert diagnostics["entry"]["data"]["secret"] == "**REDACTED**"
+    assert _stable(diagnostics) == snapshot
+
+
+async def test_sources_disagreeing_for_several_cycles_raise_a_repair(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """One source keeps naming another address: a repair after three cycles, gone when fixed."""
+    public_sources.answer(PUBLIC, PUBLIC, "81.2.69.99")
+    # Let every source answer before the quorum is reached, so the disagreement is seen.
+    # (Real time, not a frozen clock: the fakes' delays must run.)
+    public_sources.servers[0].delay = 0.3
+    public_sources.servers[1].delay = 0.3
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    wan = entry.runtime_data.wan
+    await wan.async_refresh()
+    assert not issue_registry.issues
+    await wan.async_refresh()
+    (issue,) = issue_registry.issues.values()
+    assert issue.translation_key == "sources_disagree"
+    assert "81.2.69.99" in issue.translation_placeholders["answers"]
+    assert [w.body["rrset_values"] for w in fake_gandi.writes()] == [[PUBLIC]]
+
+    public_sources.answer(PUBLIC)
+    await wan.async_refresh()
+    assert not issue_registry.issues
+
+
+async def test_record_rewritten_by_someone_else_raises_a_repair(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Another updater keeps rewriting our record: a repair, cleared once it stops."""
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    assert len(fake_gandi.writes()) == 1
+    for _ in range(3):
+        fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.7"])
+        await _tick(hass, freezer, 60)
+    (issue,) = issue_registry.issues.values()
+    assert issue.domain == DOMAIN
+    assert issue.translation_key == "record_overwritten"
+    assert issue.translation_placeholders == {"record": "home.example.com", "type": "A"}
+    # ESDDNS put the right address back each time, and never anything else.
+    assert {tuple(w.body["rrset_values"]) for w in fake_gandi.writes()} == {(PUBLIC,)}
+
+    await _tick(hass, freezer, 60)  # nobody touched it this time
+    assert not issue_registry.issues
+
+    # Unloading also drops any issue of the entry.
+    for _ in range(3):
+        fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.7"])
+        await _tick(hass, freezer, 60)
+    assert issue_registry.issues
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert not issue_registry.issues
+
+
+async def test_address_change_is_not_a_fight(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Our own rewrite after a new public address is not counted as someone else's."""
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    for address in (NEW_PUBLIC, PUBLIC, NEW_PUBLIC):
+        public_sources.answer(address)
+        await _tick(hass, freezer, 60)
+    assert len(fake_gandi.writes()) == 4
+    assert not issue_registry.issues

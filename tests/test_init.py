@@ -1,0 +1,296 @@
+"""Setup, unload, shared detection, drift and automatic sync, through the real integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import Event, HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.esddns.const import (
+    CONF_DETECTION_INTERVAL,
+    DOMAIN,
+    EVENT_PUBLIC_IP_CHANGED,
+    EVENT_RECORD_SYNCED,
+)
+from custom_components.esddns.coordinator import DATA_WAN
+from tests.fakes.gandi import FakeGandi
+from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
+
+DRIFT = "binary_sensor.example_com_home_example_com_a_drift"
+RECORD = "sensor.example_com_home_example_com_a_record"
+PUBLIC_IPV4 = "sensor.example_com_public_ipv4_address"
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float) -> None:
+    freezer.tick(timedelta(minutes=minutes))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_setup_reads_detects_and_writes_an_absent_record_once(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """An absent record is created with exactly one PUT of the consensus address."""
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+
+    assert hass.states.get(PUBLIC_IPV4).state == PUBLIC
+    writes = fake_gandi.writes()
+    assert len(writes) == 1
+    assert writes[0].path == "/v5/livedns/domains/example.com/records/home/A"
+    assert writes[0].body == {"rrset_values": [PUBLIC], "rrset_ttl": 300}
+    assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
+    assert hass.states.get(RECORD).state == PUBLIC
+    assert hass.states.get(DRIFT).state == STATE_OFF
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert not hass.data[DATA_WAN].coordinators
+    assert hass.states.get(PUBLIC_IPV4).state == STATE_UNAVAILABLE
+
+
+async def test_record_in_sync_is_not_written(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """A record that already holds the address costs reads, never a write."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    assert fake_gandi.writes() == []
+    assert hass.states.get(DRIFT).state == STATE_OFF
+
+
+async def test_public_address_change_drifts_then_one_write(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A new address: one event, one PUT with the new address, one synced event."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    changed: list[Event] = []
+    synced: list[Event] = []
+    hass.bus.async_listen(EVENT_PUBLIC_IP_CHANGED, changed.append)
+    hass.bus.async_listen(EVENT_RECORD_SYNCED, synced.append)
+
+    public_sources.answer(NEW_PUBLIC)
+    await _tick(hass, freezer, 5)
+
+    assert hass.states.get(PUBLIC_IPV4).state == NEW_PUBLIC
+    assert [w.body["rrset_values"] for w in fake_gandi.writes()] == [[NEW_PUBLIC]]
+    assert [e.data for e in changed] == [{"family": "ipv4", "old": PUBLIC, "new": NEW_PUBLIC}]
+    assert len(synced) == 1
+    assert synced[0].data["record"] == "home.example.com"
+    assert synced[0].data["old"] == [PUBLIC]
+    assert synced[0].data["new"] == [NEW_PUBLIC]
+    assert hass.states.get(DRIFT).state == STATE_OFF
+
+    # Another cycle with the same address writes nothing more.
+    await _tick(hass, freezer, 5)
+    assert len(fake_gandi.writes()) == 1
+
+
+async def test_auto_sync_off_reports_drift_and_writes_nothing(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Without automatic sync, drift shows as a problem and nothing is written."""
+    fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])
+    await setup_entry(hass, make_entry(fake_gandi, public_sources, auto_sync=False))
+    assert hass.states.get(DRIFT).state == STATE_ON
+    assert fake_gandi.writes() == []
+
+
+async def test_no_consensus_writes_nothing(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Three sources, three answers: no address is trusted, nothing is written."""
+    fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])
+    public_sources.answer("81.2.69.10", "81.2.69.11", "81.2.69.12")
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    assert hass.states.get(PUBLIC_IPV4).state == STATE_UNAVAILABLE
+    assert hass.states.get(DRIFT).state == STATE_UNAVAILABLE
+    await _tick(hass, freezer, 5)
+    assert fake_gandi.writes() == []
+
+
+async def test_one_liar_is_outvoted(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Two of three agree: their address is written, the liar's never."""
+    public_sources.answer(PUBLIC, PUBLIC, "81.2.69.99")
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    assert [w.body["rrset_values"] for w in fake_gandi.writes()] == [[PUBLIC]]
+
+
+async def test_non_public_answers_never_count(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Sources agreeing on a CGNAT address are not trusted: nothing is written."""
+    public_sources.answer("100.64.1.2")
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    assert fake_gandi.writes() == []
+    assert hass.states.get(PUBLIC_IPV4).state == STATE_UNAVAILABLE
+
+
+async def test_two_entries_share_one_detection_round(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Two domains with the same detection options cause one round per interval, not two."""
+    first = make_entry(fake_gandi, public_sources)
+    second = make_entry(fake_gandi, public_sources, domain="example.org")
+    await setup_entry(hass, first)
+    await setup_entry(hass, second)
+    after_setup = sum(public_sources.requests)
+    # A round stops once a quorum (2) agrees; the third server may or may not be asked to finish.
+    assert 2 <= after_setup <= 3
+    assert len(hass.data[DATA_WAN].coordinators) == 1
+
+    await _tick(hass, freezer, 5)
+    assert 2 <= sum(public_sources.requests) - after_setup <= 3
+    assert len(fake_gandi.writes()) == 2  # one record per domain
+
+    # Unloading one keeps detection for the other; unloading both disposes of it.
+    assert await hass.config_entries.async_unload(first.entry_id)
+    assert len(hass.data[DATA_WAN].coordinators) == 1
+    assert await hass.config_entries.async_unload(second.entry_id)
+    assert not hass.data[DATA_WAN].coordinators
+
+
+async def test_different_options_get_their_own_detection(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Entries whose detection settings differ do not share."""
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    await setup_entry(
+        hass,
+        make_entry(
+            fake_gandi, public_sources, domain="example.org", options={CONF_DETECTION_INTERVAL: 7}
+        ),
+    )
+    assert len(hass.data[DATA_WAN].coordinators) == 2
+
+
+async def test_not_ready_when_no_source_answers(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Nothing answers: setup is retried later, nothing is read or written at Gandi."""
+    for server in public_sources.servers:
+        await server.stop()  # closed ports: every source is refused
+    entry = make_entry(fake_gandi, public_sources)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert fake_gandi.requests == []
+    assert not hass.data[DATA_WAN].coordinators
+
+
+async def test_bad_credential_at_setup_starts_reauth(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """A revoked token fails setup and opens the reauth flow."""
+    fake_gandi.revoke("token-example")
+    entry = make_entry(fake_gandi, public_sources)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert fake_gandi.writes() == []
+
+
+async def test_token_revoked_later_starts_reauth(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A 401 on a later record check starts reauth and makes the records unavailable."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    fake_gandi.revoke("token-example")
+    await _tick(hass, freezer, 60)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert hass.states.get(RECORD).state == STATE_UNAVAILABLE
+
+
+async def test_rate_limit_waits_as_told(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """429 with Retry-After: no request to Gandi until the wait is over, then back."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    fake_gandi.fail_next("429", retry_after="7200")
+    await _tick(hass, freezer, 60)
+    assert hass.states.get(RECORD).state == STATE_UNAVAILABLE
+    seen = len(fake_gandi.requests)
+
+    await _tick(hass, freezer, 60)  # still inside the two hours Gandi asked for
+    assert len(fake_gandi.requests) == seen
+    assert caplog.text.count("Gandi asked to slow down") == 1  # logged once per outage
+
+    await _tick(hass, freezer, 61)
+    assert len(fake_gandi.requests) == seen + 1
+    assert hass.states.get(RECORD).state == PUBLIC
+
+
+async def test_gandi_outage_is_logged_once_and_recovers(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Three failing cycles: one error line, entities unavailable, then back with one line."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    fake_gandi.fail_next("503", count=3)
+    for _ in range(3):
+        await _tick(hass, freezer, 60)
+        assert hass.states.get(RECORD).state == STATE_UNAVAILABLE
+    assert caplog.text.count("Error fetching esddns records example.com data") == 1
+    await _tick(hass, freezer, 60)
+    assert hass.states.get(RECORD).state == PUBLIC
+    assert caplog.text.count("Fetching esddns records example.com data recovered") == 1
+    assert fake_gandi.writes() == []
+
+
+async def test_options_change_reloads_with_new_settings(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Saving options reloads the entry onto a coordinator with the new settings."""
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **public_sources.options,
+            CONF_DETECTION_INTERVAL: 9,
+            "record_check_interval": 60,
+        },
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    (coordinator,) = hass.data[DATA_WAN].coordinators.values()
+    assert coordinator.settings.interval == 9
+    assert entry.runtime_data.wan is coordinator

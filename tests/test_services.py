@@ -1,0 +1,223 @@
+"""The `esddns.sync` action, the Sync now button, and the sync history across restarts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.esddns.const import DOMAIN, SERVICE_SYNC
+from tests.fakes.gandi import FakeGandi
+from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
+
+LAST_SYNC = "sensor.example_com_last_successful_sync"
+BUTTON = "button.example_com_sync_now"
+
+
+async def _sync(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN, SERVICE_SYNC, data, blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+def _record(
+    name: str, before: list[str] | None, after: list[str] | None, action: str
+) -> dict[str, Any]:
+    return {
+        "domain": "example.com",
+        "name": name,
+        "type": "A",
+        "before": before,
+        "after": after,
+        "action": action,
+        "reason": None,
+    }
+
+
+async def _manual_entry(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> MockConfigEntry:
+    """An entry without automatic sync: `home` holds an old address, `vpn` the right one."""
+    fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])
+    fake_gandi.set_rrset("example.com", "vpn", "A", [PUBLIC])
+    entry = make_entry(fake_gandi, public_sources, records=["home", "vpn"], auto_sync=False)
+    await setup_entry(hass, entry)
+    return entry
+
+
+async def test_dry_run_decides_and_writes_nothing(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """dry_run reports would_update and unchanged, and sends no PUT."""
+    await _manual_entry(hass, fake_gandi, public_sources)
+    response = await _sync(hass, dry_run=True)
+    assert response == {
+        "records": [
+            _record("home", ["81.2.69.1"], [PUBLIC], "would_update"),
+            _record("vpn", [PUBLIC], [PUBLIC], "unchanged"),
+        ]
+    }
+    assert fake_gandi.writes() == []
+
+
+async def test_sync_updates_drifted_records_and_keeps_history(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """A real sync writes only the drifted record and sets the last-sync sensor."""
+    entry = await _manual_entry(hass, fake_gandi, public_sources)
+    assert hass.states.get(LAST_SYNC).state == STATE_UNKNOWN
+    response = await _sync(hass, config_entry_id=entry.entry_id)
+    assert response == {
+        "records": [
+            _record("home", ["81.2.69.1"], [PUBLIC], "updated"),
+            _record("vpn", [PUBLIC], [PUBLIC], "unchanged"),
+        ]
+    }
+    assert [w.path.rsplit("/", 2)[-2] for w in fake_gandi.writes()] == ["home"]
+    assert hass.states.get(LAST_SYNC).state != STATE_UNKNOWN
+    history = entry.runtime_data.history.items
+    assert [(h["record"], h["result"], h["after"]) for h in history] == [
+        ("home.example.com", "updated", [PUBLIC])
+    ]
+
+
+async def test_force_reads_records_again(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Without force the last read decides; with force, Gandi is asked first."""
+    await _manual_entry(hass, fake_gandi, public_sources)
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])  # fixed elsewhere meanwhile
+    stale = await _sync(hass, dry_run=True)
+    assert stale["records"][0]["action"] == "would_update"
+    fresh = await _sync(hass, dry_run=True, force=True)
+    assert fresh["records"][0]["action"] == "unchanged"
+    assert fake_gandi.writes() == []
+
+
+async def test_failed_write_is_reported(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """A refused write is `failed` with Gandi's reason in the response, an error without one."""
+    entry = await _manual_entry(hass, fake_gandi, public_sources)
+    fake_gandi.fail_next("503")
+    response = await _sync(hass)
+    home = response["records"][0]
+    assert home["action"] == "failed"
+    assert home["after"] == ["81.2.69.1"]
+    assert home["reason"]
+    assert [h["result"] for h in entry.runtime_data.history.items] == ["failed"]
+
+    fake_gandi.fail_next("500")
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(DOMAIN, SERVICE_SYNC, {}, blocking=True)
+    assert err.value.translation_key == "sync_failed"
+    assert fake_gandi.get_rrset("example.com", "home", "A").values == ["81.2.69.1"]
+
+
+async def test_unknown_entry_and_no_consensus_are_validation_errors(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Asking for an unknown entry, or syncing without consensus, is refused clearly."""
+    entry = await _manual_entry(hass, fake_gandi, public_sources)
+    with pytest.raises(ServiceValidationError) as err:
+        await _sync(hass, config_entry_id="nope")
+    assert err.value.translation_key == "entry_not_found"
+
+    public_sources.answer("81.2.69.10", "81.2.69.11", "81.2.69.12")
+    await entry.runtime_data.wan.async_refresh()
+    with pytest.raises(ServiceValidationError) as err:
+        await _sync(hass)
+    assert err.value.translation_key == "no_consensus"
+    assert fake_gandi.writes() == []
+
+
+async def test_unloaded_entry_and_no_entries(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """A named entry that is not loaded, or no entry at all, is a validation error."""
+    entry = await _manual_entry(hass, fake_gandi, public_sources)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await _sync(hass, config_entry_id=entry.entry_id)
+    assert err.value.translation_key == "entry_not_loaded"
+    with pytest.raises(ServiceValidationError) as err:
+        await _sync(hass)
+    assert err.value.translation_key == "no_entries"
+
+
+async def test_gandi_failure_on_forced_read_is_an_error(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """When the records can't be read, the action fails with a translated error."""
+    await _manual_entry(hass, fake_gandi, public_sources)
+    fake_gandi.fail_next("502")
+    with pytest.raises(HomeAssistantError) as err:
+        await _sync(hass, force=True)
+    assert err.value.translation_key == "read_failed"
+    fake_gandi.revoke("token-example")
+    with pytest.raises(HomeAssistantError) as err:
+        await _sync(hass, force=True)
+    assert err.value.translation_key == "invalid_auth"
+    assert fake_gandi.writes() == []
+
+
+async def test_button_syncs(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Pressing Sync now writes the drifted record; a refused write raises."""
+    await _manual_entry(hass, fake_gandi, public_sources)
+    fake_gandi.fail_next("503")
+    with pytest.raises(HomeAssistantError):
+        await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
+    await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
+    assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
+
+
+async def test_history_survives_a_restart(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The sync history is saved at once and read back by the next setup."""
+    entry = await _manual_entry(hass, fake_gandi, public_sources)
+    await _sync(hass)
+    stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["items"]
+    assert stored[0]["record"] == "home.example.com"
+    written_at = hass.states.get(LAST_SYNC).state
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    public_sources.answer(NEW_PUBLIC)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(LAST_SYNC).state == written_at
+    assert entry.runtime_data.history.items[0]["after"] == [PUBLIC]
+
+    # Removing the entry deletes its history file.
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert f"{DOMAIN}.{entry.entry_id}" not in hass_storage
+
+
+async def test_damaged_history_starts_empty(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A history file with junk in it does not break setup."""
+    entry = make_entry(fake_gandi, public_sources, auto_sync=False)
+    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}",
+        "data": {"items": [{"time": "not a time"}, 7, None]},
+    }
+    await setup_entry(hass, entry)
+    assert entry.runtime_data.history.items == []
+    assert hass.states.get(LAST_SYNC).state == STATE_UNKNOWN
