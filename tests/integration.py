@@ -66,8 +66,14 @@ class PublicSources:
 
 
 @pytest.fixture
-async def public_sources(socket_enabled: None) -> AsyncGenerator[PublicSources]:
-    """Three fake STUN servers on 127.0.0.1 answering PUBLIC."""
+async def public_sources(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> AsyncGenerator[PublicSources]:
+    """Three fake STUN servers on 127.0.0.1 answering PUBLIC.
+
+    Silent sources give up after 1 s instead of 5, to keep the tests quick.
+    """
+    monkeypatch.setattr("custom_components.esddns.coordinator.DETECTION_TIMEOUT", 1.0)
     sources = PublicSources([await FakeStunServer(PUBLIC).start() for _ in range(3)])
     try:
         yield sources
@@ -85,6 +91,7 @@ def make_entry(
     types: list[str] | None = None,
     auto_sync: bool = True,
     options: dict[str, Any] | None = None,
+    builtin_sources: bool = False,
 ) -> MockConfigEntry:
     """An entry as the config flow makes it, asking the fake Gandi and the fake sources."""
     return MockConfigEntry(
@@ -101,7 +108,8 @@ def make_entry(
             CONF_TTL: 300,
             CONF_AUTO_SYNC: auto_sync,
         },
-        options={**sources.options, **(options or {})},
+        # builtin_sources: no detection options at all, as a new entry has them.
+        options=dict(options or {}) if builtin_sources else {**sources.options, **(options or {})},
     )
 
 

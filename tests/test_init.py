@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import logging
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
@@ -18,12 +20,20 @@ from custom_components.esddns.const import (
     EVENT_RECORD_SYNCED,
 )
 from custom_components.esddns.coordinator import DATA_WAN
+from custom_components.esddns.wan import source as source_module
 from tests.fakes.gandi import FakeGandi
+from tests.fakes.stun import FakeStunServer
 from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
 
 DRIFT = "binary_sensor.example_com_home_example_com_a_drift"
 RECORD = "sensor.example_com_home_example_com_a_record"
 PUBLIC_IPV4 = "sensor.example_com_public_ipv4_address"
+PUBLIC_V6 = "2a01:4f8:c17:1::1"
+
+
+def _logged(caplog: pytest.LogCaptureFixture, text: str) -> int:
+    """Log lines at INFO or above that say ``text`` (tracebacks at DEBUG don't count)."""
+    return sum(1 for r in caplog.records if r.levelno >= logging.INFO and text in r.getMessage())
 
 
 async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float) -> None:
@@ -246,7 +256,7 @@ async def test_rate_limit_waits_as_told(
 
     await _tick(hass, freezer, 60)  # still inside the two hours Gandi asked for
     assert len(fake_gandi.requests) == seen
-    assert caplog.text.count("Gandi asked to slow down") == 1  # logged once per outage
+    assert _logged(caplog, "Gandi asked to slow down") == 1  # once per outage
 
     await _tick(hass, freezer, 61)
     assert len(fake_gandi.requests) == seen + 1
@@ -267,10 +277,10 @@ async def test_gandi_outage_is_logged_once_and_recovers(
     for _ in range(3):
         await _tick(hass, freezer, 60)
         assert hass.states.get(RECORD).state == STATE_UNAVAILABLE
-    assert caplog.text.count("Error fetching esddns records example.com data") == 1
+    assert _logged(caplog, "Error fetching esddns records example.com data") == 1
     await _tick(hass, freezer, 60)
     assert hass.states.get(RECORD).state == PUBLIC
-    assert caplog.text.count("Fetching esddns records example.com data recovered") == 1
+    assert _logged(caplog, "Fetching esddns records example.com data recovered") == 1
     assert fake_gandi.writes() == []
 
 
@@ -294,3 +304,72 @@ async def test_options_change_reloads_with_new_settings(
     (coordinator,) = hass.data[DATA_WAN].coordinators.values()
     assert coordinator.settings.interval == 9
     assert entry.runtime_data.wan is coordinator
+
+
+async def test_two_entries_with_default_options_share_one_round(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With no options at all (the built-in sources), two domains still cost one round."""
+    monkeypatch.setattr(
+        source_module, "DEFAULT_STUN", tuple(s.source() for s in public_sources.servers)
+    )
+    monkeypatch.setattr(source_module, "DEFAULT_HTTPS", ())
+    monkeypatch.setattr(source_module, "DEFAULT_DNS", ())
+    first = make_entry(fake_gandi, public_sources, builtin_sources=True)
+    second = make_entry(fake_gandi, public_sources, domain="example.org", builtin_sources=True)
+    first.add_to_hass(hass)
+    second.add_to_hass(hass)
+    # Loading the integration sets up both entries, as at Home Assistant's start.
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert first.state is second.state is ConfigEntryState.LOADED
+    assert len(hass.data[DATA_WAN].coordinators) == 1
+    before = sum(public_sources.requests)
+    for _ in range(3):
+        await _tick(hass, freezer, 5)
+    # Three intervals, one round each, two or three servers asked per round (never six).
+    assert 6 <= sum(public_sources.requests) - before <= 9
+    assert len(fake_gandi.writes()) == 2
+
+
+async def test_ipv6_records_follow_the_ipv6_consensus(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """AAAA records get the IPv6 consensus, A records the IPv4 one; each family on its own."""
+    v6_servers = [await FakeStunServer(PUBLIC_V6).start() for _ in range(2)]
+    try:
+        monkeypatch.setattr(
+            source_module,
+            "DEFAULT_STUN",
+            tuple(s.source() for s in [*public_sources.servers, *v6_servers]),
+        )
+        monkeypatch.setattr(source_module, "DEFAULT_HTTPS", ())
+        monkeypatch.setattr(source_module, "DEFAULT_DNS", ())
+        entry = make_entry(fake_gandi, public_sources, types=["A", "AAAA"], builtin_sources=True)
+        await setup_entry(hass, entry)
+        assert hass.states.get(PUBLIC_IPV4).state == PUBLIC
+        assert hass.states.get("sensor.example_com_public_ipv6_address").state == PUBLIC_V6
+        written = {w.path.rsplit("/", 1)[-1]: w.body["rrset_values"] for w in fake_gandi.writes()}
+        assert written == {"A": [PUBLIC], "AAAA": [PUBLIC_V6]}
+
+        # IPv6 sources gone: the AAAA record is left alone, the A record still followed.
+        for server in v6_servers:
+            server.mode = "silent"
+        public_sources.answer(NEW_PUBLIC)
+        await entry.runtime_data.wan.async_refresh()
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert hass.states.get("sensor.example_com_public_ipv6_address").state == (
+            STATE_UNAVAILABLE
+        )
+        assert fake_gandi.get_rrset("example.com", "home", "AAAA").values == [PUBLIC_V6]
+        assert fake_gandi.get_rrset("example.com", "home", "A").values == [NEW_PUBLIC]
+    finally:
+        for server in v6_servers:
+            await server.stop()
