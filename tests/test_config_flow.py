@@ -327,3 +327,17 @@ async def test_options_flow(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == OPTIONS
     reload.assert_called_once_with(entry.entry_id)
+
+
+async def test_options_quorum_is_checked_for_each_family_the_records_need(
+    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
+) -> None:
+    """Two IPv4-only STUN servers can't make a quorum for AAAA records."""
+    entry = _entry(fake_gandi, **{CONF_RECORD_TYPES: ["A", "AAAA"]})
+    entry.add_to_hass(hass)
+    servers = {CONF_STUN_SERVERS: ["127.0.0.1:3478", "127.0.0.2:3478"]}
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS, CONF_DETECTION_MODE: "stun", **servers}
+    )
+    assert result["errors"] == {CONF_QUORUM: "quorum_unreachable"}

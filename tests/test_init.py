@@ -373,3 +373,20 @@ async def test_ipv6_records_follow_the_ipv6_consensus(
     finally:
         for server in v6_servers:
             await server.stop()
+
+
+async def test_change_across_a_round_without_consensus_still_fires(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """A round without consensus between two addresses does not hide the change."""
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    changed: list[Event] = []
+    hass.bus.async_listen(EVENT_PUBLIC_IP_CHANGED, changed.append)
+    wan = entry.runtime_data.wan
+    public_sources.answer("81.2.69.10", "81.2.69.11", "81.2.69.12")
+    await wan.async_refresh()
+    public_sources.answer(NEW_PUBLIC)
+    await wan.async_refresh()
+    await hass.async_block_till_done()
+    assert [e.data for e in changed] == [{"family": "ipv4", "old": PUBLIC, "new": NEW_PUBLIC}]
