@@ -138,3 +138,25 @@ async def test_address_change_is_not_a_fight(
         await _tick(hass, freezer, 60)
     assert len(fake_gandi.writes()) == 4
     assert not issue_registry.issues
+
+
+async def test_domain_gone_from_gandi_raises_a_repair(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Gandi answers "Unknown domain": the user is told, and the issue goes once it is back."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    fake_gandi.remove_domain("example.com")
+    await _tick(hass, freezer, 60)
+    (issue,) = issue_registry.issues.values()
+    assert issue.translation_key == "domain_missing"
+    assert issue.translation_placeholders == {"domain": "example.com"}
+    assert fake_gandi.writes() == []
+
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    await _tick(hass, freezer, 60)
+    assert not issue_registry.issues

@@ -390,3 +390,20 @@ async def test_change_across_a_round_without_consensus_still_fires(
     await wan.async_refresh()
     await hass.async_block_till_done()
     assert [e.data for e in changed] == [{"family": "ipv4", "old": PUBLIC, "new": NEW_PUBLIC}]
+
+
+async def test_not_ready_is_not_logged_as_an_error(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A setup retry because nothing answers leaves Home Assistant's own notice, no error."""
+    for server in public_sources.servers:
+        await server.stop()
+    entry = make_entry(fake_gandi, public_sources)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -221,3 +221,27 @@ async def test_damaged_history_starts_empty(
     await setup_entry(hass, entry)
     assert entry.runtime_data.history.items == []
     assert hass.states.get(LAST_SYNC).state == STATE_UNKNOWN
+
+
+async def test_detection_during_a_sync_is_used_for_the_remaining_records(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new consensus that lands while one record is being written goes to the next ones."""
+    entry = make_entry(fake_gandi, public_sources, records=["a", "b"], auto_sync=False)
+    await setup_entry(hass, entry)
+    client = entry.runtime_data.client
+    real_put = client.put_rrset
+
+    async def put_then_detect(*args: Any, **kwargs: Any) -> None:
+        await real_put(*args, **kwargs)
+        if len(fake_gandi.writes()) == 1:  # the address changes during the first write
+            public_sources.answer(NEW_PUBLIC)
+            await entry.runtime_data.wan.async_refresh()
+
+    monkeypatch.setattr(client, "put_rrset", put_then_detect)
+    await _sync(hass)
+    written = [(w.path.rsplit("/", 2)[-2], w.body["rrset_values"]) for w in fake_gandi.writes()]
+    assert written == [("a", [PUBLIC]), ("b", [NEW_PUBLIC])]

@@ -57,6 +57,7 @@ from .gandi import (
     GandiClient,
     GandiCredentialError,
     GandiError,
+    GandiNotFoundError,
     GandiRateLimitError,
     RecordType,
     Rrset,
@@ -278,7 +279,9 @@ async def async_acquire_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> Wa
             registry.coordinators[settings] = coordinator
         new_family = coordinator.join(entry.entry_id, families)
         if new_family or coordinator.data is None or not coordinator.last_update_success:
-            await coordinator.async_refresh()
+            # Quiet, as async_config_entry_first_refresh is: a failure here becomes
+            # ConfigEntryNotReady, which Home Assistant reports itself, once per outage.
+            await coordinator._async_refresh(log_failures=False)
     return coordinator
 
 
@@ -339,6 +342,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         self._overwritten: dict[RecordKey, int] = {}
         self._last_inputs: tuple[object, object] | None = None
         self._verifying = False
+        self._write_failing = False
 
     # Reading --------------------------------------------------------------------------------
 
@@ -356,14 +360,27 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             ) from err
         except GandiRateLimitError as err:
             raise UpdateFailed(**self._rate_limited(err)) from err
+        except GandiNotFoundError as err:
+            # The domain left LiveDNS (or the account): only the user can put that right.
+            repairs.async_domain_missing(self.hass, self._domain_issue_id, self.domain)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="gandi_error",
+                translation_placeholders={"domain": self.domain, "error": err.message},
+            ) from err
         except GandiError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="gandi_error",
                 translation_placeholders={"domain": self.domain, "error": err.message},
             ) from err
+        repairs.async_clear(self.hass, self._domain_issue_id)
         self._note_overwrites(records)
         return records
+
+    @property
+    def _domain_issue_id(self) -> str:
+        return f"domain_missing_{self.config_entry.entry_id}"
 
     def _check_rate_limit(self) -> None:
         wait = self._not_before - self.hass.loop.time()
@@ -406,6 +423,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
 
     def clear_repairs(self) -> None:
         """Drop this entry's repair issues (on unload)."""
+        repairs.async_clear(self.hass, self._domain_issue_id)
         for key in self.keys:
             repairs.async_clear(
                 self.hass, f"record_overwritten_{self.config_entry.entry_id}_{key.name}_{key.type}"
@@ -471,11 +489,16 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
                 return []
             if force or self.data is None or not self.last_update_success:
                 await self._async_read_or_raise()
-            results = [
-                await self._async_sync_record(key, public.address(key.family), dry_run=dry_run)
-                for key in self.keys
-                if public.address(key.family) is not None
-            ]
+            results: list[RecordResult] = []
+            for key in self.keys:
+                # Asked again for each record: a detection that lands while an earlier write is
+                # in flight must not leave later records with the superseded address.
+                latest = self.wan.fresh()
+                address = latest.address(key.family) if latest is not None else None
+                if address is not None:
+                    results.append(await self._async_sync_record(key, address, dry_run=dry_run))
+            if not dry_run:
+                self._note_write_outage(results)
             if any(result.action is Action.UPDATED for result in results):
                 await self.history.async_record(self.domain, results)
                 # Read back what was written; that read says nothing about other updaters.
@@ -488,6 +511,24 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
                 await self.history.async_record(self.domain, results)
                 self.async_update_listeners()
             return results
+
+    def _note_write_outage(self, results: list[RecordResult]) -> None:
+        """Log once when writes start failing, and once when they work again.
+
+        A failed write leaves every entity available (the drift sensor stays on), and the
+        coordinator's own log only covers reads: without this, a write outage is silent.
+        """
+        failed = [r for r in results if r.action is Action.FAILED]
+        if failed and not self._write_failing:
+            self._write_failing = True
+            LOGGER.warning(
+                "Could not update %s at Gandi: %s",
+                ", ".join(f"{r.key.label(self.domain)} {r.key.type}" for r in failed),
+                "; ".join(sorted({r.reason or "unknown error" for r in failed})),
+            )
+        elif results and not failed and self._write_failing:
+            self._write_failing = False
+            LOGGER.info("Updating the records of %s at Gandi works again", self.domain)
 
     async def _async_read_or_raise(self) -> None:
         """Read the records now; a failure becomes a translated error for the caller."""

@@ -41,6 +41,19 @@ def async_record_overwritten(hass: HomeAssistant, issue_id: str, record: str, rt
     )
 
 
+def async_domain_missing(hass: HomeAssistant, issue_id: str, domain: str) -> None:
+    """Gandi no longer knows the domain: it left LiveDNS, or the account."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="domain_missing",
+        translation_placeholders={"domain": domain},
+    )
+
+
 def async_clear(hass: HomeAssistant, issue_id: str) -> None:
     """The problem is gone."""
     ir.async_delete_issue(hass, DOMAIN, issue_id)

@@ -281,6 +281,10 @@ class FakeGandi:
         """Make ``domain`` exist in LiveDNS (with no rrsets yet)."""
         self._zones.setdefault(domain.lower().rstrip("."), {})
 
+    def remove_domain(self, domain: str) -> None:
+        """Take ``domain`` out of LiveDNS with its rrsets (it now answers 404 Unknown domain)."""
+        self._zones.pop(domain.lower().rstrip("."), None)
+
     @property
     def domains(self) -> list[str]:
         """Every domain the fake serves."""

@@ -79,10 +79,11 @@ class FakeStunServer:
             families=families,
         )
 
-    async def start(self, host: str = "127.0.0.1") -> FakeStunServer:
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeStunServer:
+        """Listen on `port` (0: a free port); a given port lets a stopped server come back."""
         loop = asyncio.get_running_loop()
-        for _ in range(20):  # find a port free for both TCP and UDP
-            self._tcp = await asyncio.start_server(self._serve_tcp, host, 0)
+        for _ in range(20 if port == 0 else 1):  # find a port free for both TCP and UDP
+            self._tcp = await asyncio.start_server(self._serve_tcp, host, port)
             self.port = self._tcp.sockets[0].getsockname()[1]
             try:
                 self._udp, _ = await loop.create_datagram_endpoint(

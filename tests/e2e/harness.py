@@ -1,0 +1,360 @@
+"""Drive a real Home Assistant over its REST and WebSocket APIs: one implementation for the demo
+(`scripts/develop --demo`) and the end-to-end tests.
+
+It writes the config folder, completes onboarding, adds an ESDDNS entry through the config flow
+and points it at the loopback sources through the options flow, exactly as a person would in the
+frontend. Command line (used by scripts/develop)::
+
+    python -m tests.e2e.harness config DIR --port 8123 [--develop]
+    python -m tests.e2e.harness demo --hass URL --gandi URL --sources JSON --config DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+import contextlib
+from dataclasses import dataclass
+import json
+import os
+from pathlib import Path
+import sys
+import time
+from typing import Any
+
+import aiohttp
+
+REPO = Path(__file__).resolve().parents[2]
+
+USERNAME = "demo"
+PASSWORD = "demo-esddns"
+TOKEN = "demo-token"  # the fake Gandi's personal access token
+DOMAIN = "example.com"
+RECORD = "home"
+PUBLIC = "81.2.69.142"  # what the loopback sources report at first
+NEW_PUBLIC = "81.2.69.160"  # the address the demo suggests changing to
+
+# Entity ids follow from the device name (the domain) and the translated entity names.
+_SLUG = DOMAIN.replace(".", "_")
+PUBLIC_IPV4 = f"sensor.{_SLUG}_public_ipv4_address"
+RECORD_A = f"sensor.{_SLUG}_{RECORD}_{_SLUG}_a_record"
+DRIFT_A = f"binary_sensor.{_SLUG}_{RECORD}_{_SLUG}_a_drift"
+LAST_SYNC = f"sensor.{_SLUG}_last_successful_sync"
+SYNC_NOW = f"button.{_SLUG}_sync_now"
+
+_CONFIGURATION = """\
+# Written by tests/e2e/harness.py. No default_config: its bluetooth, cloud, zeroconf, ssdp,
+# dhcp and usb pieces need hardware or the internet. Home Assistant always loads the frontend
+# with what it depends on (http, api, auth, config, onboarding, websocket_api, person, ...).
+homeassistant:
+  name: ESDDNS
+  time_zone: UTC
+  unit_system: metric
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+logger:
+  default: warning
+  logs:
+    custom_components.esddns: debug
+"""
+# For a person watching: the record's and the drift's history, and the logbook.
+_DEVELOP_EXTRA = """\
+history:
+logbook:
+"""
+
+
+def write_config(config_dir: Path, port: int, *, develop: bool = False) -> None:
+    """Write configuration.yaml and link this checkout's integration into the config folder."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    text = _CONFIGURATION.format(port=port) + (_DEVELOP_EXTRA if develop else "")
+    (config_dir / "configuration.yaml").write_text(text)
+    link = config_dir / "custom_components" / "esddns"
+    link.parent.mkdir(exist_ok=True)
+    target = os.path.relpath(REPO / "custom_components" / "esddns", link.parent)
+    if link.is_symlink():
+        if os.readlink(link) == target:
+            return
+        link.unlink()
+    elif link.exists():
+        raise FileExistsError(f"{link} is not a symlink; move it away first")
+    link.symlink_to(target, target_is_directory=True)
+
+
+def hass_command(config_dir: Path) -> list[str]:
+    """Home Assistant on loopback only (see tests/e2e/loopback.py), installing nothing."""
+    return [
+        sys.executable, "-m", "tests.e2e.loopback", "-c", str(config_dir),
+        "--skip-pip", "--log-no-color",
+    ]  # fmt: skip
+
+
+class HassError(RuntimeError):
+    """Home Assistant answered something the harness did not expect."""
+
+
+@dataclass
+class Hass:
+    """A client of one Home Assistant's REST and WebSocket APIs."""
+
+    session: aiohttp.ClientSession
+    url: str  # http://127.0.0.1:PORT
+    token: str | None = None
+
+    @property
+    def client_id(self) -> str:
+        """The frontend's client id (any URL of the instance is valid to indieauth)."""
+        return self.url + "/"
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    async def request(
+        self, method: str, path: str, body: Any = None, *, expect: Sequence[int] = (200,)
+    ) -> Any:
+        """One REST call; the JSON answer, or HassError with the body when the status is off."""
+        async with self.session.request(
+            method, self.url + path, json=body, headers=self._headers()
+        ) as response:
+            text = await response.text()
+            if response.status not in expect:
+                raise HassError(f"{method} {path}: {response.status} {text[:500]}")
+            return json.loads(text) if text else None
+
+    async def wait_until_up(self, deadline: float) -> None:
+        """Poll until the API answers (before onboarding, only onboarding's status does)."""
+        while True:
+            try:
+                await self.request("GET", "/api/" if self.token else "/api/onboarding")
+            except (aiohttp.ClientError, HassError, OSError):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.25)
+            else:
+                return
+
+    async def onboard(self, username: str = USERNAME, password: str = PASSWORD) -> None:
+        """Every onboarding step, as the frontend does them; keeps the access token."""
+        created = await self.request(
+            "POST",
+            "/api/onboarding/users",
+            {
+                "client_id": self.client_id,
+                "name": username.capitalize(),
+                "username": username,
+                "password": password,
+                "language": "en",
+            },
+        )
+        await self._token_from_code(created["auth_code"])
+        await self.request("POST", "/api/onboarding/core_config")
+        await self.request("POST", "/api/onboarding/analytics")
+        await self.request(
+            "POST",
+            "/api/onboarding/integration",
+            {"client_id": self.client_id, "redirect_uri": self.client_id + "?auth_callback=1"},
+        )
+
+    async def _token_from_code(self, code: str) -> None:
+        data = {"grant_type": "authorization_code", "code": code, "client_id": self.client_id}
+        async with self.session.post(self.url + "/auth/token", data=data) as response:
+            if response.status != 200:
+                raise HassError(f"/auth/token: {response.status} {await response.text()}")
+            self.token = (await response.json())["access_token"]
+
+    async def flow(self, base: str, handler: str, steps: Sequence[Mapping[str, Any]]) -> Any:
+        """Start a config or options flow and answer its forms in order; the final result."""
+        result = await self.request("POST", base, {"handler": handler})
+        for step in steps:
+            if result.get("type") != "form":
+                raise HassError(f"flow ended early: {result}")
+            result = await self.request("POST", f"{base}/{result['flow_id']}", dict(step))
+            if result.get("errors"):
+                raise HassError(f"flow step {result.get('step_id')}: {result['errors']}")
+        if result.get("type") != "create_entry":
+            raise HassError(f"flow did not finish: {result}")
+        return result
+
+    async def state(self, entity_id: str) -> dict[str, Any] | None:
+        """An entity's state object, or None while it does not exist."""
+        try:
+            found: dict[str, Any] = await self.request("GET", f"/api/states/{entity_id}")
+        except HassError as err:
+            if ": 404 " in str(err):
+                return None
+            raise
+        return found
+
+    async def wait_for_state(
+        self, entity_id: str, state: str | None = None, *, within: float = 20.0
+    ) -> dict[str, Any]:
+        """Poll an entity until it exists (and holds ``state``) for ``within`` s at most."""
+        deadline = time.monotonic() + within
+        while True:
+            found = await self.state(entity_id)
+            if found is not None and (state is None or found["state"] == state):
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{entity_id}: wanted {state!r}, last seen {found}")
+            await asyncio.sleep(0.2)
+
+    async def call_service(
+        self,
+        domain: str,
+        service: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        return_response: bool = False,
+    ) -> Any:
+        """A REST service call; with ``return_response`` the service's response data."""
+        query = "?return_response" if return_response else ""
+        answer = await self.request("POST", f"/api/services/{domain}/{service}{query}", data or {})
+        return answer["service_response"] if return_response else answer
+
+    async def detect_now(self) -> None:
+        """Run a detection round now, instead of waiting for the interval."""
+        await self.call_service("homeassistant", "update_entity", {"entity_id": PUBLIC_IPV4})
+
+    @contextlib.asynccontextmanager
+    async def websocket(self) -> AsyncIterator[HassWebSocket]:
+        """An authenticated WebSocket connection."""
+        async with self.session.ws_connect(self.url + "/api/websocket") as ws:
+            if (await ws.receive_json())["type"] != "auth_required":
+                raise HassError("no auth_required")
+            await ws.send_json({"type": "auth", "access_token": self.token})
+            answer = await ws.receive_json()
+            if answer["type"] != "auth_ok":
+                raise HassError(f"websocket auth: {answer}")
+            yield HassWebSocket(ws)
+
+
+class HassWebSocket:
+    """Commands over one WebSocket connection; subscription events are queued."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Wrap an authenticated connection."""
+        self.ws = ws
+        self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._next_id = 0
+
+    async def command(self, kind: str, **fields: Any) -> Any:
+        """Send one command and return its result; events that arrive meanwhile are queued."""
+        self._next_id += 1
+        await self.ws.send_json({"id": self._next_id, "type": kind, **fields})
+        while True:
+            message = await self.ws.receive_json()
+            if message["type"] == "event":
+                await self.events.put(message["event"])
+            elif message.get("id") == self._next_id:
+                if not message.get("success"):
+                    raise HassError(f"{kind}: {message.get('error')}")
+                return message.get("result")
+
+    async def next_event(self, within: float) -> dict[str, Any]:
+        """The next queued or incoming subscription event, waiting ``within`` s at most."""
+        if not self.events.empty():
+            return self.events.get_nowait()
+        async with asyncio.timeout(within):
+            while True:
+                message = await self.ws.receive_json()
+                if message["type"] == "event":
+                    event: dict[str, Any] = message["event"]
+                    return event
+
+
+def esddns_options(sources: Mapping[str, Any], extra_stun: Sequence[str] = ()) -> dict[str, Any]:
+    """Options that make ESDDNS ask exactly the loopback sources (tests.fakes.sources).
+
+    Each endpoint is its own provider; with two STUN and two HTTP fakes, a quorum of 3 needs
+    both kinds. Detection runs every minute, the shortest interval, so a change shows soon.
+    """
+    return {
+        "detection_mode": "stun_https",
+        "stun_servers": [*sources["stun"], *extra_stun],
+        "https_sources": list(sources["http"]),
+        "quorum": 3,
+        "detection_interval": 1,
+        "record_check_interval": 5,
+    }
+
+
+async def add_esddns(hass: Hass, gandi_url: str, options: Mapping[str, Any]) -> str:
+    """The config flow against the fake Gandi, then the options flow; the entry id."""
+    created = await hass.flow(
+        "/api/config/config_entries/flow",
+        "esddns",
+        [
+            {"credential_kind": "token", "secret": TOKEN, "advanced": {"api_url": gandi_url}},
+            {
+                "domain": DOMAIN,
+                "records": [RECORD],
+                "record_types": ["A"],
+                "ttl": 300,
+                "auto_sync": True,
+            },
+        ],
+    )
+    entry_id: str = created["result"]["entry_id"]
+    await hass.flow("/api/config/config_entries/options/flow", entry_id, [options])
+    return entry_id
+
+
+async def demo(args: argparse.Namespace) -> None:
+    """Onboard, add the entry, wait for the first detection, print how to use the demo."""
+    sources = json.loads(args.sources)
+    async with aiohttp.ClientSession() as session:
+        hass = Hass(session, args.hass)
+        await hass.wait_until_up(time.monotonic() + 120)
+        await hass.onboard()
+        entry_id = await add_esddns(hass, args.gandi, esddns_options(sources))
+        public = await hass.wait_for_state(PUBLIC_IPV4, PUBLIC, within=60)
+        async with hass.websocket() as ws:
+            token = await ws.command(
+                "auth/long_lived_access_token", client_name="ESDDNS demo", lifespan=30
+            )
+    update = json.dumps({"entity_id": PUBLIC_IPV4})
+    print(
+        f"""
+ESDDNS demo is ready: {args.hass}  (login: {USERNAME} / {PASSWORD})
+  entry {entry_id} for {DOMAIN}, record {RECORD}.{DOMAIN} A; public address {public["state"]}
+  fake Gandi LiveDNS: {args.gandi}   config folder: {args.config}
+
+Change the public address that every loopback source reports:
+  curl -X POST {sources["control"]}/address -d {NEW_PUBLIC}
+ESDDNS notices it at the next detection (every minute), or at once with:
+  curl -X POST -H 'Authorization: Bearer {token}' \\
+    -H 'Content-Type: application/json' -d '{update}' \\
+    {args.hass}/api/services/homeassistant/update_entity
+Then {DRIFT_A} turns on, the record is rewritten, and the write is in the fake's log:
+  curl {args.gandi.rsplit("/v5/", 1)[0]}/_fake/requests
+
+Ctrl-C stops Home Assistant and the fakes.""",
+        flush=True,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`config` writes a config folder; `demo` sets up a running Home Assistant."""
+    parser = argparse.ArgumentParser(prog="python -m tests.e2e.harness")
+    commands = parser.add_subparsers(dest="command", required=True)
+    config = commands.add_parser("config", help="write configuration.yaml and the symlink")
+    config.add_argument("dir", type=Path)
+    config.add_argument("--port", type=int, default=8123)
+    config.add_argument("--develop", action="store_true", help="add history and logbook")
+    run = commands.add_parser("demo", help="onboard and add the ESDDNS entry")
+    run.add_argument("--hass", required=True, help="http://127.0.0.1:PORT")
+    run.add_argument("--gandi", required=True, help="the fake's LiveDNS URL")
+    run.add_argument("--sources", required=True, help="the JSON line of tests.fakes.sources")
+    run.add_argument("--config", required=True, help="the config folder, to print")
+    args = parser.parse_args(argv)
+    if args.command == "config":
+        write_config(args.dir, args.port, develop=args.develop)
+    else:
+        asyncio.run(demo(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
