@@ -1,0 +1,409 @@
+"""Take the README's screenshots of the real Home Assistant UI into docs/images/.
+
+Runs `scripts/develop --demo` in the background and waits for its "ready" line, logs in through
+Home Assistant's auth API (tests/e2e/harness.py), then drives headless Chromium over the DevTools
+protocol: the tokens go into the frontend's localStorage before each page loads, and every wait
+polls the DOM (through shadow roots) with a deadline. Everything started here is stopped at the
+end by pid, also on failure. Not part of CI; retake after any UI change.
+
+    scripts/screenshots        (.venv/bin/python scripts/screenshots.py, from the repository)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator, Iterator
+import contextlib
+import io
+import json
+import os
+from pathlib import Path
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+import aiohttp
+from PIL import Image
+
+from tests.e2e.harness import (
+    DOMAIN,
+    LAST_SYNC,
+    NEW_PUBLIC,
+    PASSWORD,
+    RECORD_A,
+    TOKEN,
+    USERNAME,
+    Hass,
+    HassError,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+IMAGES = REPO / "docs" / "images"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--lang=en-US", "--hide-scrollbars", "--remote-debugging-port=0",
+]  # fmt: skip
+WIDTH, HEIGHT = 1280, 900
+MARGIN = 16  # around a dialog, in pixels
+FAILED = REPO / ".ha-config" / "demo" / "screenshots-failed.png"  # ignored by git
+OTHER_DOMAIN = "example.org"  # the fake Gandi's demo token manages it too; not configured
+
+# Finds elements and text through every open shadow root; prefixed to each evaluated expression.
+_DEEP_JS = """
+const deepAll = (selector, root = document) => {
+  const found = [];
+  const walk = (node) => {
+    for (const el of node.querySelectorAll("*")) {
+      if (el.matches(selector)) found.push(el);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(root.shadowRoot ?? root);
+  return found;
+};
+const deep = (selector, root) => deepAll(selector, root)[0] ?? null;
+const deepText = (node) => {
+  if (!node) return "";
+  if (node.nodeType === Node.TEXT_NODE) return node.data;
+  if (["STYLE", "SCRIPT"].includes(node.nodeName)) return "";
+  let text = node.shadowRoot ? deepText(node.shadowRoot) : "";
+  for (const child of node.childNodes) text += " " + deepText(child);
+  return text.replace(/\\s+/g, " ");
+};
+const busy = (root) =>
+  deepAll("ha-spinner, ha-circular-progress, ha-skeleton", root).some((el) => el.offsetParent);
+"""
+
+
+# ----------------------------------------------------------------------------- the demo
+
+
+@contextlib.contextmanager
+def demo(log: Path, within: float = 240.0) -> Iterator[dict[str, str]]:
+    """`scripts/develop --demo` in its own process group; its URLs once it is ready."""
+    process = spawn([str(REPO / "scripts" / "develop"), "--demo"], log)
+    try:
+        deadline = time.monotonic() + within
+        while "develop: ready" not in (text := log.read_text(errors="replace")):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("scripts/develop --demo did not get ready")
+            time.sleep(0.5)
+        hass = re.search(r"ESDDNS demo is ready: (\S+)", text)
+        gandi = re.search(r"fake Gandi LiveDNS: (\S+)", text)
+        sources = re.search(r"curl -X POST (\S+)/address", text)
+        if not hass or not gandi or not sources:
+            raise RuntimeError("unexpected output of scripts/develop --demo")
+        yield {"hass": hass[1], "gandi": gandi[1], "sources": sources[1]}
+    finally:
+        stop(process, "scripts/develop")
+
+
+def spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a command of ours in its own process group, its output into ``log``."""
+    with log.open("wb") as out:
+        return subprocess.Popen(  # noqa: S603 (fixed commands)
+            argv,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def stop(process: subprocess.Popen[bytes], name: str) -> None:
+    """SIGTERM the process (scripts/develop then stops its own children), then its group."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            print(f"screenshots: {name} ignored SIGTERM; killing it", file=sys.stderr)
+            process.kill()
+            process.wait()
+    # Its process group (its pid, from start_new_session) may hold stragglers.
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        time.sleep(1)
+
+
+async def login(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:
+    """The frontend's stored tokens for the demo user, from the login flow (as the UI does)."""
+    hass = Hass(session, url)
+    flow = await hass.request(
+        "POST",
+        "/auth/login_flow",
+        {"client_id": hass.client_id, "handler": ["homeassistant", None], "redirect_uri": url},
+    )
+    done = await hass.request(
+        "POST",
+        f"/auth/login_flow/{flow['flow_id']}",
+        {"client_id": hass.client_id, "username": USERNAME, "password": PASSWORD},
+    )
+    if done.get("type") != "create_entry":
+        raise HassError(f"login failed: {done}")
+    data = {"grant_type": "authorization_code", "code": done["result"], "client_id": hass.client_id}
+    async with session.post(url + "/auth/token", data=data) as response:
+        response.raise_for_status()
+        tokens: dict[str, Any] = await response.json()
+    expires = int(time.time() * 1000) + tokens["expires_in"] * 1000
+    return {**tokens, "hassUrl": url, "clientId": hass.client_id, "expires": expires}
+
+
+# ----------------------------------------------------------------------------- the browser
+
+
+class Page:
+    """One Chromium tab over the DevTools protocol (events are ignored)."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Wrap the tab's DevTools WebSocket."""
+        self.ws = ws
+        self._next_id = 0
+
+    async def send(self, method: str, **params: Any) -> dict[str, Any]:
+        """One DevTools command; its result."""
+        self._next_id += 1
+        await self.ws.send_json({"id": self._next_id, "method": method, "params": params})
+        while True:
+            message = await self.ws.receive_json(timeout=60)
+            if message.get("id") == self._next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                result: dict[str, Any] = message["result"]
+                return result
+
+    async def js(self, expression: str) -> Any:
+        """Evaluate an expression (with the deep* helpers in scope); its JSON value."""
+        answer = await self.send(
+            "Runtime.evaluate",
+            expression=f"(() => {{ {_DEEP_JS}; return ({expression}); }})()",
+            returnByValue=True,
+            awaitPromise=True,
+        )
+        if "exceptionDetails" in answer:
+            raise RuntimeError(f"{expression[:80]}: {answer['exceptionDetails']}")
+        return answer["result"].get("value")
+
+    async def wait(self, expression: str, what: str, within: float = 30.0) -> None:
+        """Poll until the expression is truthy."""
+        deadline = time.monotonic() + within
+        while not await self.js(f"!!({expression})"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {within:.0f} s for {what}")
+            await asyncio.sleep(0.25)
+
+    async def goto(self, url: str, height: int = HEIGHT) -> None:
+        """Load a page in a WIDTH x ``height`` window; the caller waits for what it needs."""
+        await self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=WIDTH,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        await self.send("Page.navigate", url=url)
+
+    async def shoot(self, name: str, settle: str, clip: str | None = None) -> None:
+        """Wait until the expression ``settle`` holds twice in a row, then save docs/images/NAME:
+        the window, or the element ``clip`` (an expression) with a margin and nothing behind."""
+        for _ in range(2):  # twice, a beat apart: dialog animations and late renders are over
+            await self.wait(
+                f"({settle}) && !busy(document) && document.fonts.status == 'loaded'", name
+            )
+            await asyncio.sleep(0.4)
+        params: dict[str, Any] = {"format": "png"}
+        if clip:  # just the dialog, on its scrim: the page behind it is hidden
+            await self.js("deep('home-assistant-main').style.opacity = '0'")
+            box = await self.js(
+                f"(r => ({{x: r.x - {MARGIN}, y: r.y - {MARGIN}, width: r.width + {2 * MARGIN},"
+                f" height: r.height + {2 * MARGIN}, scale: 1}}))"
+                f"(({clip}).getBoundingClientRect())"
+            )
+            params["clip"] = {k: max(0, v) if k in "xy" else v for k, v in box.items()}
+        shot = await self.send("Page.captureScreenshot", **params)
+        image = Image.open(io.BytesIO(base64.b64decode(shot["data"])))
+        path = IMAGES / name
+        image.convert("RGB").quantize(256, dither=Image.Dither.NONE).save(path, optimize=True)
+        print(f"screenshots: {path.relative_to(REPO)} ({path.stat().st_size // 1024} KiB)")
+
+
+@contextlib.asynccontextmanager
+async def chromium(session: aiohttp.ClientSession, storage: dict[str, str]) -> AsyncIterator[Page]:
+    """Headless Chromium with a fresh profile; its first tab, which gets ``storage`` as
+    localStorage before any page script runs."""
+    with tempfile.TemporaryDirectory(prefix="esddns-chromium-") as profile:
+        log = Path(profile) / "chromium.log"
+        process = spawn([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"], log)
+        try:
+            port_file = Path(profile) / "DevToolsActivePort"
+            deadline = time.monotonic() + 30
+            while not port_file.is_file() or not port_file.read_text().strip():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"chromium did not start: {log.read_text()[-2000:]}")
+                await asyncio.sleep(0.1)
+            port = port_file.read_text().split()[0]
+            async with session.get(f"http://127.0.0.1:{port}/json/list") as response:
+                targets = await response.json()
+            tab = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+            async with session.ws_connect(tab, max_msg_size=0) as ws:
+                page = Page(ws)
+                await page.send("Page.enable")
+                await page.send(
+                    "Emulation.setEmulatedMedia",
+                    features=[{"name": "prefers-color-scheme", "value": "light"}],
+                )
+                await page.send("Emulation.setTimezoneOverride", timezoneId="UTC")
+                sets = "".join(
+                    f"localStorage.setItem({json.dumps(k)}, {json.dumps(v)});"
+                    for k, v in storage.items()
+                )
+                await page.send("Page.addScriptToEvaluateOnNewDocument", source=sets)
+                yield page
+        finally:
+            stop(process, "chromium")
+
+
+# ----------------------------------------------------------------------------- the pictures
+
+_DIALOG = "deep('dialog-data-entry-flow')"
+_SURFACE = f"deep('.mdc-dialog__surface', deep('ha-dialog', {_DIALOG}))"
+
+
+async def click(page: Page, root: str, label: str) -> None:
+    """Wait for a button labelled ``label`` inside ``root`` (a JS expression), and click it."""
+    find = (
+        f"({root}) && deepAll('ha-button, mwc-button, ha-icon-button, ha-list-item', {root})"
+        f".find((b) => (deepText(b) + ' ' + (b.label ?? '')).trim().toLowerCase()"
+        f" === {json.dumps(label.lower())})"
+    )
+    await page.wait(find, f"the {label} button")
+    await page.js(f"{find}.click() || true")
+
+
+async def config_flow(page: Page, url: str, gandi: str) -> None:
+    """The config flow's credential step as it opens, then its records step."""
+    await page.goto(f"{url}/config/integrations/dashboard/add?domain=esddns")
+    # The dashboard asks "Do you want to set up ESDDNS?" first.
+    await click(page, "deep('dialog-box')", "OK")
+    form = f"deep('step-flow-form', {_DIALOG})"
+    await page.shoot(
+        "config-flow.png",
+        f"{_DIALOG} && {form} && deepText({_DIALOG}).includes('Connect to Gandi')"
+        f" && deepText({_DIALOG}).includes('Advanced') && deep('ha-form', {form})",
+        _SURFACE,
+    )
+    # Fill the step as typing would (ha-form's value-changed event), then press the button.
+    step = {"credential_kind": "token", "secret": TOKEN, "advanced": {"api_url": gandi}}
+    await page.js(
+        f"deep('ha-form', {form}).dispatchEvent(new CustomEvent('value-changed',"
+        f" {{detail: {{value: {json.dumps(step)}}}, bubbles: true, composed: true}})) || true"
+    )
+    await click(page, form, "Submit")
+    await page.wait(f"deepText({_DIALOG}).includes('Choose the records')", "the records step")
+    await page.js(
+        f"(f => f.dispatchEvent(new CustomEvent('value-changed', {{detail: {{value:"
+        f" {{...f.data, domain: {json.dumps(OTHER_DOMAIN)}}}}}, bubbles: true, composed: true}}))"
+        f")(deep('ha-form', {form})) || true"
+    )
+    await page.shoot(
+        "config-flow-records.png",
+        f"deepText({_DIALOG}).includes('Sync automatically')"
+        f" && deepText({_DIALOG}).includes({json.dumps(OTHER_DOMAIN)})",
+        _SURFACE,
+    )
+
+
+async def device_page(page: Page, url: str, device_id: str) -> None:
+    """The demo domain's device page with its entities."""
+    await page.goto(f"{url}/config/devices/device/{device_id}")
+    main = "deep('ha-config-device-page')"
+    await page.shoot(
+        "device-page.png",
+        f"{main} && ['Sync now', 'Public IPv4', 'drift', 'Last successful sync', {NEW_PUBLIC!r}]"
+        f".every((s) => deepText({main}).includes(s)) && !deepText({main}).includes('Unknown')",
+    )
+
+
+async def options_flow(page: Page, url: str) -> None:
+    """The options flow (detection), opened from the integration's page."""
+    await page.goto(f"{url}/config/integrations/integration/esddns", height=1400)
+    await click(page, "deep('ha-config-integration-page')", "Configure")
+    await page.shoot(
+        "options.png",
+        f"{_DIALOG} && deepText({_DIALOG}).includes('Sources to ask')"
+        f" && deepText({_DIALOG}).includes('Record check interval')",
+        _SURFACE,
+    )
+
+
+async def take(urls: dict[str, str]) -> None:
+    """Log in, find the device, and take every picture."""
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    url = urls["hass"]
+    async with aiohttp.ClientSession() as session:
+        tokens = await login(session, url)
+        hass = Hass(session, url, tokens["access_token"])
+        async with hass.websocket() as ws:
+            devices = await ws.command("config/device_registry/list")
+        device_id = next(
+            d["id"]
+            for d in devices
+            if d["name"] == DOMAIN and any(i[0] == "esddns" for i in d["identifiers"])
+        )
+        # The demo's story, so the device page has a sync time and logbook entries: the public
+        # address changes, the record drifts and ESDDNS rewrites it.
+        async with session.post(urls["sources"] + "/address", data=NEW_PUBLIC) as response:
+            response.raise_for_status()
+        await hass.detect_now()
+        await hass.wait_for_state(RECORD_A, NEW_PUBLIC, within=60)
+        deadline = time.monotonic() + 30
+        while (await hass.wait_for_state(LAST_SYNC))["state"] in ("unknown", "unavailable"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{LAST_SYNC} stayed unknown")
+            await asyncio.sleep(0.2)
+        storage = {
+            "hassTokens": json.dumps(tokens),
+            "selectedTheme": json.dumps({"theme": "default", "dark": False}),
+            "selectedLanguage": json.dumps("en"),
+        }
+        async with chromium(session, storage) as page:
+            try:
+                await config_flow(page, url, urls["gandi"])
+                await device_page(page, url, device_id)
+                await options_flow(page, url)
+            except Exception:
+                shot = await page.send("Page.captureScreenshot", format="png")
+                FAILED.write_bytes(base64.b64decode(shot["data"]))
+                print(f"screenshots: the window when it failed: {FAILED.relative_to(REPO)}")
+                raise
+
+
+def main() -> int:
+    """Run the demo, take the pictures, stop everything."""
+    started = time.monotonic()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the cleanup runs
+    with tempfile.TemporaryDirectory(prefix="esddns-screenshots-") as work:
+        log = Path(work) / "develop.log"
+        try:
+            with demo(log) as urls:
+                asyncio.run(take(urls))
+        except BaseException:
+            print(f"screenshots: failed; scripts/develop --demo said:\n{log.read_text()[-3000:]}")
+            raise
+    print(f"screenshots: done in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
