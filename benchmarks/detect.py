@@ -94,6 +94,7 @@ class Bench:
         url = f"{self.control}/behaviour"
         async with self.control_session.post(url, json=behaviour) as response:
             response.raise_for_status()
+            await response.read()  # a body left unread sometimes costs the kept-alive connection
         live = sorted(d for i, d in enumerate(delays) if i not in self.dead)
         return live[QUORUM - 1] * 1000
 

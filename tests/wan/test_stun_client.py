@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
+import errno
 from ipaddress import ip_address
+import os
+import socket
+import struct
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -17,7 +23,17 @@ from custom_components.esddns.wan import (
     detect,
     stun_source,
 )
-from custom_components.esddns.wan.stun import StunBindingError, _UdpBinding, binding_success
+from custom_components.esddns.wan.source import SourceFailure
+from custom_components.esddns.wan.stun import (
+    RTO,
+    StunBindingError,
+    StunMalformedError,
+    _TcpBinding,
+    _UdpBinding,
+    binding_request,
+    binding_success,
+    resolve,
+)
 from tests.fakes.fixtures_wan import WanFakes
 from tests.fakes.stun import LIE
 
@@ -213,3 +229,232 @@ async def test_coturn(
     strict = await detect(sources, Family.IPV4, session=wan_session, quorum=2, timeout=5)
     assert strict.address is None
     assert {o.status for o in strict.outcomes} == {OutcomeStatus.NOT_PUBLIC}
+
+
+# --- the socket-driven clients' edge cases ---------------------------------------------------
+
+
+class _StubSocket:
+    """Stands in for a client's socket: each call takes the next scripted outcome."""
+
+    def __init__(self, *outcomes: object) -> None:
+        self.outcomes = list(outcomes)
+        self.closed = False
+
+    def _next(self) -> Any:
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def connect(self, address: object) -> Any:
+        return self._next()
+
+    def send(self, data: bytes) -> Any:
+        return self._next()
+
+    def recv(self, size: int) -> Any:
+        return self._next()
+
+    def recvfrom(self, size: int) -> Any:
+        return self._next()
+
+    def getsockopt(self, level: int, option: int) -> Any:
+        return self._next()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _stubbed[B: (_UdpBinding, _TcpBinding)](proto: B, stub: _StubSocket, fd: int = -1) -> B:
+    proto._sock, proto._fd = cast(socket.socket, stub), fd
+    return proto
+
+
+async def test_udp_send_failures() -> None:
+    txid = bytes(range(12))
+    full = _stubbed(_UdpBinding(b"req", txid, ("127.0.0.1", 3478)), _StubSocket(BlockingIOError()))
+    full._send(RTO)  # no room in the buffer: as good as lost, retried on schedule
+    assert (full.sent, full.answer.done(), full._timer is not None) == (1, False, True)
+    full.close()
+    assert full._timer is None
+    assert full.answer.cancelled()  # nobody awaits it any more
+
+    broken = _stubbed(
+        _UdpBinding(b"req", txid, ("127.0.0.1", 3478)),
+        _StubSocket(OSError(errno.ENETUNREACH, "Network is unreachable")),
+    )
+    broken._send(RTO)
+    with pytest.raises(SourceFailure, match="socket error"):
+        broken.answer.result()
+    broken._send(RTO)  # the answer is settled: nothing more is sent or scheduled
+    assert (broken.sent, broken._timer) == (1, None)
+    stub = cast(_StubSocket, broken._sock)
+    broken.close()
+    assert stub.closed
+
+
+async def test_udp_read_failures() -> None:
+    txid = bytes(range(12))
+    proto = _stubbed(
+        _UdpBinding(b"req", txid, ("127.0.0.1", 3478)),
+        _StubSocket(
+            BlockingIOError(),  # a wake-up with nothing to read
+            (binding_success(txid, PUBLIC, 1), ("::1", 3478)),  # another sender
+            OSError(errno.EHOSTUNREACH, "No route to host"),
+        ),
+    )
+    proto._read_ready()
+    proto._read_ready()
+    assert not proto.answer.done()
+    proto._read_ready()
+    with pytest.raises(SourceFailure, match="socket error"):
+        proto.answer.result()
+    proto.close()
+
+
+async def test_tcp_partial_sends_and_spurious_wakeups() -> None:
+    read_end, write_end = os.pipe()
+    try:
+        txid = bytes(range(12))
+        proto = _stubbed(
+            _TcpBinding(b"abcdef", txid, ("127.0.0.1", 3478)),
+            _StubSocket(
+                0,  # getsockopt(SO_ERROR): connected
+                BlockingIOError(),  # no room yet
+                4,  # "abcd"
+                2,  # "ef": all sent, now read
+                BlockingIOError(),  # a wake-up with nothing to read
+                binding_success(txid, PUBLIC, 1),
+            ),
+            write_end,
+        )
+        proto._write(proto._connected)
+        proto._connected()
+        assert (proto._request, proto._writing, proto._reading) == (b"abcdef", True, False)
+        proto._send()
+        assert proto._request == b"ef"
+        proto._send()
+        assert (proto._request, proto._writing, proto._reading) == (b"", False, True)
+        proto._read_ready()
+        assert not proto.answer.done()
+        proto._read_ready()
+        assert proto.answer.result().address == PUBLIC
+        proto._read_ready()  # a late duplicate is never read (the stub has nothing left)
+        proto.close()
+        assert not proto._reading
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "error", "match"),
+    [
+        ([errno.ETIMEDOUT], TimeoutError, "Connect call failed"),
+        ([0, OSError(errno.EPIPE, "Broken pipe")], SourceFailure, "connection lost"),
+        ([0, 20, OSError(errno.ECONNRESET, "reset")], SourceFailure, "connection lost"),
+        ([0, 20, b""], StunMalformedError, "closed without an answer"),
+    ],
+)
+async def test_tcp_failures_settle_the_answer(
+    outcomes: list[object], error: type[Exception], match: str
+) -> None:
+    read_end, write_end = os.pipe()
+    try:
+        request = binding_request(bytes(12))
+        proto = _stubbed(
+            _TcpBinding(request, bytes(12), ("127.0.0.1", 3478)), _StubSocket(*outcomes), write_end
+        )
+        proto._write(proto._connected)
+        proto._connected()
+        if proto._reading:
+            proto._read_ready()
+        with pytest.raises(error, match=match):
+            proto.answer.result()
+        proto.close()
+        assert (proto._reading, proto._writing) == (False, False)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+async def test_tcp_connect_error_is_a_failure(
+    wan_session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub = _StubSocket(OSError(errno.ENETUNREACH, "Network is unreachable"))
+
+    def new_socket(self: _TcpBinding) -> socket.socket:
+        self._sock = cast(socket.socket, stub)
+        return self._sock
+
+    monkeypatch.setattr(_TcpBinding, "_new_socket", new_socket)
+    source = stun_source("127.0.0.1", 3478, provider="p", kind=SourceKind.STUN_TCP)
+    outcome = await ask_source(source, Family.IPV4, session=wan_session, limit=1)
+    assert (outcome.status, outcome.detail) == (
+        OutcomeStatus.ERROR,
+        "OSError: [Errno 101] Network is unreachable",
+    )
+    assert stub.closed
+
+
+async def _serve_once(handler: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Any]) -> int:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    _SERVERS.append(server)
+    return int(server.sockets[0].getsockname()[1])
+
+
+_SERVERS: list[asyncio.Server] = []
+
+
+@pytest.fixture
+async def tcp_servers(socket_enabled: None) -> AsyncIterator[None]:
+    yield
+    while _SERVERS:
+        server = _SERVERS.pop()
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "status", "detail"),
+    [
+        ("split", OutcomeStatus.ADDRESS, ""),
+        ("close", OutcomeStatus.MALFORMED, "connection closed without an answer"),
+        ("reset", OutcomeStatus.ERROR, "connection lost"),
+    ],
+)
+async def test_tcp_framing_and_endings(
+    tcp_servers: None,
+    wan_session: aiohttp.ClientSession,
+    behaviour: str,
+    status: OutcomeStatus,
+    detail: str,
+) -> None:
+    """An answer in two pieces is put together; a server that hangs up or resets ends it."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await reader.readexactly(20)
+        if behaviour == "split":
+            answer = binding_success(request[8:20], PUBLIC, 1)
+            writer.write(answer[:24])  # the header and a little more
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            writer.write(answer[24:])
+            await writer.drain()
+        elif behaviour == "reset":
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.close()
+
+    port = await _serve_once(handle)
+    source = stun_source("127.0.0.1", port, provider="p", kind=SourceKind.STUN_TCP)
+    outcome = await ask_source(source, Family.IPV4, session=wan_session, limit=2)
+    assert outcome.status is status, outcome
+    assert detail in outcome.detail
+    if status is OutcomeStatus.ADDRESS:
+        assert outcome.address == PUBLIC
+
+
+async def test_literals_are_not_resolved() -> None:
+    assert await resolve("127.0.0.1", 3478, Family.IPV4, socket.SOCK_DGRAM) == ("127.0.0.1", 3478)

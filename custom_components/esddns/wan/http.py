@@ -18,6 +18,11 @@ from .source import (
 
 BODY_CAP = 1024  # a bare address or a Cloudflare trace fits easily; anything bigger is wrong
 _HEADERS = {"Accept": "text/plain", "Cache-Control": "no-cache"}
+# The caller's limit (asyncio.timeout around the whole request, body included) is the deadline;
+# the session's own (aiohttp's default: 5 min) would only add two timers to every request.
+_NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout(
+    total=None, connect=None, sock_read=None, sock_connect=None
+)
 
 
 def parse_body(body: bytes) -> IPAddress:
@@ -62,7 +67,12 @@ async def query_https(source: Source, session: aiohttp.ClientSession, limit: flo
     try:
         async with (
             asyncio.timeout(limit),
-            session.get(source.url, headers=_HEADERS, allow_redirects=False) as response,
+            session.get(
+                source.url,
+                headers=_HEADERS,
+                allow_redirects=False,
+                timeout=_NO_AIOHTTP_TIMEOUT,
+            ) as response,
         ):
             if response.status != 200:
                 raise SourceRefused(f"HTTP {response.status}")
