@@ -5,7 +5,7 @@
 What runs here: the real engine (`wan.detect`, quorum 2, early exit), the real sync decision
 (`sync.in_sync`) and the real `gandi.GandiClient`, driven by a small loop that mirrors the record
 coordinator: read the record every READ_EVERY cycles (and after a failed read, and right after a
-write), write only with a consensus and only on drift, stay quiet as long as a 429 asked. Home
+write), write only with a consensus and only on drift, stay quiet for the cycles a 429 asks. Home
 Assistant's coordinators are not used (their scheduling is covered by tests/test_faults.py).
 The fakes run in two subprocesses (tests.fakes.sources, tests.fakes.gandi), so the fds, memory
 and CPU measured here are the updater's alone.
@@ -34,6 +34,7 @@ import asyncio
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 import json
+import math
 import os
 from pathlib import Path
 import random
@@ -71,7 +72,8 @@ READ_EVERY = 12  # a record check every 12 detections (60 min / 5 min, as in Hom
 QUORUM = 2
 DETECT_TIMEOUT = 0.15  # scaled down from 5 s: a round without quorum costs this much
 GANDI_TIMEOUT = 0.5  # scaled down from 10 s: a hanging request costs this much
-DEFAULT_RATE_WAIT = 0.5  # scaled down from 60 s: a 429 without Retry-After
+DEFAULT_RATE_WAIT = 60.0  # a 429 without Retry-After, as in Home Assistant
+CYCLE_SECONDS = 300  # what one cycle stands for: the default 5-minute detection interval
 SOURCE_CHANGE_P = 0.05  # chance per cycle that the sources draw new states
 DEAD_P, LIAR_P = 0.2, 0.2  # per source, at each draw
 GANDI_FAULT_P = 0.01  # chance per cycle of a Gandi fault on the next request
@@ -114,15 +116,14 @@ class Updater:
     client: GandiClient
     record: Rrset | None = None
     known: bool = False  # whether `record` is what the last read said
-    not_before: float = 0.0
+    not_before: int = 0  # the first cycle Gandi lets us call again
 
     async def cycle(self, number: int, sources: list[Source], session: Any) -> bool:
         """One detection and what follows; True when there was a consensus."""
-        loop = asyncio.get_running_loop()
         detection = await detect(
             sources, Family.IPV4, session=session, quorum=QUORUM, timeout=DETECT_TIMEOUT
         )
-        if loop.time() < self.not_before:
+        if number < self.not_before:
             return detection.address is not None  # Gandi asked us to wait
         try:
             if not self.known or number % READ_EVERY == 0:
@@ -137,8 +138,10 @@ class Updater:
             self.record = await self.client.get_rrset(DOMAIN, NAME, RecordType.A)  # read back
             self.known = True
         except GandiRateLimitError as err:
+            # The wait is in Gandi's seconds, counted in the cycles it spans (each stands for a
+            # detection interval): a run on a faster machine must not skip more cycles.
             wait = err.retry_after if err.retry_after is not None else DEFAULT_RATE_WAIT
-            self.not_before = loop.time() + wait
+            self.not_before = number + 1 + math.ceil(wait / CYCLE_SECONDS)
         except GandiError:
             pass  # the next cycle reads again, then writes if the record still drifts
         return detection.address is not None
@@ -213,7 +216,8 @@ async def run(sources_info: dict[str, Any], gandi_info: dict[str, Any]) -> dict[
     connector = aiohttp.TCPConnector(force_close=True)
     async with (
         aiohttp.ClientSession(connector=connector) as session,
-        aiohttp.ClientSession() as control,
+        # The harness's own connections must not linger into the fd counts either.
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as control,
     ):
         soak = Soak(sources_info["control"], gandi_info["control_url"], control)
         client = GandiClient(

@@ -360,15 +360,10 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             ) from err
         except GandiRateLimitError as err:
             raise UpdateFailed(**self._rate_limited(err)) from err
-        except GandiNotFoundError as err:
-            # The domain left LiveDNS (or the account): only the user can put that right.
-            repairs.async_domain_missing(self.hass, self._domain_issue_id, self.domain)
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="gandi_error",
-                translation_placeholders={"domain": self.domain, "error": err.message},
-            ) from err
         except GandiError as err:
+            if isinstance(err, GandiNotFoundError):
+                # The domain left LiveDNS (or the account): only the user can put that right.
+                repairs.async_domain_missing(self.hass, self._domain_issue_id, self.domain)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="gandi_error",
