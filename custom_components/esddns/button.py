@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from homeassistant.components.button import ButtonEntity
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN
 from .coordinator import EsddnsConfigEntry
 from .entity import EsddnsRecordEntity
+from .services import sync_failed
 from .sync import Action
 
 PARALLEL_UPDATES = 1
@@ -42,13 +41,7 @@ class SyncNowButton(EsddnsRecordEntity, ButtonEntity):
         """Sync, and say which records failed."""
         results = await self.coordinator.async_sync(force=False, dry_run=False)
         failed = [
-            f"{r.key.label(self.coordinator.domain)} {r.key.type}"
-            for r in results
-            if r.action is Action.FAILED
+            r.key.describe(self.coordinator.domain) for r in results if r.action is Action.FAILED
         ]
         if failed:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="sync_failed",
-                translation_placeholders={"records": ", ".join(failed)},
-            )
+            raise sync_failed(failed)

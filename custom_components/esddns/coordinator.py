@@ -244,7 +244,7 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
 
     def _note_disagreement(self, family: Family, detection: Detection) -> None:
         """Raise a repair when sources keep naming different public addresses."""
-        issue_id = f"sources_disagree_{self.settings.fingerprint}_{family.value}"
+        issue_id = self._disagree_issue_id(family)
         if len(detection.answers) > 1:
             self._disagreeing_cycles[family] += 1
             if self._disagreeing_cycles[family] >= REPAIR_THRESHOLD:
@@ -253,12 +253,13 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
             self._disagreeing_cycles[family] = 0
             repairs.async_clear(self.hass, issue_id)
 
+    def _disagree_issue_id(self, family: Family) -> str:
+        return f"sources_disagree_{self.settings.fingerprint}_{family.value}"
+
     def clear_repairs(self) -> None:
         """Drop this coordinator's repair issues (when it is disposed of)."""
         for family in Family:
-            repairs.async_clear(
-                self.hass, f"sources_disagree_{self.settings.fingerprint}_{family.value}"
-            )
+            repairs.async_clear(self.hass, self._disagree_issue_id(family))
 
 
 async def async_acquire_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> WanIpCoordinator:
@@ -400,7 +401,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         """Spot another updater rewriting a record we wrote, while our address still holds."""
         public = self.wan.data
         for key, written in self._written.items():
-            issue_id = f"record_overwritten_{self.config_entry.entry_id}_{key.name}_{key.type}"
+            issue_id = self._overwritten_issue_id(key)
             current_public = public.address(key.family) if public is not None else None
             if current_public == written and not in_sync(records.get(key), written):
                 self._overwritten[key] = self._overwritten.get(key, 0) + 1
@@ -416,13 +417,14 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
                 # A whole check cycle in which nobody touched it: the fight is over.
                 repairs.async_clear(self.hass, issue_id)
 
+    def _overwritten_issue_id(self, key: RecordKey) -> str:
+        return f"record_overwritten_{self.config_entry.entry_id}_{key.name}_{key.type}"
+
     def clear_repairs(self) -> None:
         """Drop this entry's repair issues (on unload)."""
         repairs.async_clear(self.hass, self._domain_issue_id)
         for key in self.keys:
-            repairs.async_clear(
-                self.hass, f"record_overwritten_{self.config_entry.entry_id}_{key.name}_{key.type}"
-            )
+            repairs.async_clear(self.hass, self._overwritten_issue_id(key))
 
     # Deciding and writing -------------------------------------------------------------------
 
@@ -518,7 +520,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             self._write_failing = True
             LOGGER.warning(
                 "Could not update %s at Gandi: %s",
-                ", ".join(f"{r.key.label(self.domain)} {r.key.type}" for r in failed),
+                ", ".join(r.key.describe(self.domain) for r in failed),
                 "; ".join(sorted({r.reason or "unknown error" for r in failed})),
             )
         elif results and not failed and self._write_failing:

@@ -28,6 +28,15 @@ SYNC_SCHEMA = vol.Schema(
 )
 
 
+def sync_failed(records: list[str]) -> HomeAssistantError:
+    """The error for writes Gandi did not accept (``records`` as ``home.example.com A``)."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="sync_failed",
+        translation_placeholders={"records": ", ".join(records)},
+    )
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register `esddns.sync`."""
@@ -44,14 +53,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
             for result in results:
                 report.append(result.as_dict(records.domain))
                 if result.action is Action.FAILED:
-                    failed.append(f"{result.key.label(records.domain)} {result.key.type}")
+                    failed.append(result.key.describe(records.domain))
         if failed and not call.return_response:
             # Without a response to read, a failed write must not pass silently.
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="sync_failed",
-                translation_placeholders={"records": ", ".join(failed)},
-            )
+            raise sync_failed(failed)
         return {"records": report} if call.return_response else None
 
     hass.services.async_register(

@@ -41,6 +41,10 @@ class RecordKey:
         """The record as a person reads it: ``home.example.com``."""
         return domain if self.name == "@" else f"{self.name}.{domain}"
 
+    def describe(self, domain: str) -> str:
+        """The record and its type, for messages: ``home.example.com A``."""
+        return f"{self.label(domain)} {self.type}"
+
 
 @dataclass(frozen=True, slots=True)
 class RecordResult:
