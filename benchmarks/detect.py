@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.detect
 
-8 STUN (4 UDP, 4 TCP) and 5 HTTP sources run in a separate process (tests.fakes.sources), so
+8 STUN (4 UDP, 4 TCP) and 5 HTTP sources run in a separate process (devtools.fakes.sources), so
 the CPU time measured here is the engine's alone. Each round draws every source's delay from a
 fixed seed (5-150 ms); 30% of the sources are dead (UDP silent, TCP accepting and hanging, HTTP
 hanging). Compared: the engine (quorum 2, early exit) against the quorum-th fastest live source
@@ -177,7 +177,7 @@ def main() -> None:
         [
             sys.executable,
             "-m",
-            "tests.fakes.sources",
+            "devtools.fakes.sources",
             "--address",
             ADDRESS,
             "--stun",

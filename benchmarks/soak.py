@@ -7,7 +7,7 @@ What runs here: the real engine (`wan.detect`, quorum 2, early exit), the real s
 coordinator: read the record every READ_EVERY cycles (and after a failed read, and right after a
 write), write only with a consensus and only on drift, stay quiet for the cycles a 429 asks. Home
 Assistant's coordinators are not used (their scheduling is covered by tests/test_faults.py).
-The fakes run in two subprocesses (tests.fakes.sources, tests.fakes.gandi), so the fds, memory
+The fakes run in two subprocesses (devtools.fakes.sources, devtools.fakes.gandi), so the fds, memory
 and CPU measured here are the updater's alone.
 
 The public address changes every PERIOD cycles. Faults come from a fixed seed:
@@ -286,9 +286,9 @@ async def run(sources_info: dict[str, Any], gandi_info: dict[str, Any]) -> dict[
 
 def main() -> None:
     sources, sources_info = _start(
-        ["tests.fakes.sources", "--stun", "4", "--http", "2", "--control-port", "0"]
+        ["devtools.fakes.sources", "--stun", "4", "--http", "2", "--control-port", "0"]
     )
-    gandi, gandi_info = _start(["tests.fakes.gandi", "--token", f"{TOKEN}={DOMAIN}"])
+    gandi, gandi_info = _start(["devtools.fakes.gandi", "--token", f"{TOKEN}={DOMAIN}"])
     try:
         result = asyncio.run(run(sources_info, gandi_info))
     finally:

@@ -1,7 +1,7 @@
 """Take the README's screenshots of the real Home Assistant UI into docs/images/.
 
 Runs `scripts/develop --demo` in the background and waits for its "ready" line, logs in through
-Home Assistant's auth API (tests/e2e/harness.py), then drives headless Chromium over the DevTools
+Home Assistant's auth API (devtools/harness.py), then drives headless Chromium over the DevTools
 protocol: the tokens go into the frontend's localStorage before each page loads, and every wait
 polls the DOM (through shadow roots) with a deadline. Everything started here is stopped at the
 end by pid, also on failure. Not part of CI; retake after any UI change.
@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 from PIL import Image
 
-from tests.e2e.harness import (
+from devtools.harness import (
     DOMAIN,
     LAST_SYNC,
     NEW_PUBLIC,

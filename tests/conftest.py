@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 pytest_plugins = [
-    "tests.fakes.fixtures_wan",
-    "tests.fakes.fixtures_gandi",
+    "tests.fixtures_wan",
+    "tests.fixtures_gandi",
     "tests.integration",
 ]
 

@@ -25,8 +25,8 @@ from custom_components.esddns.const import (
     CONF_TTL,
     DOMAIN,
 )
-from tests.fakes.gandi import FakeGandi
-from tests.fakes.stun import FakeStunServer
+from devtools.fakes.gandi import FakeGandi
+from devtools.fakes.stun import FakeStunServer
 
 PUBLIC = "81.2.69.142"
 NEW_PUBLIC = "81.2.69.160"

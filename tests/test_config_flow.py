@@ -30,7 +30,7 @@ from custom_components.esddns.const import (
     CONF_TTL,
     DOMAIN,
 )
-from tests.fakes.gandi import FakeGandi
+from devtools.fakes.gandi import FakeGandi
 
 TOKEN = "token-example"
 

@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.esddns.const import DOMAIN
-from tests.fakes.gandi import FakeGandi
+from devtools.fakes.gandi import FakeGandi
 from tests.integration import NEW_PUBLIC, PUBLIC, TOKEN, PublicSources, make_entry, setup_entry
 
 

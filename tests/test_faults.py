@@ -41,11 +41,11 @@ from custom_components.esddns.const import (
 from custom_components.esddns.coordinator import WanIpCoordinator
 from custom_components.esddns.gandi import GandiClient
 from custom_components.esddns.wan import Family, source as source_module
-from tests.fakes.fixtures_gandi import EXAMPLE_DOMAINS
-from tests.fakes.fixtures_wan import WanFakes
-from tests.fakes.gandi import FakeGandi
-from tests.fakes.http_source import FakeHttpSource
-from tests.fakes.stun import LIE, FakeStunServer
+from devtools.fakes.gandi import FakeGandi
+from devtools.fakes.http_source import FakeHttpSource
+from devtools.fakes.stun import LIE, FakeStunServer
+from tests.fixtures_gandi import EXAMPLE_DOMAINS
+from tests.fixtures_wan import WanFakes
 from tests.integration import NEW_PUBLIC, PUBLIC, TOKEN, PublicSources, make_entry, setup_entry
 
 PUBLIC_IPV4 = "sensor.example_com_public_ipv4_address"

@@ -21,8 +21,8 @@ from custom_components.esddns.const import (
 )
 from custom_components.esddns.coordinator import DATA_WAN
 from custom_components.esddns.wan import source as source_module
-from tests.fakes.gandi import FakeGandi
-from tests.fakes.stun import FakeStunServer
+from devtools.fakes.gandi import FakeGandi
+from devtools.fakes.stun import FakeStunServer
 from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
 
 DRIFT = "binary_sensor.example_com_home_example_com_a_drift"

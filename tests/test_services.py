@@ -11,7 +11,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.esddns.const import DOMAIN, SERVICE_SYNC
-from tests.fakes.gandi import FakeGandi
+from devtools.fakes.gandi import FakeGandi
 from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
 
 LAST_SYNC = "sensor.example_com_last_successful_sync"

@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 import pytest_socket  # type: ignore[import-untyped]
 
-from tests.e2e import harness
+from devtools import harness
 
 START_TIMEOUT = 90.0  # hass on 2 busy cores; it usually answers within 5 s
 FAKE_TIMEOUT = 20.0
@@ -200,7 +200,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         gandi = stack.spawn(
             "gandi",
             [
-                sys.executable, "-m", "tests.fakes.gandi", "--token",
+                sys.executable, "-m", "devtools.fakes.gandi", "--token",
                 f"{harness.TOKEN}={harness.DOMAIN}", "--record",
                 f"{harness.DOMAIN}/{harness.RECORD}/A={harness.PUBLIC}", "--ttl", "300",
             ],
@@ -209,7 +209,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         sources = stack.spawn(
             "sources",
             [
-                sys.executable, "-m", "tests.fakes.sources", "--address", harness.PUBLIC,
+                sys.executable, "-m", "devtools.fakes.sources", "--address", harness.PUBLIC,
                 "--stun", "2", "--http", "2",
             ],
         )  # fmt: skip

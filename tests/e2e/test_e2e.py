@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e import harness
+from devtools import harness
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e

@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 
 from custom_components.esddns.gandi import Credential, CredentialKind, GandiClient
-from tests.fakes.fixtures_gandi import EXAMPLE_TOKEN
-from tests.fakes.gandi import FakeGandi
+from devtools.fakes.gandi import FakeGandi
+from tests.fixtures_gandi import EXAMPLE_TOKEN
 
 
 @pytest.fixture

@@ -36,8 +36,8 @@ from custom_components.esddns.gandi import (
     RecordType,
     Rrset,
 )
-from tests.fakes.fixtures_gandi import EXAMPLE_API_KEY, EXAMPLE_TOKEN, NO_RIGHTS_TOKEN
-from tests.fakes.gandi import FakeGandi
+from devtools.fakes.gandi import FakeGandi
+from tests.fixtures_gandi import EXAMPLE_API_KEY, EXAMPLE_TOKEN, NO_RIGHTS_TOKEN
 
 
 def make_client(

@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 
 from custom_components.esddns.gandi import Credential, CredentialKind, GandiClient, Rrset
-from tests.fakes.fixtures_gandi import EXAMPLE_TOKEN, NO_RIGHTS_TOKEN
-from tests.fakes.gandi import FakeGandi, main
+from devtools.fakes.gandi import FakeGandi, main
+from tests.fixtures_gandi import EXAMPLE_TOKEN, NO_RIGHTS_TOKEN
 
 BEARER = {"Authorization": f"Bearer {EXAMPLE_TOKEN}"}
 GANDI_ERROR_KEYS = {"cause", "code", "message", "object"}
@@ -222,7 +222,7 @@ def test_the_command_line_refuses_malformed_arguments() -> None:
 
 async def test_the_fake_runs_as_a_process(socket_enabled: None) -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fakes.gandi", "--port", "0",
+        sys.executable, "-m", "devtools.fakes.gandi", "--port", "0",
         "--token", "token-proc=example.com,example.org", "--api-key", "key-proc=example.com",
         "--record", "example.com/home/A=81.2.69.142,81.2.69.143", "--ttl", "600",
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},

@@ -17,7 +17,7 @@ from custom_components.esddns.wan import (
     https_source,
     stun_source,
 )
-from tests.fakes.fixtures_wan import WanFakes, fake_dns_source
+from tests.fixtures_wan import WanFakes, fake_dns_source
 
 from .helpers import sockets_connected_to
 

@@ -11,7 +11,7 @@ import pytest
 from custom_components.esddns.wan import Family, OutcomeStatus, ask_source, https_source
 from custom_components.esddns.wan.http import BODY_CAP, parse_body
 from custom_components.esddns.wan.source import MalformedAnswer
-from tests.fakes.fixtures_wan import WanFakes
+from tests.fixtures_wan import WanFakes
 
 PUBLIC = ip_address("81.2.69.142")
 

@@ -1,4 +1,4 @@
-"""The fakes as one separate process (`python -m tests.fakes.sources`), driven over HTTP."""
+"""The fakes as one separate process (`python -m devtools.fakes.sources`), driven over HTTP."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ async def sources_process(socket_enabled: None) -> AsyncIterator[dict[str, Any]]
         [
             sys.executable,
             "-m",
-            "tests.fakes.sources",
+            "devtools.fakes.sources",
             "--address",
             "81.2.69.142",
             "--stun",

@@ -34,8 +34,8 @@ from custom_components.esddns.wan.stun import (
     binding_success,
     resolve,
 )
-from tests.fakes.fixtures_wan import WanFakes
-from tests.fakes.stun import LIE
+from devtools.fakes.stun import LIE
+from tests.fixtures_wan import WanFakes
 
 PUBLIC = ip_address("81.2.69.142")
 KINDS = [SourceKind.STUN_UDP, SourceKind.STUN_TCP]

@@ -1,6 +1,6 @@
 """Run Home Assistant with every connection to a non-loopback address refused.
 
-    python -m tests.e2e.loopback -c CONFIG_DIR --skip-pip ...   (the arguments of `hass`)
+    python -m devtools.loopback -c CONFIG_DIR --skip-pip ...   (the arguments of `hass`)
 
 Why: the config flow creates an ESDDNS entry with the built-in sources and sets it up at once,
 before the options flow can point it at the loopback fakes; that first detection would query

@@ -24,10 +24,9 @@ import aiohttp
 import pytest
 
 from custom_components.esddns.wan import Family, Source, SourceKind, dns_source
-
-from .dns import FakeDnsServer
-from .http_source import FakeHttpSource
-from .stun import FakeStunServer
+from devtools.fakes.dns import FakeDnsServer
+from devtools.fakes.http_source import FakeHttpSource
+from devtools.fakes.stun import FakeStunServer
 
 
 @dataclass

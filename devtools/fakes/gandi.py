@@ -16,7 +16,7 @@ Behaviour (from Gandi's public docs and observed answers):
 
 Run alone (end-to-end tests, the demo)::
 
-    python -m tests.fakes.gandi --port 8053 --token TOKEN=example.com,example.org \
+    python -m devtools.fakes.gandi --port 8053 --token TOKEN=example.com,example.org \
         [--api-key KEY=example.com] [--record example.com/home/A=81.2.69.142] [--ttl 300]
 
 prints one JSON line ``{"url": ..., "control_url": ..., "port": ..., "pid": ...}`` once it listens,
@@ -674,7 +674,7 @@ def _record_arg(text: str) -> tuple[str, str, str, list[str]]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tests.fakes.gandi", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devtools.fakes.gandi", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--token", type=_credential_arg, action="append", default=[])

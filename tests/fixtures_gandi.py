@@ -1,4 +1,4 @@
-"""Pytest fixtures for the fake Gandi LiveDNS server (tests/fakes/gandi.py)."""
+"""Pytest fixtures for the fake Gandi LiveDNS server (devtools/fakes/gandi.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 
 import pytest
 
-from tests.fakes.gandi import FakeGandi
+from devtools.fakes.gandi import FakeGandi
 
 EXAMPLE_TOKEN = "token-example"
 EXAMPLE_API_KEY = "apikey-example"

@@ -5,8 +5,8 @@ It writes the config folder, completes onboarding, adds an ESDDNS entry through 
 and points it at the loopback sources through the options flow, exactly as a person would in the
 frontend. Command line (used by scripts/develop)::
 
-    python -m tests.e2e.harness config DIR --port 8123 [--develop]
-    python -m tests.e2e.harness demo --hass URL --gandi URL --sources JSON --config DIR
+    python -m devtools.harness config DIR --port 8123 [--develop]
+    python -m devtools.harness demo --hass URL --gandi URL --sources JSON --config DIR
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 import aiohttp
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 USERNAME = "demo"
 PASSWORD = "demo-esddns"
@@ -44,7 +44,7 @@ LAST_SYNC = f"sensor.{_SLUG}_last_successful_sync"
 SYNC_NOW = f"button.{_SLUG}_sync_now"
 
 _CONFIGURATION = """\
-# Written by tests/e2e/harness.py. No default_config: its bluetooth, cloud, zeroconf, ssdp,
+# Written by devtools/harness.py. No default_config: its bluetooth, cloud, zeroconf, ssdp,
 # dhcp and usb pieces need hardware or the internet. Home Assistant always loads the frontend
 # with what it depends on (http, api, auth, config, onboarding, websocket_api, person, ...).
 homeassistant:
@@ -84,9 +84,9 @@ def write_config(config_dir: Path, port: int, *, develop: bool = False) -> None:
 
 
 def hass_command(config_dir: Path) -> list[str]:
-    """Home Assistant on loopback only (see tests/e2e/loopback.py), installing nothing."""
+    """Home Assistant on loopback only (see devtools/loopback.py), installing nothing."""
     return [
-        sys.executable, "-m", "tests.e2e.loopback", "-c", str(config_dir),
+        sys.executable, "-m", "devtools.loopback", "-c", str(config_dir),
         "--skip-pip", "--log-no-color",
     ]  # fmt: skip
 
@@ -265,7 +265,7 @@ class HassWebSocket:
 
 
 def esddns_options(sources: Mapping[str, Any], extra_stun: Sequence[str] = ()) -> dict[str, Any]:
-    """Options that make ESDDNS ask exactly the loopback sources (tests.fakes.sources).
+    """Options that make ESDDNS ask exactly the loopback sources (devtools.fakes.sources).
 
     Each endpoint is its own provider; with two STUN and two HTTP fakes, a quorum of 3 needs
     both kinds. Detection runs every minute, the shortest interval, so a change shows soon.
@@ -337,7 +337,7 @@ Ctrl-C stops Home Assistant and the fakes.""",
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`config` writes a config folder; `demo` sets up a running Home Assistant."""
-    parser = argparse.ArgumentParser(prog="python -m tests.e2e.harness")
+    parser = argparse.ArgumentParser(prog="python -m devtools.harness")
     commands = parser.add_subparsers(dest="command", required=True)
     config = commands.add_parser("config", help="write configuration.yaml and the symlink")
     config.add_argument("dir", type=Path)
@@ -346,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = commands.add_parser("demo", help="onboard and add the ESDDNS entry")
     run.add_argument("--hass", required=True, help="http://127.0.0.1:PORT")
     run.add_argument("--gandi", required=True, help="the fake's LiveDNS URL")
-    run.add_argument("--sources", required=True, help="the JSON line of tests.fakes.sources")
+    run.add_argument("--sources", required=True, help="the JSON line of devtools.fakes.sources")
     run.add_argument("--config", required=True, help="the config folder, to print")
     args = parser.parse_args(argv)
     if args.command == "config":

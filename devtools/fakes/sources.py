@@ -1,6 +1,6 @@
 """Run loopback STUN (UDP+TCP), HTTP and DNS sources in one process, for the demo and e2e tests.
 
-    python -m tests.fakes.sources --address 81.2.69.142 --stun 2 --http 2 --control-port 8765
+    python -m devtools.fakes.sources --address 81.2.69.142 --stun 2 --http 2 --control-port 8765
 
 prints one JSON line with the endpoints, then serves a control API on 127.0.0.1:
     POST /address     body "81.2.69.143" (or {"address": ...}): every source reports it
