@@ -95,11 +95,11 @@ async def test_public_address_change_drifts_then_one_write(
 
     assert hass.states.get(PUBLIC_IPV4).state == NEW_PUBLIC
     assert [w.body["rrset_values"] for w in fake_gandi.writes()] == [[NEW_PUBLIC]]
-    assert [e.data for e in changed] == [{"family": "ipv4", "old": PUBLIC, "new": NEW_PUBLIC}]
+    assert [e.data for e in changed] == [{"family": "ipv4", "before": PUBLIC, "after": NEW_PUBLIC}]
     assert len(synced) == 1
     assert synced[0].data["record"] == "home.example.com"
-    assert synced[0].data["old"] == [PUBLIC]
-    assert synced[0].data["new"] == [NEW_PUBLIC]
+    assert synced[0].data["before"] == [PUBLIC]
+    assert synced[0].data["after"] == [NEW_PUBLIC]
     assert hass.states.get(DRIFT).state == STATE_OFF
 
     # Another cycle with the same address writes nothing more.
@@ -389,7 +389,7 @@ async def test_change_across_a_round_without_consensus_still_fires(
     public_sources.answer(NEW_PUBLIC)
     await wan.async_refresh()
     await hass.async_block_till_done()
-    assert [e.data for e in changed] == [{"family": "ipv4", "old": PUBLIC, "new": NEW_PUBLIC}]
+    assert [e.data for e in changed] == [{"family": "ipv4", "before": PUBLIC, "after": NEW_PUBLIC}]
 
 
 async def test_not_ready_is_not_logged_as_an_error(

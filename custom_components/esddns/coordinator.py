@@ -23,7 +23,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from . import repairs
+from . import issues
 from .const import (
     CONF_AUTO_SYNC,
     CONF_DETECTION_INTERVAL,
@@ -221,7 +221,7 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
             if old is not None and old != detection.address:
                 self.hass.bus.async_fire(
                     EVENT_PUBLIC_IP_CHANGED,
-                    {"family": family.value, "old": str(old), "new": str(detection.address)},
+                    {"family": family.value, "before": str(old), "after": str(detection.address)},
                 )
         return PublicIp(detections=detections, detected_at=dt_util.utcnow())
 
@@ -248,10 +248,10 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
         if len(detection.answers) > 1:
             self._disagreeing_cycles[family] += 1
             if self._disagreeing_cycles[family] >= REPAIR_THRESHOLD:
-                repairs.async_sources_disagree(self.hass, issue_id, family, detection)
+                issues.async_sources_disagree(self.hass, issue_id, family, detection)
         elif self._disagreeing_cycles[family]:
             self._disagreeing_cycles[family] = 0
-            repairs.async_clear(self.hass, issue_id)
+            issues.async_clear(self.hass, issue_id)
 
     def _disagree_issue_id(self, family: Family) -> str:
         return f"sources_disagree_{self.settings.fingerprint}_{family.value}"
@@ -259,7 +259,7 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
     def clear_repairs(self) -> None:
         """Drop this coordinator's repair issues (when it is disposed of)."""
         for family in Family:
-            repairs.async_clear(self.hass, self._disagree_issue_id(family))
+            issues.async_clear(self.hass, self._disagree_issue_id(family))
 
 
 async def async_acquire_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> WanIpCoordinator:
@@ -364,13 +364,13 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         except GandiError as err:
             if isinstance(err, GandiNotFoundError):
                 # The domain left LiveDNS (or the account): only the user can put that right.
-                repairs.async_domain_missing(self.hass, self._domain_issue_id, self.domain)
+                issues.async_domain_missing(self.hass, self._domain_issue_id, self.domain)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="gandi_error",
                 translation_placeholders={"domain": self.domain, "error": err.message},
             ) from err
-        repairs.async_clear(self.hass, self._domain_issue_id)
+        issues.async_clear(self.hass, self._domain_issue_id)
         self._note_overwrites(records)
         return records
 
@@ -406,7 +406,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             if current_public == written and not in_sync(records.get(key), written):
                 self._overwritten[key] = self._overwritten.get(key, 0) + 1
                 if self._overwritten[key] >= REPAIR_THRESHOLD:
-                    repairs.async_record_overwritten(
+                    issues.async_record_overwritten(
                         self.hass, issue_id, key.label(self.domain), key.type.value
                     )
             elif (
@@ -415,16 +415,16 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
                 and self._overwritten.pop(key, 0)
             ):
                 # A whole check cycle in which nobody touched it: the fight is over.
-                repairs.async_clear(self.hass, issue_id)
+                issues.async_clear(self.hass, issue_id)
 
     def _overwritten_issue_id(self, key: RecordKey) -> str:
         return f"record_overwritten_{self.config_entry.entry_id}_{key.name}_{key.type}"
 
     def clear_repairs(self) -> None:
         """Drop this entry's repair issues (on unload)."""
-        repairs.async_clear(self.hass, self._domain_issue_id)
+        issues.async_clear(self.hass, self._domain_issue_id)
         for key in self.keys:
-            repairs.async_clear(self.hass, self._overwritten_issue_id(key))
+            issues.async_clear(self.hass, self._overwritten_issue_id(key))
 
     # Deciding and writing -------------------------------------------------------------------
 
@@ -560,27 +560,23 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             self._check_rate_limit()
             await self.client.put_rrset(self.domain, key.name, key.type, after, self.ttl)
         except UpdateFailed as err:
-            return RecordResult(key, before, before, Action.FAILED, str(err))
+            return self._fire(RecordResult(key, before, before, Action.FAILED, str(err)))
         except GandiCredentialError as err:
             self.config_entry.async_start_reauth(self.hass)
-            return RecordResult(key, before, before, Action.FAILED, err.message)
+            return self._fire(RecordResult(key, before, before, Action.FAILED, err.message))
         except GandiRateLimitError as err:
             self._rate_limited(err)
-            return RecordResult(key, before, before, Action.FAILED, err.message)
+            return self._fire(RecordResult(key, before, before, Action.FAILED, err.message))
         except GandiError as err:
-            return RecordResult(key, before, before, Action.FAILED, err.message)
+            return self._fire(RecordResult(key, before, before, Action.FAILED, err.message))
         self._written[key] = address
         LOGGER.info("Updated %s %s: %s -> %s", key.label(self.domain), key.type, before, after)
+        return self._fire(RecordResult(key, before, after, Action.UPDATED))
+
+    def _fire(self, result: RecordResult) -> RecordResult:
+        """Tell automations, the logbook and blueprints what a write did (never for dry runs)."""
         self.hass.bus.async_fire(
             EVENT_RECORD_SYNCED,
-            {
-                "entry_id": self.config_entry.entry_id,
-                "domain": self.domain,
-                "record": key.label(self.domain),
-                "name": key.name,
-                "type": key.type.value,
-                "old": list(before) if before is not None else None,
-                "new": list(after),
-            },
+            {"entry_id": self.config_entry.entry_id, **result.as_event(self.domain)},
         )
-        return RecordResult(key, before, after, Action.UPDATED)
+        return result

@@ -68,6 +68,19 @@ class RecordResult:
             "reason": self.reason,
         }
 
+    def as_event(self, domain: str) -> dict[str, Any]:
+        """The ``esddns_record_synced`` event data: the record, then what happened to it."""
+        return {
+            "domain": domain,
+            "record": self.key.label(domain),
+            "name": self.key.name,
+            "type": self.key.type.value,
+            "result": self.action.value,
+            "before": list(self.before) if self.before is not None else None,
+            "after": list(self.after) if self.after is not None else None,
+            "reason": self.reason,
+        }
+
 
 def in_sync(rrset: Rrset | None, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Whether the record holds exactly the public address (compared as addresses, not text)."""
