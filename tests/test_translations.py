@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from custom_components.esddns.gandi import CredentialKind
-from custom_components.esddns.services import SYNC_SCHEMA
+from custom_components.esddns.services import _sync_schema
 from custom_components.esddns.wan import DetectionMode, Family
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / "esddns"
@@ -72,7 +72,7 @@ def test_service_fields_match_services_yaml_and_schema() -> None:
             assert translated["fields"][field]["name"]
             assert translated["fields"][field]["description"]
             assert "selector" in spec["fields"][field]
-    assert {str(key) for key in SYNC_SCHEMA.schema} == set(SERVICES["sync"]["fields"])
+    assert {str(key) for key in _sync_schema(None).schema} == set(SERVICES["sync"]["fields"])
 
 
 def test_flow_errors_and_aborts_are_translated_and_used() -> None:
@@ -102,6 +102,7 @@ def test_exception_and_issue_keys_are_translated_and_used() -> None:
     used = set()
     for source in CODE.values():
         used |= _quoted(r'translation_key="(\w+)"', source)
+        used |= _quoted(r'async_get_exception_message\(DOMAIN, "(\w+)"', source)
     issues = set(STRINGS["issues"])
     assert issues <= used
     assert used - issues == set(STRINGS["exceptions"])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import hashlib
@@ -63,7 +64,7 @@ from .gandi import (
     Rrset,
 )
 from .history import SyncHistory
-from .sync import Action, RecordKey, RecordResult, in_sync
+from .sync import Action, RecordKey, RecordResult, describe_answers, in_sync
 from .wan import Detection, DetectionMode, Family, OutcomeStatus, Source, detect, sources_for
 
 type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -157,6 +158,8 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
             update_interval=timedelta(minutes=settings.interval),
         )
         self.settings = settings
+        # Refreshes a dry run causes; while above 0, automatic syncs must not act on new data.
+        self.quiet = 0
         self._sources = {family: settings.sources(family) for family in Family}
         self._users: dict[str, frozenset[Family]] = {}
         self._missing: set[Family] = set()
@@ -229,14 +232,11 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
         """Log once when a family loses its consensus, and once when it is back."""
         if detection.address is None and family not in self._missing:
             self._missing.add(family)
-            answers = ", ".join(
-                f"{address} ({len(providers)})" for address, providers in detection.answers.items()
-            )
             LOGGER.warning(
                 "No consensus on the public %s address (quorum %s); answers: %s",
                 family.value,
                 detection.quorum,
-                answers or "none",
+                describe_answers(detection) or "none",
             )
         elif detection.address is not None and family in self._missing:
             self._missing.discard(family)
@@ -338,6 +338,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             for rtype in entry.data.get(CONF_RECORD_TYPES, DEFAULT_RECORD_TYPES)
         )
         self._lock = asyncio.Lock()
+        self.quiet = 0
         self._not_before = 0.0
         self._written: dict[RecordKey, IPAddress] = {}
         self._overwritten: dict[RecordKey, int] = {}
@@ -445,13 +446,16 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         next cycle's data instead of retrying in a loop.
         """
         inputs = (self.wan.data, self.data)
-        if not self.auto_sync or (
+        if (
             self._last_inputs is not None
             and inputs[0] is self._last_inputs[0]
             and inputs[1] is self._last_inputs[1]
         ):
             return
         self._last_inputs = inputs
+        if not self.auto_sync or self.quiet or self.wan.quiet:
+            # Data a dry run read is never acted on; the next regular cycle brings new data.
+            return
         self.config_entry.async_create_background_task(
             self.hass, self._async_auto_sync(), f"{DOMAIN} auto sync {self.domain}"
         )
@@ -466,22 +470,23 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             LOGGER.debug("Automatic sync of %s did not complete: %s", self.domain, err)
 
     async def async_sync(
-        self, *, force: bool, dry_run: bool, strict: bool = True
+        self, *, force: bool, dry_run: bool, detect: bool = False, strict: bool = True
     ) -> list[RecordResult]:
         """Bring every managed record in line with the public address.
 
-        Nothing is written without a fresh consensus. With ``strict`` (the service and the
+        ``detect`` runs a fresh detection first and ``force`` reads the records at Gandi again.
+        Nothing is written without a fresh consensus. With ``strict`` (the action and the
         button), a missing consensus is an error; automatic syncs skip such records silently.
+        What a dry run reads or detects is never acted on by the automatic sync.
         """
-        async with self._lock:
+        async with self._lock, self._quietly(dry_run):
+            if detect:
+                await self._async_detect_or_raise()
             public = self.wan.fresh()
-            needed = {key.family for key in self.keys}
-            if strict and (
-                public is None or any(public.address(family) is None for family in needed)
-            ):
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN, translation_key="no_consensus"
-                )
+            if strict:
+                for family in sorted({key.family for key in self.keys}):
+                    if public is None or public.address(family) is None:
+                        raise self._no_consensus(family)
             if public is None:
                 return []
             if force or self.data is None or not self.last_update_success:
@@ -508,6 +513,60 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
                 await self.history.async_record(self.domain, results)
                 self.async_update_listeners()
             return results
+
+    @contextlib.asynccontextmanager
+    async def _quietly(self, quiet: bool) -> AsyncIterator[None]:
+        """Mark the reads and detections made meanwhile as a dry run's, when ``quiet``."""
+        step = int(quiet)
+        self.quiet += step
+        self.wan.quiet += step
+        try:
+            yield
+        finally:
+            self.quiet -= step
+            self.wan.quiet -= step
+
+    async def _async_detect_or_raise(self) -> None:
+        """Run a detection now (shared with every entry that uses these settings)."""
+        await self.wan.async_refresh()
+        if not self.wan.last_update_success:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="no_source_answered"
+            )
+
+    def _no_consensus(self, family: Family) -> ServiceValidationError:
+        """Why there is no address to write for ``family``, with the numbers behind it."""
+        public = self.wan.data if self.wan.last_update_success else None
+        detection = public.detections.get(family) if public is not None else None
+        if detection is None or not detection.answers:
+            return ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_source_answered_family",
+                translation_placeholders={
+                    "family": family.value,
+                    "asked": str(len(self.wan.settings.sources(family))),
+                },
+            )
+        if detection.address is None:
+            return ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_consensus",
+                translation_placeholders={
+                    "family": family.value,
+                    "agreeing": str(max(len(voters) for voters in detection.answers.values())),
+                    "quorum": str(detection.quorum),
+                    "answers": describe_answers(detection),
+                },
+            )
+        assert public is not None  # a detection came from it
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="detection_stale",
+            translation_placeholders={
+                "detected_at": public.detected_at.isoformat(timespec="seconds"),
+                "max_age": str(int(MAX_DETECTION_AGE.total_seconds() // 60)),
+            },
+        )
 
     def _note_write_outage(self, results: list[RecordResult]) -> None:
         """Log once when writes start failing, and once when they work again.
