@@ -247,3 +247,33 @@ async def test_drift_that_lasts_notifies_once_with_both_addresses(
     ]
     await _tick(hass, freezer, 60)
     assert len(calls) == 1  # still drifted, no new message
+
+
+async def test_refused_creation_says_the_record_held_nothing(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """A record that did not exist and could not be created: "nothing", not "None"."""
+    calls = async_mock_service(hass, "notify", "mobile_app_phone")
+    await _automation(hass, "notify_record_not_updated.yaml", notify_service=PHONE)
+    hass.bus.async_fire(
+        "esddns_record_synced",
+        {
+            "entry_id": "01J0000000000000000000000",
+            "domain": "example.com",
+            "record": "example.com",
+            "name": "@",
+            "type": "AAAA",
+            "result": "failed",
+            "before": None,
+            "after": None,
+            "reason": "Gandi asked to slow down",
+        },
+    )
+    await hass.async_block_till_done()
+    assert _said(calls) == [
+        (
+            "DNS record not updated",
+            "example.com AAAA could not be updated: Gandi asked to slow down. "
+            "It still holds nothing.",
+        )
+    ]
