@@ -85,6 +85,8 @@ class EsddnsData:
     wan: WanIpCoordinator
     records: RecordCoordinator
     history: SyncHistory
+    # The unique ids of the entities this setup created; any other is left from older settings.
+    unique_ids: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +346,8 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         self._overwritten: dict[RecordKey, int] = {}
         self._last_inputs: tuple[object, object] | None = None
         self._verifying = False
-        self._write_failing = False
+        # Records whose last write failed, with Gandi's reason.
+        self.failed_writes: dict[RecordKey, str] = {}
 
     # Reading --------------------------------------------------------------------------------
 
@@ -437,6 +440,26 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         if key not in self.data:
             return None
         return not in_sync(self.data[key], public)
+
+    def problems(self) -> dict[str, list[str]]:
+        """What keeps the records from being up to date, in the words of the health sensor."""
+        needed = sorted({key.family for key in self.keys})
+        public = self.wan.fresh()
+        return {
+            "drifted_records": [key.describe(self.domain) for key in self.keys if self.drift(key)],
+            "failed_writes": [
+                f"{key.describe(self.domain)}: {reason}"
+                for key, reason in self.failed_writes.items()
+            ],
+            "no_consensus": [
+                family.value
+                for family in needed
+                if public is None or public.address(family) is None
+            ],
+            "unreadable_records": (
+                [] if self.last_update_success else [key.describe(self.domain) for key in self.keys]
+            ),
+        }
 
     @callback
     def async_schedule_auto_sync(self) -> None:
@@ -574,16 +597,20 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         A failed write leaves every entity available (the drift sensor stays on), and the
         coordinator's own log only covers reads: without this, a write outage is silent.
         """
+        was_failing = bool(self.failed_writes)
         failed = [r for r in results if r.action is Action.FAILED]
-        if failed and not self._write_failing:
-            self._write_failing = True
+        for result in results:
+            if result.action is Action.FAILED:
+                self.failed_writes[result.key] = result.reason or "unknown error"
+            else:
+                self.failed_writes.pop(result.key, None)
+        if failed and not was_failing:
             LOGGER.warning(
                 "Could not update %s at Gandi: %s",
                 ", ".join(r.key.describe(self.domain) for r in failed),
                 "; ".join(sorted({r.reason or "unknown error" for r in failed})),
             )
-        elif results and not failed and self._write_failing:
-            self._write_failing = False
+        elif was_failing and not self.failed_writes:
             LOGGER.info("Updating the records of %s at Gandi works again", self.domain)
 
     async def _async_read_or_raise(self) -> None:
