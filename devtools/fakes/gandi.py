@@ -8,8 +8,9 @@ checks the client instead of mirroring it.
 Behaviour (from Gandi's public docs and observed answers):
 - ``Authorization: Bearer <token>`` (personal access token) or ``Apikey <key>`` (deprecated API
   key); a token is only valid in its own scheme. Missing/unknown → 401.
-- An unknown domain → 404 "Unknown domain"; a known domain the credential may not manage → 403;
-  an absent rrset → 404 with the generic "The resource could not be found.".
+- An unknown domain → 404 "Unknown domain" (or, with ``generic_unknown_domain``, the same
+  generic 404 an absent rrset gets, as some answers do); a known domain the credential may not
+  manage → 403; an absent rrset → 404 with the generic "The resource could not be found.".
 - Error bodies are ``{"code", "message", "object", "cause"}``; validation errors (400) are
   ``{"status": "error", "errors": [{"location", "name", "description"}]}``.
 - PUT on an rrset creates or replaces it and answers 201 {"message": "DNS Record Created"}.
@@ -65,6 +66,7 @@ RECORD_TYPES = frozenset(
 # What fail_next() can inject; each is consumed by one API request, in order.
 FAULTS = (
     "400",  # Gandi's validation error naming rrset_values
+    "404",  # Gandi's generic JSON 404 (what an absent rrset gets)
     "409",  # Gandi's JSON 409 conflict
     "500",  # Gandi's own JSON 500
     "502",  # a proxy's HTML 502
@@ -216,6 +218,8 @@ class FakeGandi:
         self.host = host
         self.port: int | None = None
         self.replace_status = 201  # LiveDNS answers 201 to a PUT that replaces, too
+        # An unknown domain gets the generic 404 body instead of "Unknown domain".
+        self.generic_unknown_domain = False
         self._credentials: dict[tuple[str, str], _Credential] = {}
         self._zones: dict[str, dict[tuple[str, str], FakeRrset]] = {}
         self._requests: list[RecordedRequest] = []
@@ -429,6 +433,8 @@ class FakeGandi:
         kind = fault.kind
         if kind == "400":
             return _bad_request([("body", "rrset_values", "Gandi refused these values")])
+        if kind == "404":
+            return _not_found()
         if kind == "409":
             return _gandi_error(409, "Conflict with the zone", "HTTPConflict", "Conflict")
         if kind == "redirect":
@@ -510,7 +516,7 @@ class FakeGandi:
             return _not_found()
         domain = segments[1].lower()
         if domain not in self._zones:
-            return _unknown_domain()
+            return _not_found() if self.generic_unknown_domain else _unknown_domain()
         if domain not in credential.domains:
             return _forbidden()
         rest = segments[2:]

@@ -25,6 +25,7 @@ from custom_components.esddns.gandi import (
     GandiConflictError,
     GandiConnectionError,
     GandiCredentialError,
+    GandiDomainNotFoundError,
     GandiError,
     GandiInputError,
     GandiNotFoundError,
@@ -92,8 +93,10 @@ async def test_get_rrset_of_an_absent_record_is_none(
     client: GandiClient, fake_gandi: FakeGandi
 ) -> None:
     assert await client.get_rrset("example.com", "home", RecordType.A) is None
+    # The 404 alone cannot tell an absent record from an unknown domain: the domain is asked.
     assert [(r.path, r.status) for r in fake_gandi.requests] == [
-        ("/v5/livedns/domains/example.com/records/home/A", 404)
+        ("/v5/livedns/domains/example.com/records/home/A", 404),
+        ("/v5/livedns/domains/example.com", 200),
     ]
 
 
@@ -263,15 +266,66 @@ async def test_a_domain_without_rights_is_a_permission_error(
     assert fake_gandi.get_rrset("example.com", "home", "A") is None
 
 
-async def test_an_unknown_domain_is_not_found_not_an_absent_record(
-    client: GandiClient, fake_gandi: FakeGandi
+@pytest.mark.parametrize("generic", [False, True], ids=["unknown-domain-body", "generic-404"])
+async def test_an_unknown_domain_is_domain_not_found_not_an_absent_record(
+    client: GandiClient, fake_gandi: FakeGandi, generic: bool
 ) -> None:
-    with pytest.raises(GandiNotFoundError) as caught:
+    """Whatever the 404 says, an unknown domain is told by asking for the domain itself."""
+    fake_gandi.generic_unknown_domain = generic
+    with pytest.raises(GandiDomainNotFoundError) as caught:
         await client.get_rrset("unknown.example", "home", "A")
-    assert (caught.value.status, caught.value.message) == (404, "Unknown domain")
-    with pytest.raises(GandiNotFoundError):
+    assert isinstance(caught.value, GandiNotFoundError)
+    assert caught.value.status == 404
+    assert "unknown.example" in caught.value.message
+    with pytest.raises(GandiDomainNotFoundError):
         await client.put_rrset("unknown.example", "home", "A", ["81.2.69.142"], 300)
     assert "unknown.example" not in fake_gandi.domains
+    assert [(r.method, r.path, r.status) for r in fake_gandi.requests] == [
+        ("GET", "/v5/livedns/domains/unknown.example/records/home/A", 404),
+        ("GET", "/v5/livedns/domains/unknown.example", 404),
+        ("PUT", "/v5/livedns/domains/unknown.example/records/home/A", 404),
+        ("GET", "/v5/livedns/domains/unknown.example", 404),
+    ]
+
+
+@pytest.mark.parametrize("generic", [False, True], ids=["unknown-domain-body", "generic-404"])
+async def test_a_domain_removed_later_is_domain_not_found(
+    client: GandiClient, fake_gandi: FakeGandi, generic: bool
+) -> None:
+    fake_gandi.generic_unknown_domain = generic
+    await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
+    fake_gandi.remove_domain("example.com")
+    with pytest.raises(GandiDomainNotFoundError):
+        await client.get_rrset("example.com", "home", "A")
+    with pytest.raises(GandiDomainNotFoundError):
+        await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
+
+
+async def test_a_failing_domain_probe_maps_as_usual(
+    client: GandiClient, fake_gandi: FakeGandi
+) -> None:
+    fake_gandi.set_rate_limit(1, per_seconds=600)  # the record's 404 passes, the probe does not
+    with pytest.raises(GandiRateLimitError):
+        await client.get_rrset("example.com", "home", "A")
+    fake_gandi.clear_rate_limit()
+    fake_gandi.fail_next("404")
+    fake_gandi.fail_next("503")
+    with pytest.raises(GandiServerError):
+        await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
+    assert [r.fault for r in fake_gandi.requests] == [None, "rate-limit", "404", "503"]
+
+
+async def test_a_write_404_on_a_known_domain_stays_a_plain_not_found(
+    client: GandiClient, fake_gandi: FakeGandi
+) -> None:
+    fake_gandi.fail_next("404")
+    with pytest.raises(GandiNotFoundError) as caught:
+        await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
+    assert not isinstance(caught.value, GandiDomainNotFoundError)
+    assert [(r.path, r.status) for r in fake_gandi.requests] == [
+        ("/v5/livedns/domains/example.com/records/home/A", 404),
+        ("/v5/livedns/domains/example.com", 200),
+    ]
 
 
 async def test_a_wrong_api_path_is_not_mistaken_for_an_absent_record(
@@ -343,15 +397,15 @@ async def test_rate_limit_without_a_usable_retry_after(
 
 
 async def test_configured_rate_limit(client: GandiClient, fake_gandi: FakeGandi) -> None:
-    fake_gandi.set_rate_limit(2, per_seconds=600)
+    fake_gandi.set_rate_limit(3, per_seconds=600)
     assert await client.list_domains()
-    assert await client.get_rrset("example.com", "home", "A") is None
+    assert await client.get_rrset("example.com", "home", "A") is None  # 404, then the domain
     with pytest.raises(GandiRateLimitError) as caught:
         await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
     assert caught.value.retry_after is not None
     assert 0 < caught.value.retry_after <= 600
     assert fake_gandi.get_rrset("example.com", "home", "A") is None
-    assert [r.fault for r in fake_gandi.requests] == [None, None, "rate-limit"]
+    assert [r.fault for r in fake_gandi.requests] == [None, None, None, "rate-limit"]
 
     fake_gandi.set_rate_limit(0, retry_after=False)
     with pytest.raises(GandiRateLimitError) as caught:
