@@ -28,7 +28,8 @@ and stops cleanly on SIGTERM or SIGINT. The control API (never logged, no auth) 
 - ``GET /_fake/rrset?domain=&name=&type=`` — read an rrset (404 when absent)
 - ``POST /_fake/rrset`` ``{"domain", "name", "type", "values", "ttl"?}`` — set one behind our back
 - ``DELETE /_fake/rrset?domain=&name=&type=`` — remove one
-- ``POST /_fake/fail`` ``{"kind", "count"?, "retry_after"?}`` — queue faults (see FAULTS)
+- ``POST /_fake/fail`` ``{"kind", "count"?, "retry_after"?, "status"?}`` — queue faults (see
+  FAULTS)
 - ``POST /_fake/rate_limit`` ``{"max_requests", "per_seconds"?, "retry_after"?}``;
   ``DELETE /_fake/rate_limit``
 - ``POST /_fake/token`` ``{"secret", "domains", "kind"?: "token"|"api_key", "name"?}``
@@ -41,6 +42,7 @@ import asyncio
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+import functools
 import ipaddress
 import json
 import math
@@ -50,6 +52,7 @@ import signal
 import sys
 from typing import Any
 from urllib.parse import unquote
+import zlib
 
 from aiohttp import web
 
@@ -81,7 +84,20 @@ FAULTS = (
     "oversize",  # 200, 2 MiB of JSON, chunked (no Content-Length)
     "oversize-declared",  # 200, 2 MiB of JSON with its Content-Length
     "redirect",  # 302 to another host (a client must not follow it with its credential)
+    # The request's Authorization header echoed back, with the fault's status (400 by default),
+    # as a proxy or a broken endpoint may do:
+    "echo-message",  # in Gandi's error body's "message"
+    "echo-errors",  # in a validation body's errors[].name and errors[].description
+    "echo-text",  # as a plain-text body
+    # 200 with ~1 MB of gzip/deflate-compressed zeros (about 220 MB once inflated), whatever
+    # Accept-Encoding said; "-chunked" sends it without Content-Length:
+    "bomb-gzip",
+    "bomb-deflate",
+    "bomb-gzip-chunked",
+    "bomb-deflate-chunked",
 )
+ECHO_STATUSES = (400, 401, 403, 404, 409, 429, 500)
+BOMB_BYTES = 1_000_000
 
 _LABEL = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -157,6 +173,25 @@ def _value_error(rtype: str, value: object) -> str | None:
     return None
 
 
+@functools.cache
+def compressed_zeros(encoding: str, size: int = BOMB_BYTES) -> bytes:
+    """About ``size`` bytes of zeros compressed as Content-Encoding ``encoding`` (gzip, deflate).
+
+    Level 1 is quick to make (~0.5 s for 1 MB) and still inflates over 200 times.
+    """
+    wbits = {"gzip": 31, "deflate": 15}[encoding]
+    compressor = zlib.compressobj(1, zlib.DEFLATED, wbits)
+    zeros = bytes(1 << 20)
+    parts: list[bytes] = []
+    total = 0
+    while total < size:
+        part = compressor.compress(zeros)
+        parts.append(part)
+        total += len(part)
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
 @dataclass
 class FakeRrset:
     """One rrset as the fake stores it."""
@@ -192,6 +227,7 @@ class RecordedRequest:
     principal: str | None  # the name of the credential that matched, None when none did
     status: int | None = None  # the status answered; None when no answer was completed
     fault: str | None = None  # the injected fault or "rate-limit" that answered it
+    accept_encoding: str | None = None  # the Accept-Encoding header, None when absent
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able copy, for the control API."""
@@ -209,6 +245,7 @@ class _Credential:
 class _Fault:
     kind: str
     retry_after: str | None
+    status: int = 400
 
 
 class FakeGandi:
@@ -334,11 +371,18 @@ class FakeGandi:
 
     # ----- faults and rate limit -------------------------------------------------------------
 
-    def fail_next(self, kind: str, count: int = 1, *, retry_after: str | None = "30") -> None:
-        """Answer the next ``count`` API requests with fault ``kind`` (one of FAULTS)."""
+    def fail_next(
+        self, kind: str, count: int = 1, *, retry_after: str | None = "30", status: int = 400
+    ) -> None:
+        """Answer the next ``count`` API requests with fault ``kind`` (one of FAULTS).
+
+        ``status`` is the status of the echo-* faults (one of ECHO_STATUSES).
+        """
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULTS)}")
-        self._faults.extend(_Fault(kind, retry_after) for _ in range(count))
+        if kind.startswith("echo-") and status not in ECHO_STATUSES:
+            raise ValueError(f"echo faults answer one of {ECHO_STATUSES}, not {status}")
+        self._faults.extend(_Fault(kind, retry_after, status) for _ in range(count))
 
     def set_rate_limit(
         self, max_requests: int, per_seconds: float = 60.0, *, retry_after: bool = True
@@ -389,6 +433,7 @@ class FakeGandi:
             content_type=request.headers.get("Content-Type"),
             auth_scheme=scheme or None,
             principal=credential.name if credential else None,
+            accept_encoding=request.headers.get("Accept-Encoding"),
         )
         self._requests.append(record)
         # Explicit None checks: a web.Response is an (empty) mapping, so it is falsy.
@@ -435,6 +480,10 @@ class FakeGandi:
             return _bad_request([("body", "rrset_values", "Gandi refused these values")])
         if kind == "404":
             return _not_found()
+        if kind.startswith("echo-"):
+            return self._echo(request, fault)
+        if kind.startswith("bomb-"):
+            return await self._bomb(request, kind)
         if kind == "409":
             return _gandi_error(409, "Conflict with the zone", "HTTPConflict", "Conflict")
         if kind == "redirect":
@@ -486,6 +535,53 @@ class FakeGandi:
                     break  # the client gave up reading, as it should
             return stream
         return web.Response(status=200, body=big, content_type="application/json")
+
+    @staticmethod
+    def _echo(request: web.Request, fault: _Fault) -> web.Response:
+        auth = request.headers.get("Authorization", "")
+        status = fault.status
+        if fault.kind == "echo-text":
+            text = f"{status} refused: Authorization: {auth}\n"
+            response = web.Response(status=status, text=text, content_type="text/plain")
+        elif fault.kind == "echo-errors":
+            response = web.json_response(
+                {
+                    "status": "error",
+                    "errors": [
+                        {
+                            "location": "header",
+                            "name": f"Authorization={auth}",
+                            "description": f"invalid Authorization header {auth!r}",
+                        }
+                    ],
+                },
+                status=status,
+            )
+        else:
+            message = f"Request with Authorization: {auth} refused"
+            response = _gandi_error(status, message, "HTTPError", "Refused")
+        if status == 429 and fault.retry_after is not None:
+            response.headers["Retry-After"] = fault.retry_after
+        return response
+
+    @staticmethod
+    async def _bomb(request: web.Request, kind: str) -> web.StreamResponse:
+        encoding = "gzip" if "gzip" in kind else "deflate"
+        body = compressed_zeros(encoding)
+        headers = {"Content-Type": "application/json", "Content-Encoding": encoding}
+        stream = web.StreamResponse(status=200, headers=headers)
+        if kind.endswith("-chunked"):
+            stream.enable_chunked_encoding()
+        else:
+            stream.content_length = len(body)
+        await stream.prepare(request)
+        try:
+            for start in range(0, len(body), 64 * 1024):
+                await stream.write(body[start : start + 64 * 1024])
+            await stream.write_eof()
+        except ConnectionError:
+            pass  # the client refused the body and hung up, as it should
+        return stream
 
     def _route(
         self,
@@ -640,6 +736,7 @@ class FakeGandi:
                     data["kind"],
                     int(data.get("count", 1)),
                     retry_after=data.get("retry_after", "30"),
+                    status=int(data.get("status", 400)),
                 )
                 return web.Response(status=204)
             if what == "rate_limit" and method == "DELETE":

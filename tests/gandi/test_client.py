@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 import logging
 import socket
 import traceback
+import tracemalloc
 from types import SimpleNamespace
 from typing import Any
 
@@ -36,8 +38,9 @@ from custom_components.esddns.gandi import (
     GandiTimeoutError,
     RecordType,
     Rrset,
+    scrub,
 )
-from devtools.fakes.gandi import FakeGandi
+from devtools.fakes.gandi import FakeGandi, compressed_zeros
 from tests.fixtures_gandi import EXAMPLE_API_KEY, EXAMPLE_TOKEN, NO_RIGHTS_TOKEN
 
 
@@ -694,3 +697,124 @@ def test_credential_kinds_and_schemes() -> None:
     )
     with pytest.raises(GandiInputError):
         Credential("password", "abc")  # type: ignore[arg-type]
+
+
+# ----- an endpoint that echoes the Authorization header ----------------------------------------
+
+ECHOED_SECRET = "echo-Secret-7f3a9"
+
+
+@pytest.mark.parametrize("kind", [CredentialKind.TOKEN, CredentialKind.API_KEY])
+@pytest.mark.parametrize("fault", ["echo-message", "echo-errors", "echo-text"])
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 429, 500])
+async def test_an_echoed_secret_never_reaches_errors_or_logs(
+    session: aiohttp.ClientSession,
+    fake_gandi: FakeGandi,
+    caplog: pytest.LogCaptureFixture,
+    kind: CredentialKind,
+    fault: str,
+    status: int,
+) -> None:
+    if kind is CredentialKind.TOKEN:
+        fake_gandi.add_token(ECHOED_SECRET, ["example.com"])
+    else:
+        fake_gandi.add_api_key(ECHOED_SECRET, ["example.com"])
+    client = make_client(session, fake_gandi, ECHOED_SECRET, kind)
+    caplog.set_level(logging.DEBUG)
+
+    errors: list[GandiError] = []
+    fake_gandi.fail_next(fault, count=2, status=status)
+    with pytest.raises(GandiError) as caught:
+        await client.list_domains()
+    errors.append(caught.value)
+    with pytest.raises(GandiError) as caught:
+        await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
+    errors.append(caught.value)
+
+    assert [r.fault for r in fake_gandi.requests][:2] == [fault, fault]
+    assert all(error.status == status for error in errors)
+    texts = [caplog.text]
+    for error in errors:
+        texts += [str(error), repr(error), error.message, *getattr(error, "fields", ())]
+        texts.append("".join(traceback.format_exception(error)))
+    for text in texts:
+        assert ECHOED_SECRET not in text
+        assert "bearer " + ECHOED_SECRET.lower() not in text.lower()
+        assert "apikey " + ECHOED_SECRET.lower() not in text.lower()
+        assert "echo-secret" not in text.lower()  # not even cut in half or re-cased
+    if fault == "echo-message" and status != 404:
+        assert "**REDACTED**" in errors[0].message  # the rest of Gandi's message is kept
+    if fault == "echo-errors" and status == 400:
+        assert isinstance(errors[0], GandiBadRequestError)
+        assert errors[0].fields == ("Authorization=**REDACTED**",)
+
+
+def test_scrub() -> None:
+    secrets = ["tok-123", "", "tok-123-longer"]
+    assert scrub("a tok-123-longer b tok-123 c", secrets) == "a **REDACTED** b **REDACTED** c"
+    assert scrub("Authorization: Bearer someone-else's", ()) == "Authorization: **REDACTED**"
+    assert scrub("authorization: BEARER\tabc, apiKey xyz", ()) == (
+        "authorization: **REDACTED** **REDACTED**"
+    )
+    assert scrub("The resource could not be found.", secrets) == "The resource could not be found."
+    assert scrub("", secrets) == ""
+
+
+# ----- a compressed answer is never inflated ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fault", ["bomb-gzip", "bomb-deflate", "bomb-gzip-chunked", "bomb-deflate-chunked"]
+)
+async def test_a_decompression_bomb_is_refused_unread(
+    client: GandiClient, fake_gandi: FakeGandi, fault: str
+) -> None:
+    """~1 MB of compressed zeros would be ~220 MB inflated: the answer is refused instead."""
+    compressed_zeros("gzip" if "gzip" in fault else "deflate")  # made before measuring
+    fake_gandi.fail_next(fault, count=3)
+    tracemalloc.start()
+    try:
+        for call in (
+            client.list_domains(),
+            client.get_rrset("example.com", "home", "A"),
+            client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300),
+        ):
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            with pytest.raises(GandiResponseError, match="compressed") as caught:
+                await call
+            growth = tracemalloc.get_traced_memory()[1] - before
+            assert caught.value.status == 200
+            # Refused unread, it costs well under 1 MiB; letting aiohttp inflate it costs 40-50
+            # MiB here even with the 1 MiB cap (and far more RSS), so 10 MiB tells them apart.
+            assert growth < 10 * 1024 * 1024, f"{growth / 2**20:.0f} MiB"
+    finally:
+        tracemalloc.stop()
+    assert [r.accept_encoding for r in fake_gandi.requests] == ["identity"] * 3
+    assert await client.list_domains() == ["example.com", "example.org"]  # the next one is fine
+
+
+async def test_an_identity_content_encoding_is_accepted(
+    client: GandiClient, fake_gandi: FakeGandi, socket_enabled: None
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        body = b'[{"fqdn": "example.com"}]'
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: Identity\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            other = GandiClient(
+                session, Credential(CredentialKind.TOKEN, "t"), f"http://127.0.0.1:{port}"
+            )
+            assert await other.list_domains() == ["example.com"]
+    finally:
+        server.close()
+        await server.wait_closed()
