@@ -14,6 +14,9 @@ Behaviour (from Gandi's public docs and observed answers):
 - Error bodies are ``{"code", "message", "object", "cause"}``; validation errors (400) are
   ``{"status": "error", "errors": [{"location", "name", "description"}]}``.
 - PUT on an rrset creates or replaces it and answers 201 {"message": "DNS Record Created"}.
+- ``GET /domains`` pages: ``?page=N&per_page=M`` (defaults 1 and ``default_page_size``; M is
+  cut to ``max_page_size`` when set), with a ``Total-Count`` header (unless
+  ``send_total_count`` is False); a page or per_page that is not a positive integer → 400.
 
 Run alone (end-to-end tests, the demo)::
 
@@ -257,6 +260,9 @@ class FakeGandi:
         self.replace_status = 201  # LiveDNS answers 201 to a PUT that replaces, too
         # An unknown domain gets the generic 404 body instead of "Unknown domain".
         self.generic_unknown_domain = False
+        self.default_page_size = 100  # GET /domains without ?per_page
+        self.max_page_size: int | None = None  # a server that pages smaller than asked
+        self.send_total_count = True
         self._credentials: dict[tuple[str, str], _Credential] = {}
         self._zones: dict[str, dict[tuple[str, str], FakeRrset]] = {}
         self._requests: list[RecordedRequest] = []
@@ -602,12 +608,7 @@ class FakeGandi:
                 return _gandi_error(
                     405, "Method Not Allowed", "HTTPMethodNotAllowed", "Method Not Allowed"
                 )
-            return web.json_response(
-                [
-                    self._domain_json(domain)
-                    for domain in sorted(credential.domains & set(self._zones))
-                ]
-            )
+            return self._domain_page(request, sorted(credential.domains & set(self._zones)))
         if len(segments) < 2 or segments[0] != "domains":
             return _not_found()
         domain = segments[1].lower()
@@ -653,6 +654,24 @@ class FakeGandi:
         if method == "PUT":
             return self._put(request, zone, key, raw_body)
         return _gandi_error(405, "Method Not Allowed", "HTTPMethodNotAllowed", "Method Not Allowed")
+
+    def _domain_page(self, request: web.Request, domains: list[str]) -> web.Response:
+        try:
+            page = int(request.query.get("page", "1"))
+            per_page = int(request.query.get("per_page", str(self.default_page_size)))
+        except ValueError:
+            page = per_page = 0
+        if page < 1 or per_page < 1:
+            return _bad_request([("querystring", "page", "page and per_page must be >= 1")])
+        if self.max_page_size is not None:
+            per_page = min(per_page, self.max_page_size)
+        start = (page - 1) * per_page
+        response = web.json_response(
+            [self._domain_json(domain) for domain in domains[start : start + per_page]]
+        )
+        if self.send_total_count:
+            response.headers["Total-Count"] = str(len(domains))
+        return response
 
     def _put(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+import json
 import logging
 import socket
 import traceback
@@ -818,3 +819,108 @@ async def test_an_identity_content_encoding_is_accepted(
     finally:
         server.close()
         await server.wait_closed()
+
+
+# ----- the domain list is read page by page ----------------------------------------------------
+
+
+def _domain_pages(fake: FakeGandi) -> list[tuple[str | None, str | None]]:
+    return [(r.query.get("page"), r.query.get("per_page")) for r in fake.requests]
+
+
+async def test_list_domains_reads_every_page(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi
+) -> None:
+    many = [f"d{index:03}.example" for index in range(250)]
+    fake_gandi.add_token("token-many", reversed(many))
+    client = make_client(session, fake_gandi, "token-many")
+
+    assert await client.list_domains() == many
+    assert _domain_pages(fake_gandi) == [("1", "100"), ("2", "100"), ("3", "100")]
+
+
+@pytest.mark.parametrize("send_total_count", [True, False])
+async def test_list_domains_follows_a_server_that_pages_smaller_than_asked(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi, send_total_count: bool
+) -> None:
+    many = [f"d{index:02}.example" for index in range(20)]
+    fake_gandi.add_token("token-many", many)
+    fake_gandi.max_page_size = 7
+    fake_gandi.send_total_count = send_total_count
+    client = make_client(session, fake_gandi, "token-many")
+
+    domains = await client.list_domains()
+    if send_total_count:
+        # Total-Count tells 20 are there: three short pages are read.
+        assert domains == many
+        assert [page for page, _ in _domain_pages(fake_gandi)] == ["1", "2", "3"]
+    else:
+        # Without it, a page shorter than asked is the last one.
+        assert domains == many[:7]
+        assert len(fake_gandi.requests) == 1
+
+
+async def test_list_domains_stops_at_exact_page_boundaries(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi
+) -> None:
+    many = [f"d{index:03}.example" for index in range(200)]
+    fake_gandi.add_token("token-many", many)
+    fake_gandi.send_total_count = False
+    client = make_client(session, fake_gandi, "token-many")
+
+    assert await client.list_domains() == many
+    assert [page for page, _ in _domain_pages(fake_gandi)] == ["1", "2", "3"]  # 3rd is empty
+
+
+async def test_list_domains_is_bounded(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi, caplog: pytest.LogCaptureFixture
+) -> None:
+    many = [f"d{index:03}.example" for index in range(150)]
+    fake_gandi.add_token("token-many", many)
+    fake_gandi.max_page_size = 1  # 150 pages of one: more than the client reads
+    client = make_client(session, fake_gandi, "token-many")
+
+    assert await client.list_domains() == many[:100]
+    assert len(fake_gandi.requests) == 100
+    assert "more than 100 pages" in caplog.text
+
+
+async def test_list_domains_stops_when_the_endpoint_ignores_the_page(
+    session: aiohttp.ClientSession, socket_enabled: None
+) -> None:
+    requests: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append((await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")[0])
+        body = json.dumps([{"fqdn": f"d{index}.example"} for index in range(100)]).encode()
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTotal-Count: 100000\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = GandiClient(
+            session, Credential(CredentialKind.TOKEN, "t"), f"http://127.0.0.1:{port}"
+        )
+        assert len(await client.list_domains()) == 100
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert requests == [
+        b"GET /domains?page=1&per_page=100 HTTP/1.1",
+        b"GET /domains?page=2&per_page=100 HTTP/1.1",
+    ]
+
+
+async def test_a_failing_later_page_fails_the_list(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi
+) -> None:
+    fake_gandi.add_token("token-many", [f"d{index:03}.example" for index in range(150)])
+    fake_gandi.set_rate_limit(1, per_seconds=600)
+    client = make_client(session, fake_gandi, "token-many")
+    with pytest.raises(GandiRateLimitError):
+        await client.list_domains()

@@ -9,6 +9,7 @@ from pathlib import Path
 import signal
 import sys
 from typing import Any
+import zlib
 
 import aiohttp
 import pytest
@@ -258,3 +259,51 @@ async def test_the_fake_runs_as_a_process(socket_enabled: None) -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_the_domain_list_pages(session: aiohttp.ClientSession, fake_gandi: FakeGandi) -> None:
+    fake_gandi.add_token("token-many", [f"d{index}.example" for index in range(5)])
+    headers = {"Authorization": "Bearer token-many"}
+    url = fake_gandi.url + "/domains"
+    async with session.get(url + "?page=2&per_page=2", headers=headers) as response:
+        assert response.headers["Total-Count"] == "5"
+        assert [item["fqdn"] for item in await response.json()] == ["d2.example", "d3.example"]
+    async with session.get(url + "?page=9", headers=headers) as response:
+        assert (response.status, await response.json()) == (200, [])
+    fake_gandi.max_page_size = 1
+    fake_gandi.send_total_count = False
+    async with session.get(url + "?per_page=50", headers=headers) as response:
+        assert "Total-Count" not in response.headers
+        assert [item["fqdn"] for item in await response.json()] == ["d0.example"]
+    for query in ("?page=0", "?per_page=x", "?page=-1"):
+        async with session.get(url + query, headers=headers) as response:
+            assert response.status == 400
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 429, 500])
+async def test_echo_faults_echo_the_authorization_header(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi, status: int
+) -> None:
+    url = fake_gandi.url + "/domains"
+    for kind in ("echo-message", "echo-errors", "echo-text"):
+        fake_gandi.fail_next(kind, status=status, retry_after="5")
+        async with session.get(url, headers=BEARER) as response:
+            assert response.status == status
+            assert EXAMPLE_TOKEN in await response.text()
+            assert (response.headers.get("Retry-After") == "5") == (status == 429)
+    with pytest.raises(ValueError, match="echo"):
+        fake_gandi.fail_next("echo-text", status=418)
+
+
+@pytest.mark.parametrize("kind", ["bomb-gzip", "bomb-deflate-chunked"])
+async def test_bomb_faults_send_compressed_zeros(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi, kind: str
+) -> None:
+    fake_gandi.fail_next(kind)
+    url = fake_gandi.url + "/domains"
+    async with session.get(url, headers=BEARER, auto_decompress=False) as response:
+        encoding = response.headers["Content-Encoding"]
+        assert encoding == ("gzip" if "gzip" in kind else "deflate")
+        assert ("Content-Length" in response.headers) == ("chunked" not in kind)
+        body = await response.read()
+    assert zlib.decompressobj(wbits=47).decompress(body, 4096) == bytes(4096)

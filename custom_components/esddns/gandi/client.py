@@ -32,10 +32,10 @@ from .models import PRODUCTION_URL, Credential, RecordType, Rrset
 from .parse import (
     MAX_BODY_BYTES,
     RawResponse,
+    interpret_domain_page,
     interpret_domain_probe,
     interpret_get_rrset,
     interpret_has_domain,
-    interpret_list_domains,
     interpret_put_rrset,
     is_livedns_not_found,
 )
@@ -55,6 +55,9 @@ _CHUNK = 64 * 1024
 
 
 _MAX_ENCODING_SHOWN = 20
+# GET /domains pages: LiveDNS takes ?page=N&per_page=M and tells the total in Total-Count.
+DOMAINS_PER_PAGE = 100
+MAX_DOMAIN_PAGES = 100  # a bound against an endpoint that never stops paging
 
 
 class GandiClient:
@@ -101,9 +104,34 @@ class GandiClient:
         return f"GandiClient(base_url={self.base_url!r}, credential={self._credential!r})"
 
     async def list_domains(self) -> list[str]:
-        """Return the sorted fqdns of the domains this credential can manage in LiveDNS."""
-        response = await self._request("GET", self._url("domains"))
-        return interpret_list_domains(response, secrets=self._secrets)
+        """Return the sorted fqdns of the domains this credential can manage in LiveDNS.
+
+        Every page is read, up to MAX_DOMAIN_PAGES; reading stops once Total-Count domains
+        came (or, without that header, at a short page), or at a page that adds nothing new.
+        """
+        domains: set[str] = set()
+        received = 0
+        for page in range(1, MAX_DOMAIN_PAGES + 1):
+            url = self._url("domains").with_query(page=page, per_page=DOMAINS_PER_PAGE)
+            names, total = interpret_domain_page(
+                await self._request("GET", url), secrets=self._secrets
+            )
+            received += len(names)
+            before = len(domains)
+            domains.update(names)
+            if len(domains) == before:
+                break  # empty, or the same page again: an endpoint that ignores ?page
+            if (total is not None and received >= total) or (
+                total is None and len(names) < DOMAINS_PER_PAGE
+            ):
+                break
+        else:
+            _LOGGER.warning(
+                "LiveDNS listed more than %d pages of domains; only the first %d are offered",
+                MAX_DOMAIN_PAGES,
+                len(domains),
+            )
+        return sorted(domains)
 
     async def has_domain(self, domain: str) -> bool:
         """Return whether LiveDNS serves ``domain`` for this credential (GET /domains/{fqdn})."""
@@ -187,6 +215,7 @@ class GandiClient:
                         body=await _read_capped(resp),
                         retry_after=resp.headers.get("Retry-After"),
                         date=resp.headers.get("Date"),
+                        total_count=resp.headers.get("Total-Count"),
                     )
         except TimeoutError:
             raise GandiTimeoutError(f"LiveDNS did not answer within {self._timeout:g} s") from None

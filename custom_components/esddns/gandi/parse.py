@@ -48,6 +48,7 @@ class RawResponse:
     body: bytes
     retry_after: str | None = None
     date: str | None = None
+    total_count: str | None = None
 
 
 def _clean(text: str, secrets: Iterable[str] = ()) -> str:
@@ -177,27 +178,36 @@ def _ok(status: int) -> bool:
     return 200 <= status <= 299
 
 
-def interpret_list_domains(
+def interpret_domain_page(
     response: RawResponse, *, now: datetime | None = None, secrets: Iterable[str] = ()
-) -> list[str]:
-    """GET /domains → the sorted fqdns, each validated like an input domain."""
+) -> tuple[list[str], int | None]:
+    """One page of GET /domains → its fqdns in order, each validated like an input domain, and
+    the Total-Count header (None when absent or not a number)."""
     if not _ok(response.status):
         raise error_for(response, now=now, secrets=secrets)
     data = decode_json(response.body, response.status)
     if not isinstance(data, list):
         raise GandiResponseError("the domain list is not a list", status=response.status)
-    domains: set[str] = set()
+    domains: list[str] = []
     for item in data:
         fqdn = item.get("fqdn") if isinstance(item, dict) else None
         if not isinstance(fqdn, str):
             raise GandiResponseError("a domain in the list has no fqdn", status=response.status)
         try:
-            domains.add(normalize_domain(fqdn))
+            domains.append(normalize_domain(fqdn))
         except GandiInputError:
             raise GandiResponseError(
                 "the domain list holds an invalid name", status=response.status
             ) from None
-    return sorted(domains)
+    total = (response.total_count or "").strip()
+    return domains, int(total) if total.isdigit() and total.isascii() else None
+
+
+def interpret_list_domains(
+    response: RawResponse, *, now: datetime | None = None, secrets: Iterable[str] = ()
+) -> list[str]:
+    """GET /domains (one page) → the sorted fqdns, each validated like an input domain."""
+    return sorted(set(interpret_domain_page(response, now=now, secrets=secrets)[0]))
 
 
 def interpret_has_domain(
