@@ -924,3 +924,38 @@ async def test_a_failing_later_page_fails_the_list(
     client = make_client(session, fake_gandi, "token-many")
     with pytest.raises(GandiRateLimitError):
         await client.list_domains()
+
+
+async def test_a_pasted_token_and_url_work_as_typed(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi
+) -> None:
+    """What a copy from a web page gives: surrounding spaces, tabs and newlines."""
+    client = GandiClient(
+        session,
+        Credential(CredentialKind.TOKEN, f"  {EXAMPLE_TOKEN}\r\n"),
+        f"\t{fake_gandi.url}/ \n",
+    )
+    assert client.base_url == fake_gandi.url
+    assert await client.list_domains() == ["example.com", "example.org"]
+    assert [r.principal for r in fake_gandi.requests] == ["example-token"]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "code"),
+    [
+        ("ftp://api.gandi.net/v5/livedns", "invalid_api_url"),
+        (PRODUCTION_URL + "#x", "invalid_api_url"),
+    ],
+)
+def test_client_settings_refusals_carry_codes(
+    session: aiohttp.ClientSession, base_url: str, code: str
+) -> None:
+    with pytest.raises(GandiInputError) as caught:
+        GandiClient(session, Credential(CredentialKind.TOKEN, "t"), base_url)
+    assert caught.value.code == code
+    with pytest.raises(GandiInputError) as caught:
+        GandiClient(session, Credential(CredentialKind.TOKEN, "t"), PRODUCTION_URL, timeout=-1)
+    assert caught.value.code == "invalid_timeout"
+    with pytest.raises(GandiInputError) as caught:
+        GandiClient(session, "t")  # type: ignore[arg-type]
+    assert caught.value.code == "invalid_credential"
