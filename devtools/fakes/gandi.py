@@ -21,7 +21,8 @@ Behaviour (from Gandi's public docs and observed answers):
 Run alone (end-to-end tests, the demo)::
 
     python -m devtools.fakes.gandi --port 8053 --token TOKEN=example.com,example.org \
-        [--api-key KEY=example.com] [--record example.com/home/A=81.2.69.142] [--ttl 300]
+        [--api-key KEY=example.com] [--record example.com/home/A=81.2.69.142] [--ttl 300] \
+        [--generic-unknown-domain] [--max-page-size N]
 
 prints one JSON line ``{"url": ..., "control_url": ..., "port": ..., "pid": ...}`` once it listens,
 and stops cleanly on SIGTERM or SIGINT. The control API (never logged, no auth) lives outside
@@ -36,6 +37,7 @@ and stops cleanly on SIGTERM or SIGINT. The control API (never logged, no auth) 
 - ``POST /_fake/rate_limit`` ``{"max_requests", "per_seconds"?, "retry_after"?}``;
   ``DELETE /_fake/rate_limit``
 - ``POST /_fake/token`` ``{"secret", "domains", "kind"?: "token"|"api_key", "name"?}``
+- ``POST /_fake/options`` ``{"generic_unknown_domain"?, "max_page_size"?, "send_total_count"?}``
 """
 
 from __future__ import annotations
@@ -772,9 +774,24 @@ class FakeGandi:
                 add = self.add_api_key if data.get("kind") == "api_key" else self.add_token
                 add(data["secret"], list(data.get("domains", [])), name=data.get("name"))
                 return web.Response(status=204)
+            if what == "options" and isinstance(data, dict):
+                self._set_options(data)
+                return web.Response(status=204)
         except (KeyError, TypeError, ValueError) as err:
             return web.json_response({"error": f"bad control request: {err}"}, status=400)
         return web.json_response({"error": "unknown control request"}, status=404)
+
+    def _set_options(self, data: dict[str, Any]) -> None:
+        unknown = set(data) - {"generic_unknown_domain", "max_page_size", "send_total_count"}
+        if unknown:
+            raise ValueError(f"unknown options {sorted(unknown)}")
+        if "generic_unknown_domain" in data:
+            self.generic_unknown_domain = bool(data["generic_unknown_domain"])
+        if "max_page_size" in data:
+            size = data["max_page_size"]
+            self.max_page_size = None if size is None else int(size)
+        if "send_total_count" in data:
+            self.send_total_count = bool(data["send_total_count"])
 
 
 # ----- command line ----------------------------------------------------------------------------
@@ -803,11 +820,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", type=_credential_arg, action="append", default=[])
     parser.add_argument("--record", type=_record_arg, action="append", default=[])
     parser.add_argument("--ttl", type=int, default=DEFAULT_TTL, help="TTL of --record rrsets")
+    parser.add_argument(
+        "--generic-unknown-domain",
+        action="store_true",
+        help='answer unknown domains with the generic 404, not "Unknown domain"',
+    )
+    parser.add_argument("--max-page-size", type=int, default=None, help="cut GET /domains pages")
     return parser
 
 
 async def _serve(args: argparse.Namespace) -> None:
     fake = FakeGandi(host=args.host)
+    fake.generic_unknown_domain = args.generic_unknown_domain
+    fake.max_page_size = args.max_page_size
     for secret, domains in args.token:
         fake.add_token(secret, domains)
     for secret, domains in args.api_key:

@@ -14,7 +14,13 @@ import zlib
 import aiohttp
 import pytest
 
-from custom_components.esddns.gandi import Credential, CredentialKind, GandiClient, Rrset
+from custom_components.esddns.gandi import (
+    Credential,
+    CredentialKind,
+    GandiClient,
+    GandiDomainNotFoundError,
+    Rrset,
+)
 from devtools.fakes.gandi import FakeGandi, main
 from tests.fixtures_gandi import EXAMPLE_TOKEN, NO_RIGHTS_TOKEN
 
@@ -226,6 +232,7 @@ async def test_the_fake_runs_as_a_process(socket_enabled: None) -> None:
         sys.executable, "-m", "devtools.fakes.gandi", "--port", "0",
         "--token", "token-proc=example.com,example.org", "--api-key", "key-proc=example.com",
         "--record", "example.com/home/A=81.2.69.142,81.2.69.143", "--ttl", "600",
+        "--generic-unknown-domain", "--max-page-size", "1",
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     try:
@@ -248,9 +255,15 @@ async def test_the_fake_runs_as_a_process(socket_enabled: None) -> None:
             async with session.get(ready["control_url"] + "/requests") as resp:
                 log = await resp.json()
             assert [(r["method"], r["status"]) for r in log] == [
-                ("GET", 200), ("GET", 200), ("PUT", 201)
-            ]  # fmt: skip
+                ("GET", 200),
+                ("GET", 200),
+                ("GET", 200),
+                ("PUT", 201),
+            ]  # fmt: skip  (two pages of one domain, the record, the write)
+            assert [r["query"].get("page") for r in log[:2]] == ["1", "2"]
             assert log[-1]["body"] == {"rrset_values": ["81.2.69.144"], "rrset_ttl": 300}
+            with pytest.raises(GandiDomainNotFoundError):  # from the generic 404 too
+                await client.get_rrset("unknown.example", "home", "A")
             key = GandiClient(session, Credential(CredentialKind.API_KEY, "key-proc"), ready["url"])
             assert await key.list_domains() == ["example.com"]
         process.send_signal(signal.SIGTERM)
@@ -278,6 +291,23 @@ async def test_the_domain_list_pages(session: aiohttp.ClientSession, fake_gandi:
     for query in ("?page=0", "?per_page=x", "?page=-1"):
         async with session.get(url + query, headers=headers) as response:
             assert response.status == 400
+
+
+async def test_options_through_the_control_api(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi
+) -> None:
+    control = fake_gandi.root_url + "/_fake/options"
+    options = {"generic_unknown_domain": True, "max_page_size": 3, "send_total_count": False}
+    assert (await call(session, "POST", control, json_body=options))[0] == 204
+    assert fake_gandi.generic_unknown_domain is True
+    assert (fake_gandi.max_page_size, fake_gandi.send_total_count) == (3, False)
+    status, body = await call(
+        session, "GET", fake_gandi.url + "/domains/unknown.example/records/x/A", headers=BEARER
+    )
+    assert (status, body["message"]) == (404, "The resource could not be found.")
+    assert (await call(session, "POST", control, json_body={"max_page_size": None}))[0] == 204
+    assert fake_gandi.max_page_size is None
+    assert (await call(session, "POST", control, json_body={"page": 1}))[0] == 400
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 429, 500])
