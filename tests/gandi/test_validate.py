@@ -239,7 +239,6 @@ def test_check_record_length() -> None:
         (lambda: validate_values(42, "A"), "invalid_value"),
         (lambda: validate_values([None], "A"), "invalid_value"),
         (lambda: validate_values(["fe80::1%eth0"], "AAAA"), "invalid_value"),
-        (lambda: Credential("password", "tok"), "invalid_credential_kind"),
     ],
 )
 def test_every_refusal_carries_a_code_and_a_short_value(call: Any, code: str) -> None:
@@ -258,3 +257,11 @@ def test_a_long_refused_value_is_shortened_for_the_ui() -> None:
     assert len(caught.value.value) == 64
     assert caught.value.value.endswith("…")
     assert "\n" not in caught.value.value
+
+
+def test_a_swapped_credential_never_shows_the_secret() -> None:
+    with pytest.raises(GandiInputError) as caught:
+        Credential("tok-secret-123", "token")  # type: ignore[arg-type]
+    assert caught.value.code == "invalid_credential_kind"
+    assert caught.value.value is None
+    assert "tok-secret-123" not in f"{caught.value} {caught.value!r}"

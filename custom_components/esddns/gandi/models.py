@@ -47,8 +47,9 @@ class Credential:
         try:
             kind = CredentialKind(self.kind)
         except ValueError:
+            # No value shown: with the arguments swapped, the "kind" would be the secret.
             raise GandiInputError(
-                "unknown credential kind", code="invalid_credential_kind", value=str(self.kind)[:32]
+                "unknown credential kind", code="invalid_credential_kind"
             ) from None
         object.__setattr__(self, "kind", kind)
         # Stored stripped: the pasted secret's newline or spaces would otherwise reach the header.
