@@ -188,8 +188,10 @@ def _validate_records(
             name = normalize_name(str(raw))
             check_record_length(domain, name)
         except GandiInputError as err:
-            key = "name_too_long" if err.code == "name_too_long" else "invalid_record"
-            errors.add(CONF_RECORDS, key, name=str(raw).strip(), domain=domain)
+            if err.code == "name_too_long":
+                errors.add(CONF_RECORDS, "name_too_long", name=str(raw).strip(), domain=domain)
+            else:
+                errors.add(CONF_RECORDS, "invalid_record", name=str(raw).strip())
             continue
         if name not in names:
             names.append(name)
