@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_SECRET
 from .coordinator import EsddnsConfigEntry
+from .gandi import scrub
 from .wan import Detection
 
 TO_REDACT = {CONF_SECRET}
@@ -39,7 +40,26 @@ def _detection(detection: Detection) -> dict[str, Any]:
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: EsddnsConfigEntry
 ) -> dict[str, Any]:
-    """Entry, options, last detection with every source's outcome, records, sync history."""
+    """Entry, options, last detection with every source's outcome, records, sync history.
+
+    Every text is scrubbed of the secret too: an endpoint may have echoed it into a message
+    that reached the history or an outcome's detail.
+    """
+    dump: dict[str, Any] = _scrubbed(_dump(entry), [entry.data[CONF_SECRET]])
+    return dump
+
+
+def _scrubbed(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {key: _scrubbed(item, secrets) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(item, secrets) for item in value]
+    return value
+
+
+def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
     data = entry.runtime_data
     public = data.wan.data
     return {
