@@ -152,9 +152,13 @@ _OTHER_UNIQUE_IDS = """
 """
 
 
-def test_a_changed_unique_id_format_fails_the_snapshots(tmp_path: Path) -> None:
+def test_a_changed_unique_id_format_fails_the_snapshots(
+    tmp_path: Path, snapshot: SnapshotAssertion
+) -> None:
     """The snapshots really pin the unique ids: run the platform tests with another format
     (in a child pytest, which never updates the snapshot file) and see them fail on it."""
+    if snapshot.update_snapshots:
+        pytest.skip("the snapshot file is being rewritten: what is on disk is stale by design")
     (tmp_path / "other_unique_ids.py").write_text(textwrap.dedent(_OTHER_UNIQUE_IDS))
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(root)]))
