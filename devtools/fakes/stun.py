@@ -49,7 +49,7 @@ def crafted_stream(mode: CraftedMode, txid: bytes, address: str, port: int) -> t
     - "stitched": a success whose header declares 4 bytes more than it carries: its
       XOR-MAPPED-ADDRESS value stops after the port. The next chunk, the honest answer, sent a
       little later, completes it: the address read from the stitched message is its header's
-      type and length XORed with the cookie (32.19.164.86), which nobody sent.
+      type and length XORed with the cookie (32.19.164.86 for an IPv4 one), which nobody sent.
     - "lying_mismatch": a success for another transaction whose declared length (4) covers only
       a SOFTWARE attribute's header, whose value is a whole success for `txid` reporting LIE;
       then the honest answer. Skipping the first message by its declared length lands on LIE.
