@@ -3,7 +3,8 @@
 POST /dns-query (application/dns-message) or GET /dns-query?dns=<base64url>. It answers A/AAAA
 with `address` (when the family fits; otherwise an empty NOERROR answer) and TXT in any class
 with `txt` (default: the address). `mode` picks a hostile answer instead: wrong_id, truncated,
-pointer_loop, html, oversized, gzip, redirect, refused, servfail, nxdomain, garbage or hang;
+pointer_loop, html, oversized, gzip, redirect, refused, servfail, nxdomain, garbage,
+disconnect or hang;
 `status` and `delay` apply to every mode. Everything may be changed while it runs.
 """
 
@@ -35,6 +36,7 @@ type DohMode = Literal[
     "servfail",
     "nxdomain",
     "garbage",
+    "disconnect",
     "hang",
 ]
 
@@ -129,6 +131,10 @@ class FakeDohServer:
             return web.Response(status=self.status, text=body, content_type="text/html")
         if self.mode == "garbage":
             return self._message(b"\x00garbage")
+        if self.mode == "disconnect":
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response()
         if self.mode == "oversized":
             return await self._endless(request)
         rcode_mode = self.mode if self.mode in ("refused", "servfail", "nxdomain") else "answer"

@@ -217,6 +217,7 @@ async def test_doh_answers(
         ("servfail", OutcomeStatus.REFUSED, "SERVFAIL"),
         ("nxdomain", OutcomeStatus.MALFORMED, "NXDOMAIN"),
         ("hang", OutcomeStatus.TIMEOUT, "no answer"),
+        ("disconnect", OutcomeStatus.ERROR, "ServerDisconnectedError"),
     ],
 )
 async def test_doh_hostile_servers(
@@ -251,7 +252,10 @@ async def test_doh_errors(
     server.status, server.address = 200, "2a00:1450::1"
     outcome = await ask_source(server.source(), Family.IPV4, session=wan_session, limit=1)
     assert outcome.status is OutcomeStatus.MALFORMED  # the wrong family
-    server.address = "10.0.0.1"
+    server.txt = ["81.2.69.142" * 20] * 12  # a well-formed answer, but over the cap
+    outcome = await ask_source(server.source(), Family.IPV4, session=wan_session, limit=1)
+    assert (outcome.status, outcome.detail) == (OutcomeStatus.MALFORMED, "DNS message over the cap")
+    server.txt, server.address = None, "10.0.0.1"
     outcome = await ask_source(server.source(), Family.IPV4, session=wan_session, limit=1)
     assert outcome.status is OutcomeStatus.NOT_PUBLIC
     closed = doh_source(

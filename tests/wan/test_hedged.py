@@ -341,3 +341,12 @@ async def test_local_sources(wan_fakes: WanFakes, wan_session: aiohttp.ClientSes
         "interface",
         stun.source().provider,
     }
+    # A local handler gets the source's own time, like any client.
+    impatient = interface_source(timeout=0.05)
+    detection = await detect(
+        [impatient], Family.IPV4, session=wan_session, local={SourceKind.INTERFACE: hangs}
+    )
+    assert (detection.outcomes[0].status, detection.outcomes[0].detail) == (
+        OutcomeStatus.TIMEOUT,
+        "no answer",
+    )

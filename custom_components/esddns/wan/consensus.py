@@ -285,15 +285,12 @@ async def detect(
         # One timer for the whole round, one callback per source: cheap however many answer.
         async with asyncio.timeout_at(deadline):
             while winner is None:
-                if not pending:  # everyone asked has finished, without a quorum
-                    if plan.rest or plan.hedges:
-                        widened = True
-                        start(plan.hedges)
-                        start(plan.rest)
-                    elif plan.last:
-                        start(plan.last)
-                    else:
+                if not pending:  # everyone asked has finished without a quorum: last resort
+                    remaining = plan.hedges + plan.rest + plan.last
+                    if not remaining:
                         break
+                    plan.hedges, plan.rest, plan.last = [], [], []
+                    start(remaining)
                     continue
                 await wake
                 wake = loop.create_future()
