@@ -162,15 +162,19 @@ class _Plan:
     widen_after: float = math.inf
 
 
-def _rank(board: FamilyBoard, source: Source, index: int) -> tuple[bool, int, float, float, int]:
-    """Failing sources last, then cheap kinds, then answer rate, then latency."""
+def _rank(board: FamilyBoard, source: Source, index: int) -> tuple[bool, int, int, float, int]:
+    """Failing sources last, then cheap kinds, then answer rate (in classes, so that latency
+    still decides between reliable sources), then latency."""
     stats = board.stats(source.name)
-    expected = stats.expected_ms()
+    if stats.asked == 0:
+        reliability = 1  # unknown
+    else:
+        reliability = 0 if stats.answered >= 0.9 * stats.asked else 2
     return (
         stats.failures_in_row > 0,
         KIND_COST.get(source.kind, len(KIND_COST)),
-        -stats.answer_rate,
-        math.inf if expected is None else expected,
+        reliability,
+        math.inf if stats.latency_ms is None else stats.latency_ms,
         index,
     )
 
