@@ -6,8 +6,10 @@
 the CPU time measured here is the engine's alone. Each source has its own latency, as real
 servers do: a round trip drawn once from a fixed seed (5-50 ms) times the round trips its kind
 needs (STUN over UDP 1, over TCP 2, HTTPS 3 with TLS), jittered by 0.8-1.25x each round, and
-1 round in 20 it is 4x slower (the tail). Two scenarios: steady (every source lives) and
-dead30 (30% of the sources are dead: UDP silent, TCP accepting and hanging, HTTP hanging).
+1 round in 20 it is 4x slower (the tail). Three scenarios: steady (every source lives), dead30
+(the same 30% of the sources are dead in every round: UDP silent, TCP accepting and hanging,
+HTTP hanging) and churn30 (each source is dead in a round with probability 30%, afresh every
+round: the engine's first choices fail often, so this is where hedging and widening work).
 
 Compared, in each scenario and on the same draws: the engine (quorum 2, hedged, with a
 scoreboard kept across rounds, as Home Assistant runs it) and ask-all (no scoreboard: every
@@ -107,15 +109,19 @@ class Bench:
         self.dead_set = set(rng.sample(range(count), round(count * DEAD_SHARE)))
         self.base = [rng.uniform(0.005, 0.050) * ROUND_TRIPS[s.kind] for s in self.sources]
         self.dead: set[int] = set()
+        self.churn = False
         self.rng = rng
 
     def scenario(self, name: str) -> None:
         """Every scenario and strategy replays the same draws."""
+        self.churn = name == "churn30"
         self.dead = self.dead_set if name == "dead30" else set()
         self.rng = random.Random(SEED + 1)
 
     async def new_round(self) -> float:
         """Draw this round's delays, send them to the fakes; return the limit in ms."""
+        if self.churn:
+            self.dead = {i for i in range(len(self.sources)) if self.rng.random() < DEAD_SHARE}
         delays = [
             b * self.rng.uniform(0.8, 1.25) * (TAIL_FACTOR if self.rng.random() < TAIL_SHARE else 1)
             for b in self.base
@@ -134,7 +140,7 @@ class Bench:
             response.raise_for_status()
             await response.read()  # a body left unread sometimes costs the kept-alive connection
         live = sorted(d for i, d in enumerate(delays) if i not in self.dead)
-        return live[QUORUM - 1] * 1000
+        return live[QUORUM - 1] * 1000 if len(live) >= QUORUM else PER_SOURCE_TIMEOUT * 1000
 
     async def detect_round(self, run: Run, board: Scoreboard | None, limit: float) -> None:
         cpu, wall = time.process_time(), time.perf_counter()
@@ -198,7 +204,7 @@ async def run(endpoints: dict[str, Any]) -> dict[str, Any]:
         fds_before = _fds()
         runs = {
             (scenario, hedged): await bench.run(scenario, hedged)
-            for scenario in ("dead30", "steady")
+            for scenario in ("dead30", "steady", "churn30")
             for hedged in (True, False)
         }
         await asyncio.sleep(0.1)  # closed sockets leave the table
@@ -210,6 +216,7 @@ async def run(endpoints: dict[str, Any]) -> dict[str, Any]:
             baseline.append(await bench.baseline_round())
     engine, askall = runs["dead30", True], runs["dead30", False]
     steady, steady_all = runs["steady", True], runs["steady", False]
+    churn, churn_all = runs["churn30", True], runs["churn30", False]
     engine_p50 = statistics.median(engine.wall)
     limit_p50 = statistics.median(engine.limits)
     print(f"sources: {len(bench.sources)}, dead: {sorted(bench.dead_set)}, quorum {QUORUM}")
@@ -218,6 +225,8 @@ async def run(endpoints: dict[str, Any]) -> dict[str, Any]:
         ("ask-all dead30", askall),
         ("engine  steady", steady),
         ("ask-all steady", steady_all),
+        ("engine  churn30", churn),
+        ("ask-all churn30", churn_all),
     ):
         print(
             f"{label}: p50 {statistics.median(figures.wall):6.1f} ms "
@@ -247,11 +256,19 @@ async def run(endpoints: dict[str, Any]) -> dict[str, Any]:
         "askall_consensus_rate": _share(steady_all.consensus),
         "consensus_rate_dead30": _share(engine.consensus),
         "askall_consensus_rate_dead30": _share(askall.consensus),
+        "requests_per_round_churn30": round(statistics.mean(churn.requests), 3),
+        "askall_requests_per_round_churn30": round(statistics.mean(churn_all.requests), 3),
+        "consensus_rate_churn30": _share(churn.consensus),
+        "askall_consensus_rate_churn30": _share(churn_all.consensus),
+        "churn30_engine_p50_ms": round(statistics.median(churn.wall), 2),
+        "churn30_askall_p50_ms": round(statistics.median(churn_all.wall), 2),
+        "churn30_limit_p50_ms": round(statistics.median(churn.limits), 2),
         "steady_engine_p50_ms": round(statistics.median(steady.wall), 2),
         "steady_limit_p50_ms": round(statistics.median(steady.limits), 2),
         "steady_cpu_ms_per_round": round(statistics.mean(steady.cpu), 3),
         "full_round_share": _share(steady.full),
         "widened_share_dead30": _share(engine.widened),
+        "widened_share_churn30": _share(churn.widened),
     }
 
 
