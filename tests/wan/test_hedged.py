@@ -350,3 +350,37 @@ async def test_local_sources(wan_fakes: WanFakes, wan_session: aiohttp.ClientSes
         OutcomeStatus.TIMEOUT,
         "no answer",
     )
+
+
+async def test_reliable_sources_are_ranked_by_latency(
+    wan_fakes: WanFakes, wan_session: aiohttp.ClientSession
+) -> None:
+    """Among sources of one kind: reliable ones (>= 90 % answered) by latency, then the ones
+    never heard from, then the unreliable ones, however fast."""
+    fakes, sources = await _stun(wan_fakes, 5)
+    board = Scoreboard()
+    family = board.board(Family.IPV4)
+    family.round = 1
+    # Seconds, not milliseconds: the hedge would come after the round's end, so none is sent.
+    records = [(100, 100, 3000.0), (10, 9, 1000.0), (10, 5, 500.0), (0, 0, None), (5, 5, 2000.0)]
+    for source, (asked, answered, latency) in zip(sources, records, strict=True):
+        stats = family.stats(source.name)
+        stats.asked, stats.answered, stats.latency_ms = asked, answered, latency
+        stats.latency_dev_ms = 500.0
+    detection = await detect(sources, Family.IPV4, session=wan_session, scoreboard=board)
+    assert detection.address == PUBLIC
+    assert [f.requests for f in fakes] == [0, 1, 0, 0, 1]  # the two fastest reliable ones
+    # A newcomer goes before unreliable sources, however fast they are.
+    sources = sources[:4]
+    board = Scoreboard()
+    family = board.board(Family.IPV4)
+    family.round = 1
+    for source, (asked, answered, latency) in zip(
+        sources, [(10, 10, 3000.0), (10, 5, 500.0), (10, 5, 500.0), (0, 0, None)], strict=True
+    ):
+        stats = family.stats(source.name)
+        stats.asked, stats.answered, stats.latency_ms = asked, answered, latency
+        stats.latency_dev_ms = 500.0
+    detection = await detect(sources, Family.IPV4, session=wan_session, scoreboard=board)
+    assert detection.address == PUBLIC
+    assert _asked(detection.outcomes) == [sources[0].name, sources[3].name]
