@@ -166,10 +166,8 @@ def _rank(board: FamilyBoard, source: Source, index: int) -> tuple[bool, int, in
     """Failing sources last, then cheap kinds, then answer rate (in classes, so that latency
     still decides between reliable sources), then latency."""
     stats = board.stats(source.name)
-    if stats.asked == 0:
-        reliability = 1  # unknown
-    else:
-        reliability = 0 if stats.answered >= 0.9 * stats.asked else 2
+    reliable = stats.answered >= 0.9 * stats.asked
+    reliability = 1 if stats.asked == 0 else 0 if reliable else 2  # 1: never heard from
     return (
         stats.failures_in_row > 0,
         KIND_COST.get(source.kind, len(KIND_COST)),
