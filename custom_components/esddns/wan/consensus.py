@@ -253,6 +253,7 @@ async def detect(
     finished: list[asyncio.Task[SourceOutcome]] = []  # in the order they finished
     wake: asyncio.Future[None] = loop.create_future()
     widened = False
+    due = False  # the hedge timer (then the widen timer) has fired
 
     def on_done(task: asyncio.Task[SourceOutcome]) -> None:
         finished.append(task)
@@ -260,6 +261,9 @@ async def detect(
             wake.set_result(None)
 
     def alarm() -> None:
+        # A flag, not a clock reading: the loop may run a timer up to its clock resolution early.
+        nonlocal due
+        due = True
         if not wake.done():
             wake.set_result(None)
 
@@ -311,17 +315,15 @@ async def detect(
                         trouble = True
                 if winner is not None:
                     break
-                now = loop.time()
                 if trouble and (plan.hedges or plan.rest):
                     widened = True
                     start(plan.hedges)
                     start(plan.rest)
-                elif plan.hedges and now >= started + plan.hedge_after:
+                elif due and plan.hedges:
+                    due = False
                     start(plan.hedges)
-                    if timer is not None:
-                        timer.cancel()
                     timer = loop.call_at(started + plan.widen_after, alarm)
-                elif plan.rest and now >= started + plan.widen_after:
+                elif due and plan.rest:
                     widened = True
                     start(plan.rest)
     except TimeoutError:
