@@ -98,28 +98,42 @@ class FakeDnsServer(asyncio.DatagramProtocol):
     def _reply(self, qid: int, flags: int, qname: bytes, qtype: int, qclass: int) -> bytes:
         if self.mode == "garbage":
             return struct.pack("!H", qid) + b"\x81\x80\xff\xff garbage"
-        question = qname + struct.pack("!HH", qtype, qclass)
-        rcode = _RCODES.get(self.mode, 0)
-        answers: list[bytes] = []
-        if rcode == 0:
-            answers = self._answers(qtype)
-        header = struct.pack(
-            "!HHHHHH", qid, 0x8000 | (flags & 0x0100) | 0x0080 | rcode, 1, len(answers), 0, 0
-        )
-        records = b"".join(
-            b"\xc0\x0c" + struct.pack("!HHIH", qtype, qclass, 60, len(rdata)) + rdata
-            for rdata in answers
-        )
-        message = header + question + records
+        message = build_reply(self.address, self.txt, self.mode, qid, flags, qname, qtype, qclass)
         if self.mode == "truncated":
-            return message[: len(header) + len(question) + 5]  # an answer cut mid-record
+            return message[: 12 + len(qname) + 4 + 5]  # an answer cut mid-record
         return message
 
-    def _answers(self, qtype: int) -> list[bytes]:
-        if qtype == TYPE_TXT:
-            return [_txt_rdata(t) for t in (self.txt if self.txt is not None else [self.address])]
-        address = ip_address(self.address)
-        want_v4 = qtype == TYPE_A
-        if qtype in (TYPE_A, TYPE_AAAA) and want_v4 == isinstance(address, IPv4Address):
-            return [address.packed]
-        return []
+
+def build_reply(
+    address: str,
+    txt: list[str | bytes] | None,
+    mode: str,
+    qid: int,
+    flags: int,
+    qname: bytes,
+    qtype: int,
+    qclass: int,
+) -> bytes:
+    """The answer to a parsed query: `address` for A/AAAA of its family, `txt` (default: the
+    address) for TXT in any class; `mode` nxdomain/refused/servfail sets that error code."""
+    question = qname + struct.pack("!HH", qtype, qclass)
+    rcode = _RCODES.get(mode, 0)
+    answers = _answers(address, txt, qtype) if rcode == 0 else []
+    header = struct.pack(
+        "!HHHHHH", qid, 0x8000 | (flags & 0x0100) | 0x0080 | rcode, 1, len(answers), 0, 0
+    )
+    records = b"".join(
+        b"\xc0\x0c" + struct.pack("!HHIH", qtype, qclass, 60, len(rdata)) + rdata
+        for rdata in answers
+    )
+    return header + question + records
+
+
+def _answers(address_text: str, txt: list[str | bytes] | None, qtype: int) -> list[bytes]:
+    if qtype == TYPE_TXT:
+        return [_txt_rdata(t) for t in (txt if txt is not None else [address_text])]
+    address = ip_address(address_text)
+    want_v4 = qtype == TYPE_A
+    if qtype in (TYPE_A, TYPE_AAAA) and want_v4 == isinstance(address, IPv4Address):
+        return [address.packed]
+    return []

@@ -1,13 +1,16 @@
-"""Run loopback STUN (UDP+TCP), HTTP and DNS sources in one process, for the demo and e2e tests.
+"""Run loopback STUN (UDP+TCP), HTTP, DNS and DoH sources in one process, for the demo and e2e.
 
-    python -m devtools.fakes.sources --address 81.2.69.142 --stun 2 --http 2 --control-port 8765
+    python -m devtools.fakes.sources --address 81.2.69.142 --stun 2 --http 2 --doh 1 \
+        --control-port 8765
 
 prints one JSON line with the endpoints, then serves a control API on 127.0.0.1:
     POST /address     body "81.2.69.143" (or {"address": ...}): every source reports it
     POST /behaviour   {"stun": [{"mode": "silent", "delay": 0.05}, ...], "http": [...]}
-                      (entries in source order, also "dns"; keys are the fakes' attributes;
-                      null = leave as is)
-    GET  /requests    {"stun": [n, ...], "http": [...], "dns": [...]}
+                      (entries in source order, also "dns" and "doh"; keys are the fakes'
+                      attributes; null = leave as is)
+    GET  /requests    {"stun": [n, ...], "http": [...], "dns": [...], "doh": [...]}
+The JSON line's "doh" lists each DoH server's URL (POST or GET /dns-query, any name: TXT answers
+the address in any class, A/AAAA when the family fits).
 It stops on SIGINT/SIGTERM.
 """
 
@@ -24,13 +27,14 @@ from typing import Any
 from aiohttp import web
 
 from .dns import FakeDnsServer
+from .doh import FakeDohServer
 from .http_source import FakeHttpSource
 from .stun import FakeStunServer
 
 _SETTABLE = {"mode", "delay", "status", "drop_first", "error_code", "spoof", "late_duplicate"}
 _SETTABLE |= {"address", "txt"}
 
-type Fake = FakeStunServer | FakeHttpSource | FakeDnsServer
+type Fake = FakeStunServer | FakeHttpSource | FakeDnsServer | FakeDohServer
 
 
 class Sources:
@@ -47,6 +51,7 @@ class Sources:
             "stun_tcp": [f"tcp://127.0.0.1:{s.port}" for s in stun],
             "http": [f"http://127.0.0.1:{h.port}/" for h in self.fakes["http"]],
             "dns": [f"127.0.0.1:{d.port}" for d in self.fakes["dns"]],
+            "doh": [d.url for d in self.fakes["doh"] if isinstance(d, FakeDohServer)],
         }
 
     def app(self) -> web.Application:
@@ -90,6 +95,7 @@ async def run(args: argparse.Namespace) -> None:
         "stun": [await FakeStunServer(args.address).start() for _ in range(args.stun)],
         "http": [await FakeHttpSource(args.address).start() for _ in range(args.http)],
         "dns": [await FakeDnsServer(args.address).start() for _ in range(args.dns)],
+        "doh": [await FakeDohServer(args.address).start() for _ in range(args.doh)],
     }
     sources = Sources(fakes)
     runner = web.AppRunner(sources.app(), access_log=None, shutdown_timeout=0.1)
@@ -120,6 +126,7 @@ def main() -> None:
     parser.add_argument("--stun", type=int, default=2, help="STUN servers (UDP and TCP each)")
     parser.add_argument("--http", type=int, default=2, help="HTTP sources")
     parser.add_argument("--dns", type=int, default=0, help="DNS servers")
+    parser.add_argument("--doh", type=int, default=0, help="DNS-over-HTTPS servers (plain HTTP)")
     parser.add_argument("--control-port", type=int, default=0, help="0 picks a free port")
     args = parser.parse_args()
     str(ip_address(args.address))  # fail early on a bad address

@@ -10,6 +10,9 @@ from custom_components.esddns.wan import (
     InvalidSourceError,
     SourceKind,
     dns_source,
+    doh_source,
+    entity_source,
+    interface_source,
     parse_https_source,
     parse_stun_server,
     sources_for,
@@ -137,16 +140,69 @@ def test_sources_for_modes(family: Family) -> None:
         return {s.kind for s in sources_for(mode, family)}
 
     stun = {SourceKind.STUN_UDP, SourceKind.STUN_TCP}
+    tls = {SourceKind.HTTPS, SourceKind.DOH}
     assert kinds(DetectionMode.STUN) == stun
-    assert kinds(DetectionMode.HTTPS) == {SourceKind.HTTPS}
+    assert kinds(DetectionMode.HTTPS) == tls
     assert kinds(DetectionMode.DNS) == {SourceKind.DNS}
-    assert kinds(DetectionMode.STUN_HTTPS) == stun | {SourceKind.HTTPS}
-    assert kinds(DetectionMode.ALL) == stun | {SourceKind.HTTPS, SourceKind.DNS}
+    assert kinds(DetectionMode.STUN_HTTPS) == stun | tls
+    assert kinds(DetectionMode.ALL) == stun | tls | {SourceKind.DNS}
     for mode in DetectionMode:
         sources = sources_for(mode, family)
         assert all(s.serves(family) for s in sources)
         # Every mode's defaults can reach the default quorum on their own.
         assert len({s.provider for s in sources}) >= 2
+    # TLS only still has three independent providers per family: quorum 3 is reachable.
+    assert len({s.provider for s in sources_for(DetectionMode.HTTPS, family)}) >= 3
+
+
+def test_doh_defaults() -> None:
+    v4 = {s.name: s for s in sources_for(DetectionMode.HTTPS, Family.IPV4) if s.kind == "doh"}
+    v6 = {s.name: s for s in sources_for(DetectionMode.HTTPS, Family.IPV6) if s.kind == "doh"}
+    cloudflare = v4["https://1.1.1.1:443/dns-query#whoami.cloudflare?type=TXT;class=CH"]
+    assert (cloudflare.provider, cloudflare.query_class) == ("cloudflare", "CHAOS")
+    assert v4["https://doh.opendns.com:443/dns-query#myip.opendns.com?type=A"].provider == (
+        "opendns"
+    )
+    assert set(v6) == {
+        "https://[2606:4700:4700::1111]:443/dns-query#whoami.cloudflare?type=TXT;class=CH",
+        "https://doh.opendns.com:443/dns-query#myip.opendns.com?type=AAAA",
+    }
+
+
+def test_doh_source_rules() -> None:
+    source = doh_source(
+        "http://127.0.0.1:8053/dns-query", query_name="Who.Example", query_type="TXT"
+    )
+    assert source.kind is SourceKind.DOH
+    assert source.provider == "127.0.0.1:8053"
+    assert source.families == {Family.IPV4}  # TXT: the family of the literal connected to
+    named = doh_source("https://dns.example/q", query_name="me.example", query_type="AAAA")
+    assert named.families == {Family.IPV6}
+    for bad in (
+        {"query_name": "x", "query_type": "MX"},
+        {"query_name": "bad name", "query_type": "A"},
+        {"query_name": "x", "query_type": "A", "query_class": "HS"},
+    ):
+        with pytest.raises(InvalidSourceError):
+            doh_source("https://dns.example/q", **bad)
+    with pytest.raises(InvalidSourceError):
+        doh_source("ftp://dns.example/q", query_name="x", query_type="A")
+
+
+def test_local_sources() -> None:
+    router = entity_source(" sensor.router_wan_ip ")
+    assert (router.kind, router.provider, router.name) == (
+        SourceKind.ENTITY,
+        "sensor.router_wan_ip",
+        "entity:sensor.router_wan_ip",
+    )
+    assert router.entity_id == "sensor.router_wan_ip"
+    assert router.families == set(Family)
+    host = interface_source()
+    assert (host.kind, host.provider) == (SourceKind.INTERFACE, "interface")
+    for bad in ("", "sensor", "Sensor.X", "sensor.x y", "sensor." + "x" * 300):
+        with pytest.raises(InvalidSourceError):
+            entity_source(bad)
 
 
 def test_sources_for_defaults_have_known_providers() -> None:
@@ -162,6 +218,12 @@ def test_sources_for_defaults_have_known_providers() -> None:
     assert "https://[2606:4700:4700::1111]:443/cdn-cgi/trace" in v6_names
     assert "https://checkip.amazonaws.com:443/" not in v6_names  # IPv4 only
     assert "dns://[2620:119:35::35]/myip.opendns.com?type=AAAA" in v6_names
+
+
+def test_custom_https_urls_replace_the_doh_defaults_too() -> None:
+    """Custom TLS sources mean the user's own, only: no default DoH resolver slips in."""
+    sources = sources_for(DetectionMode.HTTPS, Family.IPV4, https_urls=["http://127.0.0.1:1/"])
+    assert [s.name for s in sources] == ["http://127.0.0.1:1/"]
 
 
 def test_sources_for_custom_lists_replace_defaults() -> None:

@@ -15,7 +15,9 @@ from custom_components.esddns.wan import (
     DetectionMode,
     Family,
     OutcomeStatus,
+    Scoreboard,
     detect,
+    doh_source,
     parse_stun_server,
     sources_for,
 )
@@ -35,6 +37,8 @@ async def sources_process(socket_enabled: None) -> AsyncIterator[dict[str, Any]]
             "--http",
             "2",
             "--dns",
+            "1",
+            "--doh",
             "1",
             "--control-port",
             "0",
@@ -96,6 +100,25 @@ async def test_sources_process(
         counts = await response.json()
     assert counts["http"] == [2, 2]  # every HTTP source was needed for both quorums
     assert counts["stun"][1] >= 2
+    assert counts["doh"] == [0]
+
+    # The DoH server answers in wire format, and obeys its controls like the others.
+    doh = doh_source(endpoints["doh"][0], query_name="whoami.example", query_type="A")
+    board = Scoreboard()
+    async with wan_session.post(
+        f"{control}/behaviour", json={"stun": [{"mode": "answer"}]}
+    ) as response:
+        assert response.status == 200
+    third = await detect((*sources, doh), Family.IPV4, session=wan_session, quorum=5, timeout=3)
+    assert doh in [o.source for o in third.agreeing]
+    async with wan_session.post(
+        f"{control}/behaviour", json={"doh": [{"mode": "wrong_id"}]}
+    ) as response:
+        assert response.status == 200
+    fourth = await detect((doh,), Family.IPV4, session=wan_session, scoreboard=board, quorum=1)
+    assert fourth.outcomes[0].status is OutcomeStatus.MALFORMED
+    async with wan_session.get(f"{control}/requests") as response:
+        assert (await response.json())["doh"] == [2]
     async with wan_session.post(f"{control}/address", data="not an address") as response:
         assert response.status == 400
     async with wan_session.post(f"{control}/behaviour", json={"http": [{"port": 1}]}) as response:

@@ -1,4 +1,4 @@
-"""Public-IP discovery: STUN, HTTPS and DNS sources agreed on by a quorum.
+"""Public-IP discovery: STUN, HTTPS, DNS, DoH and local sources agreed on by a quorum.
 
 Pure asyncio: no Home Assistant imports.
 """
@@ -11,20 +11,32 @@ from .address import (
     IPAddress,
     classify_address,
 )
-from .consensus import Detection, ask_source, detect
+from .consensus import Detection, LocalHandler, ask_source, detect
+from .interfaces import IfInet6Entry, parse_if_inet6, preferred_ipv6
+from .scoreboard import Scoreboard
 from .source import (
     DEFAULT_DNS,
+    DEFAULT_DOH,
     DEFAULT_HTTPS,
     DEFAULT_STUN,
+    LOCAL_KINDS,
     DetectionMode,
     Family,
     InvalidSourceError,
+    MalformedAnswer,
     OutcomeStatus,
     Source,
+    SourceFailure,
     SourceKind,
     SourceOutcome,
+    SourceRefused,
+    SourceTimeout,
     dns_source,
+    doh_source,
+    entity_source,
     https_source,
+    interface_source,
+    parse_address,
     parse_https_source,
     parse_stun_server,
     sources_for,
@@ -34,8 +46,10 @@ from .source import (
 __all__ = [
     "ANY_ADDRESS",
     "DEFAULT_DNS",
+    "DEFAULT_DOH",
     "DEFAULT_HTTPS",
     "DEFAULT_STUN",
+    "LOCAL_KINDS",
     "PUBLIC_ONLY",
     "AddressClass",
     "AddressPolicy",
@@ -43,18 +57,31 @@ __all__ = [
     "DetectionMode",
     "Family",
     "IPAddress",
+    "IfInet6Entry",
     "InvalidSourceError",
+    "LocalHandler",
+    "MalformedAnswer",
     "OutcomeStatus",
+    "Scoreboard",
     "Source",
+    "SourceFailure",
     "SourceKind",
     "SourceOutcome",
+    "SourceRefused",
+    "SourceTimeout",
     "ask_source",
     "classify_address",
     "detect",
     "dns_source",
+    "doh_source",
+    "entity_source",
     "https_source",
+    "interface_source",
+    "parse_address",
     "parse_https_source",
+    "parse_if_inet6",
     "parse_stun_server",
+    "preferred_ipv6",
     "sources_for",
     "stun_source",
 ]

@@ -28,6 +28,8 @@ class Family(StrEnum):
 
 
 BOTH_FAMILIES = frozenset(Family)
+_V4 = frozenset({Family.IPV4})
+_V6 = frozenset({Family.IPV6})
 
 
 class DetectionMode(StrEnum):
@@ -47,6 +49,13 @@ class SourceKind(StrEnum):
     STUN_TCP = "stun_tcp"
     HTTPS = "https"
     DNS = "dns"
+    DOH = "doh"  # DNS-over-HTTPS (RFC 8484): a "who am I" name asked over TLS
+    ENTITY = "entity"  # a Home Assistant entity whose state is an address (the router's WAN IP)
+    INTERFACE = "interface"  # the host's own global address
+
+
+# Kinds answered by the caller's own handlers (see `detect(local=...)`), not over the network.
+LOCAL_KINDS = frozenset({SourceKind.ENTITY, SourceKind.INTERFACE})
 
 
 class OutcomeStatus(StrEnum):
@@ -100,10 +109,11 @@ class Source:
     name: str
     host: str = ""  # STUN and DNS: server name or address literal (no brackets)
     port: int = 0
-    url: str = ""  # HTTPS
-    query_name: str = ""  # DNS
-    query_type: str = ""  # DNS: A, AAAA or TXT
-    query_class: str = "IN"  # DNS: IN or CHAOS
+    url: str = ""  # HTTPS and DoH
+    query_name: str = ""  # DNS and DoH
+    query_type: str = ""  # DNS and DoH: A, AAAA or TXT
+    query_class: str = "IN"  # DNS and DoH: IN or CHAOS
+    entity_id: str = ""  # ENTITY
     families: frozenset[Family] = field(default=BOTH_FAMILIES)
     timeout: float | None = None  # None: the detection's timeout
 
@@ -248,6 +258,19 @@ def https_source(
     timeout: float | None = None,
 ) -> Source:
     """An HTTP(S) "what is my IP" URL; `provider` defaults to its netloc."""
+    clean, netloc, host = _clean_url(url)
+    return Source(
+        kind=SourceKind.HTTPS,
+        provider=provider or netloc,
+        name=clean,
+        url=clean,
+        families=frozenset(families) if families is not None else _families_of(host),
+        timeout=timeout,
+    )
+
+
+def _clean_url(url: str) -> tuple[str, str, str]:
+    """(normalised URL, host:port, host) of an http(s) URL; raise InvalidSourceError."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -265,14 +288,7 @@ def https_source(
     netloc = _host_port(host, port)
     path = parts.path or "/"
     clean = f"{scheme}://{netloc}{path}" + (f"?{parts.query}" if parts.query else "")
-    return Source(
-        kind=SourceKind.HTTPS,
-        provider=provider or netloc,
-        name=clean,
-        url=clean,
-        families=frozenset(families) if families is not None else _families_of(host),
-        timeout=timeout,
-    )
+    return clean, netloc, host
 
 
 def parse_https_source(url: str) -> Source:
@@ -295,18 +311,12 @@ def dns_source(
     literal = _literal(server)
     if literal is None:
         raise InvalidSourceError(f"DNS sources are asked by address, not name: {server!r}")
-    if query_type not in ("A", "AAAA", "TXT") or query_class not in ("IN", "CHAOS"):
-        raise InvalidSourceError(f"unsupported DNS query {query_type}/{query_class}")
+    _check_query(query_name, query_type, query_class)
     server = str(literal)
     at = _host_port(server, _check_port(port))
     if port == 53:
         at = at.removesuffix(":53")
-    if families is None:
-        fams = {"A": frozenset({Family.IPV4}), "AAAA": frozenset({Family.IPV6})}.get(
-            query_type, _families_of(server)
-        )
-    else:
-        fams = frozenset(families)
+    fams = _query_families(query_type, server, families)
     klass = ";class=CH" if query_class == "CHAOS" else ""
     return Source(
         kind=SourceKind.DNS,
@@ -322,10 +332,74 @@ def dns_source(
     )
 
 
-# --- defaults --------------------------------------------------------------------------------
+def _check_query(query_name: str, query_type: str, query_class: str) -> None:
+    if query_type not in ("A", "AAAA", "TXT") or query_class not in ("IN", "CHAOS"):
+        raise InvalidSourceError(f"unsupported DNS query {query_type}/{query_class}")
+    _check_host(query_name)  # the wire codec needs plain LDH labels
 
-_V4 = frozenset({Family.IPV4})
-_V6 = frozenset({Family.IPV6})
+
+def _query_families(
+    query_type: str, host: str, families: Iterable[Family] | None
+) -> frozenset[Family]:
+    """A and AAAA answer one family each; TXT answers whatever the connection's family is."""
+    if families is not None:
+        return frozenset(families)
+    return {"A": _V4, "AAAA": _V6}.get(query_type, _families_of(host))
+
+
+def doh_source(
+    url: str,
+    *,
+    query_name: str,
+    query_type: str,
+    query_class: str = "IN",
+    provider: str | None = None,
+    families: Iterable[Family] | None = None,
+    timeout: float | None = None,
+) -> Source:
+    """A DNS "who am I" name asked over DNS-over-HTTPS (RFC 8484, POST) at `url`;
+    `provider` defaults to the URL's netloc."""
+    _check_query(query_name, query_type, query_class)
+    clean, netloc, host = _clean_url(url)
+    klass = ";class=CH" if query_class == "CHAOS" else ""
+    return Source(
+        kind=SourceKind.DOH,
+        provider=provider or netloc,
+        name=f"{clean}#{query_name}?type={query_type}{klass}",
+        url=clean,
+        query_name=query_name,
+        query_type=query_type,
+        query_class=query_class,
+        families=_query_families(query_type, host, families),
+        timeout=timeout,
+    )
+
+
+_ENTITY_ID = re.compile(r"[a-z0-9_]+\.[a-z0-9_]+")
+
+
+def entity_source(entity_id: str, *, timeout: float | None = None) -> Source:
+    """A Home Assistant entity whose state is an address; it is its own provider (one vote)."""
+    entity_id = entity_id.strip()
+    if len(entity_id) > 255 or not _ENTITY_ID.fullmatch(entity_id):
+        raise InvalidSourceError(f"invalid entity id: {entity_id!r}")
+    return Source(
+        kind=SourceKind.ENTITY,
+        provider=entity_id,
+        name=f"entity:{entity_id}",
+        entity_id=entity_id,
+        timeout=timeout,
+    )
+
+
+def interface_source(*, timeout: float | None = None) -> Source:
+    """The host's own global address, as the caller's INTERFACE handler finds it."""
+    return Source(
+        kind=SourceKind.INTERFACE, provider="interface", name="interface", timeout=timeout
+    )
+
+
+# --- defaults --------------------------------------------------------------------------------
 
 DEFAULT_STUN: tuple[Source, ...] = (
     stun_source("stun.l.google.com", 19302, provider="google"),
@@ -378,11 +452,43 @@ DEFAULT_DNS: tuple[Source, ...] = (
     ),
 )
 
+# The resolver the DoH sources use by default in favonia/cloudflare-ddns. OpenDNS answers
+# myip.opendns.com with the address the query came from, so A serves IPv4 and AAAA IPv6.
+DEFAULT_DOH: tuple[Source, ...] = (
+    doh_source(
+        "https://1.1.1.1/dns-query",
+        query_name="whoami.cloudflare",
+        query_type="TXT",
+        query_class="CHAOS",
+        provider="cloudflare",
+    ),
+    doh_source(
+        "https://[2606:4700:4700::1111]/dns-query",
+        query_name="whoami.cloudflare",
+        query_type="TXT",
+        query_class="CHAOS",
+        provider="cloudflare",
+    ),
+    doh_source(
+        "https://doh.opendns.com/dns-query",
+        query_name="myip.opendns.com",
+        query_type="A",
+        provider="opendns",
+    ),
+    doh_source(
+        "https://doh.opendns.com/dns-query",
+        query_name="myip.opendns.com",
+        query_type="AAAA",
+        provider="opendns",
+    ),
+)
+
+# DoH rides with HTTPS: "https" is the TLS-only mode, and custom HTTPS URLs replace both.
 _MODE_KINDS: dict[DetectionMode, tuple[str, ...]] = {
-    DetectionMode.ALL: ("stun", "https", "dns"),
-    DetectionMode.STUN_HTTPS: ("stun", "https"),
+    DetectionMode.ALL: ("stun", "https", "doh", "dns"),
+    DetectionMode.STUN_HTTPS: ("stun", "https", "doh"),
     DetectionMode.STUN: ("stun",),
-    DetectionMode.HTTPS: ("https",),
+    DetectionMode.HTTPS: ("https", "doh"),
     DetectionMode.DNS: ("dns",),
 }
 
@@ -395,7 +501,8 @@ def sources_for(
     https_urls: Sequence[str] = (),
 ) -> tuple[Source, ...]:
     """The sources `mode` asks for `family`. A non-empty custom list replaces that kind's
-    defaults; custom entries that cannot serve the family (an IPv4 literal when detecting IPv6)
+    defaults (custom HTTPS URLs replace the DoH defaults too: both are the TLS sources); custom
+    entries that cannot serve the family (an IPv4 literal when detecting IPv6)
     are left out. Raises InvalidSourceError for unusable custom text."""
     chosen: list[Source] = []
     for kind in _MODE_KINDS[DetectionMode(mode)]:
@@ -406,6 +513,8 @@ def sources_for(
                 chosen += DEFAULT_STUN
         elif kind == "https":
             chosen += [parse_https_source(u) for u in https_urls] if https_urls else DEFAULT_HTTPS
+        elif kind == "doh":
+            chosen += () if https_urls else DEFAULT_DOH
         else:
             chosen += DEFAULT_DNS
     return tuple(dict.fromkeys(s for s in chosen if s.serves(family)))

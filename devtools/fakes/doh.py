@@ -1,0 +1,170 @@
+"""A DNS-over-HTTPS "who am I" server on 127.0.0.1 (plain HTTP, RFC 8484 wire format).
+
+POST /dns-query (application/dns-message) or GET /dns-query?dns=<base64url>. It answers A/AAAA
+with `address` (when the family fits; otherwise an empty NOERROR answer) and TXT in any class
+with `txt` (default: the address). `mode` picks a hostile answer instead: wrong_id, truncated,
+pointer_loop, html, oversized, gzip, redirect, refused, servfail, nxdomain, garbage,
+disconnect or hang;
+`status` and `delay` apply to every mode. Everything may be changed while it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import gzip
+from typing import Literal
+
+from aiohttp import web
+
+from custom_components.esddns.wan import Family, Source, doh_source
+
+from .dns import _parse_query, build_reply
+
+type DohMode = Literal[
+    "answer",
+    "wrong_id",
+    "truncated",
+    "pointer_loop",
+    "html",
+    "oversized",
+    "gzip",
+    "redirect",
+    "refused",
+    "servfail",
+    "nxdomain",
+    "garbage",
+    "disconnect",
+    "hang",
+]
+
+MEDIA_TYPE = "application/dns-message"
+
+
+class FakeDohServer:
+    """A controllable DoH source for tests, the demo and the benchmark."""
+
+    def __init__(self, address: str = "81.2.69.142", *, provider: str | None = None) -> None:
+        self.address = address
+        self.txt: list[str | bytes] | None = None
+        self.provider = provider
+        self.mode: DohMode = "answer"
+        self.status = 200
+        self.delay = 0.0
+        self.requests = 0
+        self.port = 0
+        self.last_headers: dict[str, str] = {}
+        self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/dns-query"
+
+    def source(
+        self,
+        *,
+        query_type: str = "TXT",
+        query_class: str = "IN",
+        provider: str | None = None,
+        families: frozenset[Family] | None = None,
+    ) -> Source:
+        """A Source asking this server (TXT: either family; A/AAAA: their own)."""
+        if families is None and query_type == "TXT":
+            families = frozenset(Family)
+        return doh_source(
+            self.url,
+            query_name="whoami.example",
+            query_type=query_type,
+            query_class=query_class,
+            provider=provider or self.provider or f"fake-doh-{self.port}",
+            families=families,
+        )
+
+    async def start(self, host: str = "127.0.0.1") -> FakeDohServer:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, 0)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.Server)
+        self.port = server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _query(self, request: web.Request) -> bytes | None:
+        if request.method == "POST":
+            return await request.read()
+        text = request.query.get("dns", "")
+        try:
+            return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        except (binascii.Error, ValueError):
+            return None
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests += 1
+        self.last_headers = dict(request.headers)
+        data = await self._query(request)
+        query = _parse_query(data) if data is not None else None
+        if query is None:
+            return web.Response(status=400, text="not a DNS query")
+        if self.delay > 0 or self.mode == "hang":
+            timeout = None if self.mode == "hang" else self.delay
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout)
+        qid, flags, qname, qtype, qclass = query
+        if self.mode == "redirect":
+            raise web.HTTPFound("http://127.0.0.1:1/dns-query")
+        if self.mode == "html":
+            body = f"<html><body>Your IP is {self.address}</body></html>"
+            return web.Response(status=self.status, text=body, content_type="text/html")
+        if self.mode == "garbage":
+            return self._message(b"\x00garbage")
+        if self.mode == "disconnect":
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response()
+        if self.mode == "oversized":
+            return await self._endless(request)
+        rcode_mode = self.mode if self.mode in ("refused", "servfail", "nxdomain") else "answer"
+        message = build_reply(self.address, self.txt, rcode_mode, qid, flags, qname, qtype, qclass)
+        if self.mode == "wrong_id":
+            message = bytes([message[0] ^ 0xFF]) + message[1:]
+        elif self.mode == "truncated":
+            message = message[: len(message) - 3]
+        elif self.mode == "pointer_loop":
+            # The answer's owner name points at itself.
+            start = 12 + len(qname) + 4
+            loop = bytes([0xC0 | (start >> 8), start & 0xFF])
+            message = message[:start] + loop + message[start + 2 :]
+        if self.mode == "gzip":
+            response = self._message(gzip.compress(message))
+            response.headers["Content-Encoding"] = "gzip"
+            return response
+        return self._message(message)
+
+    def _message(self, body: bytes) -> web.Response:
+        return web.Response(status=self.status, body=body, content_type=MEDIA_TYPE)
+
+    async def _endless(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(status=self.status)
+        response.content_type = MEDIA_TYPE
+        await response.prepare(request)
+        try:
+            while not self._stopping.is_set():
+                await response.write(bytes(4096))
+                await asyncio.sleep(0)
+        except ConnectionError:
+            pass  # the client stopped reading: what we want it to do
+        return response
