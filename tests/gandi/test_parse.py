@@ -236,6 +236,8 @@ def test_list_domains() -> None:
 def test_has_domain() -> None:
     assert interpret_has_domain(answer(200, {"fqdn": "example.com"}), "example.com") is True
     assert interpret_has_domain(answer(404, GANDI_404), "example.com") is False
+    with pytest.raises(GandiNotFoundError, match="API URL"):
+        interpret_has_domain(answer(404, b"<html>Not Found</html>"), "example.com")
     with pytest.raises(GandiResponseError):
         interpret_has_domain(answer(200, {"fqdn": "example.org"}), "example.com")
     with pytest.raises(GandiServerError):
