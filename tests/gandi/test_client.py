@@ -341,6 +341,8 @@ async def test_a_wrong_api_path_is_not_mistaken_for_an_absent_record(
     with pytest.raises(GandiNotFoundError) as caught:
         await client.get_rrset("example.com", "home", "A")
     assert "API URL" in caught.value.message
+    with pytest.raises(GandiNotFoundError, match="API URL"):
+        await client.has_domain("example.com")  # not "the domain is not there"
 
 
 # ----- error answers ---------------------------------------------------------------------------

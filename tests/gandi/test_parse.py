@@ -236,6 +236,8 @@ def test_list_domains() -> None:
 def test_has_domain() -> None:
     assert interpret_has_domain(answer(200, {"fqdn": "example.com"}), "example.com") is True
     assert interpret_has_domain(answer(404, GANDI_404), "example.com") is False
+    with pytest.raises(GandiNotFoundError, match="API URL"):
+        interpret_has_domain(answer(404, b"<html>Not Found</html>"), "example.com")
     with pytest.raises(GandiResponseError):
         interpret_has_domain(answer(200, {"fqdn": "example.org"}), "example.com")
     with pytest.raises(GandiServerError):
@@ -405,3 +407,33 @@ def test_the_parser_only_ever_yields_valid_results_or_gandi_errors(
         assert error.status == status
         if isinstance(error, GandiRateLimitError) and error.retry_after is not None:
             assert error.retry_after >= 0
+
+
+SECRET = "Sx9-secret_TOKEN.42"
+
+
+@st.composite
+def echoing_bodies(draw: st.DrawFn) -> bytes:
+    """Gandi-shaped error bodies with the secret (alone or after a scheme) somewhere in them."""
+    scheme = draw(st.sampled_from(["", "Bearer ", "bearer ", "APIKEY ", "Apikey\t"]))
+    # Padding that often puts the secret across the 300-character cut of messages.
+    before = draw(st.text(max_size=40)) + "w" * draw(st.integers(min_value=0, max_value=320))
+    after = draw(st.text(max_size=40))
+    echoed = before + scheme + SECRET + after
+    where = draw(st.sampled_from(["message", "cause", "name", "description"]))
+    if where in ("message", "cause"):
+        data: dict[str, Any] = {"code": 400, where: echoed}
+    else:
+        item = {"name": "x", "description": "y", where: echoed}
+        data = {"status": "error", "errors": [item]}
+    return json.dumps(data, ensure_ascii=draw(st.booleans())).encode()
+
+
+@pytest.mark.fuzz
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=echoing_bodies(), status=st.sampled_from([400, 401, 403, 404, 409, 422, 429, 500]))
+def test_an_echoed_secret_never_reaches_an_error(body: bytes, status: int) -> None:
+    error = error_for(RawResponse(status=status, body=body), now=NOW, secrets=[SECRET])
+    texts = [str(error), repr(error), error.message, *getattr(error, "fields", ())]
+    assert all(SECRET not in text for text in texts)
+    assert all(SECRET[:10] not in text for text in texts)  # not even its start, cut at the end

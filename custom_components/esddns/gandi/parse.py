@@ -210,6 +210,13 @@ def interpret_list_domains(
     return sorted(set(interpret_domain_page(response, now=now, secrets=secrets)[0]))
 
 
+def _foreign_not_found() -> GandiNotFoundError:
+    # A 404 without Gandi's error body: a wrong base URL or a proxy, never a missing record.
+    return GandiNotFoundError(
+        "not found, and the answer is not from LiveDNS (is the API URL right?)", status=404
+    )
+
+
 def interpret_has_domain(
     response: RawResponse,
     domain: str,
@@ -217,8 +224,14 @@ def interpret_has_domain(
     now: datetime | None = None,
     secrets: Iterable[str] = (),
 ) -> bool:
-    """GET /domains/{fqdn} → True when LiveDNS serves the domain, False on 404."""
+    """GET /domains/{fqdn} → True when LiveDNS serves the domain, False on LiveDNS's 404.
+
+    A 404 without Gandi's error body (a wrong API URL, a proxy) is a GandiNotFoundError: it says
+    nothing about the domain.
+    """
     if response.status == 404:
+        if not _error_details(response.body)[2]:
+            raise _foreign_not_found()
         return False
     if not _ok(response.status):
         raise error_for(response, now=now, secrets=secrets)
@@ -236,13 +249,6 @@ def is_livedns_not_found(response: RawResponse) -> bool:
     says: only asking for the domain itself (interpret_domain_probe) tells which.
     """
     return response.status == 404 and _error_details(response.body)[2]
-
-
-def _foreign_not_found() -> GandiNotFoundError:
-    # A 404 without Gandi's error body: a wrong base URL or a proxy, never a missing record.
-    return GandiNotFoundError(
-        "not found, and the answer is not from LiveDNS (is the API URL right?)", status=404
-    )
 
 
 def interpret_domain_probe(
