@@ -20,7 +20,9 @@ from custom_components.esddns.const import (
     CONF_DETECTION_INTERVAL,
     CONF_DETECTION_MODE,
     CONF_DOMAIN,
+    CONF_ENTITY_SOURCES,
     CONF_HTTPS_SOURCES,
+    CONF_INTERFACE_SOURCE,
     CONF_QUORUM,
     CONF_RECORD_CHECK_INTERVAL,
     CONF_RECORD_TYPES,
@@ -441,6 +443,8 @@ OPTIONS = {
     CONF_DETECTION_MODE: "stun_https",
     CONF_STUN_SERVERS: ["127.0.0.1:3478", "tcp://[::1]:3479"],
     CONF_HTTPS_SOURCES: ["https://ip.example.net/"],
+    CONF_ENTITY_SOURCES: [],
+    CONF_INTERFACE_SOURCE: False,
     CONF_QUORUM: 2,
     CONF_DETECTION_INTERVAL: 10,
     CONF_RECORD_CHECK_INTERVAL: 30,
@@ -500,3 +504,32 @@ async def test_options_quorum_is_checked_for_each_family_the_records_need(
     )
     assert result["errors"] == {CONF_QUORUM: "quorum_unreachable"}
     assert result["description_placeholders"] == {"family": "ipv6", "providers": "0", "quorum": "2"}
+
+
+async def test_options_entity_and_interface_sources_count_as_providers(
+    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
+) -> None:
+    """A router entity and the host's interfaces are one provider each toward the quorum."""
+    entry = _entry(fake_gandi)
+    entry.add_to_hass(hass)
+    one_stun = {**OPTIONS, CONF_DETECTION_MODE: "stun", CONF_STUN_SERVERS: ["127.0.0.1:3478"]}
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**one_stun, CONF_QUORUM: 3, CONF_ENTITY_SOURCES: ["sensor.wan_ip"]}
+    )
+    assert result["errors"] == {CONF_QUORUM: "quorum_unreachable"}
+    assert result["description_placeholders"]["providers"] == "2"
+
+    with patch.object(hass.config_entries, "async_schedule_reload"):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"],
+            {
+                **one_stun,
+                CONF_QUORUM: 3,
+                CONF_ENTITY_SOURCES: ["sensor.wan_ip"],
+                CONF_INTERFACE_SOURCE: True,
+            },
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_ENTITY_SOURCES] == ["sensor.wan_ip"]
+    assert entry.options[CONF_INTERFACE_SOURCE] is True

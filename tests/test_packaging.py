@@ -26,6 +26,7 @@ BRAND = INTEGRATION / "brand"
 HA_FLOOR = "2025.4.4"
 
 MANIFEST_KEYS = {
+    "after_dependencies",
     "domain",
     "name",
     "codeowners",

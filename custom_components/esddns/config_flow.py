@@ -15,6 +15,8 @@ from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -35,7 +37,9 @@ from .const import (
     CONF_DETECTION_INTERVAL,
     CONF_DETECTION_MODE,
     CONF_DOMAIN,
+    CONF_ENTITY_SOURCES,
     CONF_HTTPS_SOURCES,
+    CONF_INTERFACE_SOURCE,
     CONF_QUORUM,
     CONF_RECORD_CHECK_INTERVAL,
     CONF_RECORD_TYPES,
@@ -60,7 +64,7 @@ from .const import (
     MIN_QUORUM,
     MIN_RECORD_CHECK_INTERVAL,
 )
-from .coordinator import EsddnsConfigEntry
+from .coordinator import DetectionSettings, EsddnsConfigEntry
 from .gandi import (
     MAX_TTL,
     MIN_TTL,
@@ -86,7 +90,6 @@ from .wan import (
     InvalidSourceError,
     parse_https_source,
     parse_stun_server,
-    sources_for,
 )
 
 SECRET_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -437,6 +440,12 @@ def _options_schema(defaults: Mapping[str, Any]) -> vol.Schema:
             vol.Optional(
                 CONF_HTTPS_SOURCES, default=list(defaults.get(CONF_HTTPS_SOURCES, []))
             ): TextSelector(TextSelectorConfig(multiple=True, type=TextSelectorType.URL)),
+            vol.Optional(
+                CONF_ENTITY_SOURCES, default=list(defaults.get(CONF_ENTITY_SOURCES, []))
+            ): EntitySelector(EntitySelectorConfig(multiple=True)),
+            vol.Required(
+                CONF_INTERFACE_SOURCE, default=bool(defaults.get(CONF_INTERFACE_SOURCE, False))
+            ): BooleanSelector(),
             vol.Required(
                 CONF_QUORUM, default=defaults.get(CONF_QUORUM, DEFAULT_QUORUM)
             ): NumberSelector(
@@ -476,31 +485,28 @@ def _validate_options(
             parse_https_source(text)
         except InvalidSourceError:
             errors.add(CONF_HTTPS_SOURCES, "invalid_https_source", https_source=text)
+    # The entity selector has already checked these are entity ids.
+    entities = list(user_input.get(CONF_ENTITY_SOURCES, []))
     options: dict[str, Any] = {
         CONF_DETECTION_MODE: DetectionMode(user_input[CONF_DETECTION_MODE]).value,
         CONF_STUN_SERVERS: stun,
         CONF_HTTPS_SOURCES: https,
+        CONF_ENTITY_SOURCES: entities,
+        CONF_INTERFACE_SOURCE: bool(user_input.get(CONF_INTERFACE_SOURCE, False)),
         CONF_QUORUM: int(user_input[CONF_QUORUM]),
         CONF_DETECTION_INTERVAL: int(user_input[CONF_DETECTION_INTERVAL]),
         CONF_RECORD_CHECK_INTERVAL: int(user_input[CONF_RECORD_CHECK_INTERVAL]),
     }
+    settings = DetectionSettings.from_options(options)
     for family in sorted(families) if not errors else ():
-        providers = {
-            source.provider
-            for source in sources_for(
-                DetectionMode(options[CONF_DETECTION_MODE]),
-                family,
-                stun_servers=stun,
-                https_urls=https,
-            )
-        }
-        if len(providers) < options[CONF_QUORUM]:
+        providers = {source.provider for source in settings.sources(family)}
+        if len(providers) < settings.quorum:
             errors.add(
                 CONF_QUORUM,
                 "quorum_unreachable",
                 family=family.value,
                 providers=str(len(providers)),
-                quorum=str(options[CONF_QUORUM]),
+                quorum=str(settings.quorum),
             )
     return options
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +20,7 @@ from homeassistant.exceptions import (
     ServiceValidationError,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -30,7 +31,9 @@ from .const import (
     CONF_DETECTION_INTERVAL,
     CONF_DETECTION_MODE,
     CONF_DOMAIN,
+    CONF_ENTITY_SOURCES,
     CONF_HTTPS_SOURCES,
+    CONF_INTERFACE_SOURCE,
     CONF_QUORUM,
     CONF_RECORD_CHECK_INTERVAL,
     CONF_RECORD_TYPES,
@@ -53,6 +56,8 @@ from .const import (
     LOGGER,
     MAX_DETECTION_AGE,
     REPAIR_THRESHOLD,
+    SCOREBOARD_SAVE_DELAY,
+    SCOREBOARD_STORAGE_VERSION,
 )
 from .gandi import (
     GandiClient,
@@ -64,8 +69,24 @@ from .gandi import (
     Rrset,
 )
 from .history import SyncHistory
+from .local_sources import local_handlers
 from .sync import Action, RecordKey, RecordResult, describe_answers, in_sync
-from .wan import Detection, DetectionMode, Family, OutcomeStatus, Source, detect, sources_for
+from .wan import (
+    AddressClass,
+    Detection,
+    DetectionMode,
+    Family,
+    OutcomeStatus,
+    Scoreboard,
+    Source,
+    SourceKind,
+    SourceOutcome,
+    classify_address,
+    detect,
+    entity_source,
+    interface_source,
+    sources_for,
+)
 
 type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 type EsddnsConfigEntry = ConfigEntry[EsddnsData]
@@ -98,6 +119,8 @@ class DetectionSettings:
     https_sources: tuple[str, ...]
     quorum: int
     interval: int
+    entities: tuple[str, ...] = ()
+    interface: bool = False
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> DetectionSettings:
@@ -108,6 +131,8 @@ class DetectionSettings:
             https_sources=tuple(options.get(CONF_HTTPS_SOURCES) or ()),
             quorum=int(options.get(CONF_QUORUM, DEFAULT_QUORUM)),
             interval=int(options.get(CONF_DETECTION_INTERVAL, DEFAULT_DETECTION_INTERVAL)),
+            entities=tuple(options.get(CONF_ENTITY_SOURCES) or ()),
+            interface=bool(options.get(CONF_INTERFACE_SOURCE, False)),
         )
 
     @property
@@ -116,9 +141,15 @@ class DetectionSettings:
         return hashlib.sha256(repr(self).encode()).hexdigest()[:10]
 
     def sources(self, family: Family) -> tuple[Source, ...]:
-        """The sources to ask for one family."""
-        return sources_for(
-            self.mode, family, stun_servers=self.stun_servers, https_urls=self.https_sources
+        """The sources to ask for one family: the mode's, then what Home Assistant knows."""
+        local = [entity_source(entity_id) for entity_id in self.entities]
+        if self.interface:
+            local.append(interface_source())
+        return (
+            *sources_for(
+                self.mode, family, stun_servers=self.stun_servers, https_urls=self.https_sources
+            ),
+            *local,
         )
 
 
@@ -137,10 +168,31 @@ class PublicIp:
 
 @dataclass
 class WanRegistry:
-    """The shared detection coordinators, one per distinct set of settings."""
+    """The shared detection coordinators, one per distinct set of settings, and what each
+    source did in past rounds (kept in one Store across restarts)."""
 
+    store: Store[dict[str, Any]]
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     coordinators: dict[DetectionSettings, WanIpCoordinator] = field(default_factory=dict)
+    boards: dict[str, Any] | None = None  # as stored, by settings fingerprint
+
+    async def async_scoreboard(self, settings: DetectionSettings) -> Scoreboard:
+        """The scoreboard an earlier run kept for these settings, or a new one."""
+        if self.boards is None:
+            stored = await self.store.async_load()
+            self.boards = stored if isinstance(stored, dict) else {}
+        return Scoreboard.from_dict(self.boards.get(settings.fingerprint))
+
+    @callback
+    def async_schedule_save(self) -> None:
+        """Keep the boards of the settings in use; one write per round at most."""
+        self.store.async_delay_save(
+            lambda: {
+                settings.fingerprint: coordinator.scoreboard.as_dict()
+                for settings, coordinator in self.coordinators.items()
+            },
+            SCOREBOARD_SAVE_DELAY,
+        )
 
 
 class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
@@ -150,7 +202,13 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
     the last one's unload disposes of it.
     """
 
-    def __init__(self, hass: HomeAssistant, settings: DetectionSettings) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        settings: DetectionSettings,
+        scoreboard: Scoreboard,
+        on_round: Callable[[], None],
+    ) -> None:
         """Create the coordinator for one set of detection settings."""
         super().__init__(
             hass,
@@ -162,7 +220,12 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
         self.settings = settings
         # Refreshes a dry run causes; while above 0, automatic syncs must not act on new data.
         self.quiet = 0
+        self.scoreboard = scoreboard
+        self._on_round = on_round
         self._sources = {family: settings.sources(family) for family in Family}
+        for family, sources in self._sources.items():
+            self.scoreboard.retain(family, (source.name for source in sources))
+        self._router_cycles: dict[str, int] = {}
         self._users: dict[str, frozenset[Family]] = {}
         self._missing: set[Family] = set()
         self._disagreeing_cycles: dict[Family, int] = dict.fromkeys(Family, 0)
@@ -207,16 +270,20 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
                     session=async_get_clientsession(self.hass, family=_SOCKET_FAMILY[family]),
                     quorum=self.settings.quorum,
                     timeout=DETECTION_TIMEOUT,
+                    scoreboard=self.scoreboard,
+                    local=local_handlers(self.hass),
                 )
                 for family in families
             )
         )
+        self._on_round()
         detections = dict(zip(families, results, strict=True))
         if not any(o.status in _ANSWERED for d in results for o in d.outcomes):
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="no_source_answered")
         for family, detection in detections.items():
             self._note_consensus(family, detection)
             self._note_disagreement(family, detection)
+            self._note_router(detection)
             if detection.address is None:
                 continue
             # Compared with the last agreed address, so a round without consensus in between
@@ -245,23 +312,91 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
             LOGGER.info("Consensus on the public %s address is back", family.value)
 
     def _note_disagreement(self, family: Family, detection: Detection) -> None:
-        """Raise a repair when sources keep naming different public addresses."""
+        """Raise a repair when sources keep naming different public addresses.
+
+        A hedged round asks only the best few, so it can't show that the disagreement ended:
+        only a round that asked everyone clears it.
+        """
         issue_id = self._disagree_issue_id(family)
         if len(detection.answers) > 1:
             self._disagreeing_cycles[family] += 1
             if self._disagreeing_cycles[family] >= REPAIR_THRESHOLD:
                 issues.async_sources_disagree(self.hass, issue_id, family, detection)
-        elif self._disagreeing_cycles[family]:
+        elif self._disagreeing_cycles[family] and (detection.full or detection.widened):
             self._disagreeing_cycles[family] = 0
             issues.async_clear(self.hass, issue_id)
 
     def _disagree_issue_id(self, family: Family) -> str:
         return f"sources_disagree_{self.settings.fingerprint}_{family.value}"
 
+    def _note_router(self, detection: Detection) -> None:
+        """Tell the user when a router entity shows that inbound connections won't arrive.
+
+        Only an entity source can see this: its WAN address is CGNAT or private (another NAT
+        in front of it), or public but not the address the internet sees (a VPN or a second
+        NAT), while the sources agree on a public address.
+        """
+        public = detection.address
+        for outcome in detection.outcomes:
+            if outcome.source.kind is not SourceKind.ENTITY:
+                continue
+            issue_id = (
+                f"router_{self.settings.fingerprint}_{detection.family}_{outcome.source.name}"
+            )
+            kind = _router_problem(outcome, public)
+            if kind is None:
+                if self._router_cycles.pop(issue_id, 0):
+                    issues.async_clear(self.hass, issue_id)
+                continue
+            # The router's entity updates on its own schedule: a change of address must not
+            # look like a second NAT for the round or two until it catches up.
+            self._router_cycles[issue_id] = self._router_cycles.get(issue_id, 0) + 1
+            if self._router_cycles[issue_id] >= REPAIR_THRESHOLD:
+                assert public is not None  # _router_problem needs both
+                assert outcome.address is not None
+                issues.async_router_problem(
+                    self.hass,
+                    issue_id,
+                    kind,
+                    entity=outcome.source.entity_id,
+                    router_address=str(outcome.address),
+                    public_address=str(public),
+                    records=self._records_of(detection.family),
+                )
+
+    def _records_of(self, family: Family) -> str:
+        """The records that point at this family's address, for a repair's text."""
+        names = []
+        for entry_id in self._users:
+            entry: EsddnsConfigEntry | None = self.hass.config_entries.async_get_entry(entry_id)
+            data = getattr(entry, "runtime_data", None) if entry is not None else None
+            if isinstance(data, EsddnsData):
+                records = data.records
+                names += [k.label(records.domain) for k in records.keys if k.family is family]
+        return ", ".join(dict.fromkeys(names)) or "your records"
+
     def clear_repairs(self) -> None:
         """Drop this coordinator's repair issues (when it is disposed of)."""
         for family in Family:
             issues.async_clear(self.hass, self._disagree_issue_id(family))
+        for issue_id in self._router_cycles:
+            issues.async_clear(self.hass, issue_id)
+
+
+def _router_problem(outcome: SourceOutcome, public: IPAddress | None) -> str | None:
+    """Which router problem an entity's answer shows, if any (a repair's translation key)."""
+    if public is None or outcome.address is None:
+        return None
+    if outcome.status is OutcomeStatus.NOT_PUBLIC:
+        cls = classify_address(outcome.address)
+        if cls is AddressClass.SHARED:
+            return "router_cgnat"
+        if cls is AddressClass.PRIVATE:
+            return "router_private"
+        return None
+    if outcome.status is OutcomeStatus.ADDRESS and outcome.address != public:
+        return "router_address_differs"
+    return None
 
 
 async def async_acquire_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> WanIpCoordinator:
@@ -274,11 +409,19 @@ async def async_acquire_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> Wa
         RecordKey("@", RecordType(rtype)).family
         for rtype in entry.data.get(CONF_RECORD_TYPES, DEFAULT_RECORD_TYPES)
     )
-    registry = hass.data.setdefault(DATA_WAN, WanRegistry())
+    if (registry := hass.data.get(DATA_WAN)) is None:
+        registry = hass.data[DATA_WAN] = WanRegistry(
+            Store(hass, SCOREBOARD_STORAGE_VERSION, f"{DOMAIN}.scoreboard")
+        )
     async with registry.lock:
         coordinator = registry.coordinators.get(settings)
         if coordinator is None:
-            coordinator = WanIpCoordinator(hass, settings)
+            coordinator = WanIpCoordinator(
+                hass,
+                settings,
+                await registry.async_scoreboard(settings),
+                registry.async_schedule_save,
+            )
             registry.coordinators[settings] = coordinator
         new_family = coordinator.join(entry.entry_id, families)
         if new_family or coordinator.data is None or not coordinator.last_update_success:

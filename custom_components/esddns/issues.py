@@ -38,6 +38,21 @@ def async_record_overwritten(hass: HomeAssistant, issue_id: str, record: str, rt
     )
 
 
+def async_router_problem(
+    hass: HomeAssistant, issue_id: str, translation_key: str, **placeholders: str
+) -> None:
+    """A router entity shows that inbound connections to the records won't reach home."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=translation_key,
+        translation_placeholders=placeholders,
+    )
+
+
 def async_domain_missing(hass: HomeAssistant, issue_id: str, domain: str) -> None:
     """Gandi no longer knows the domain: it left LiveDNS, or the account."""
     ir.async_create_issue(

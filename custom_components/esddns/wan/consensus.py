@@ -190,7 +190,11 @@ def _plan(
     eligible.sort(key=lambda i: _rank(board, sources[i], i))
     providers = {sources[i].provider for i in eligible}
     known = {sources[i].provider for i in eligible if board.stats(sources[i].name).known}
-    if board.round % FULL_ROUND_EVERY == 1 or len(known) < min(quorum + 1, len(providers)):
+    if (board.round - 1) % FULL_ROUND_EVERY == 0:
+        # The periodic full round asks the backed-off sources too: that is how a source that
+        # recovered, or one that keeps disagreeing, is seen again.
+        return _Plan(first=eligible + held, hedges=[], rest=[], last=[], full=True)
+    if len(known) < min(quorum + 1, len(providers)):
         return _Plan(first=eligible, hedges=[], rest=[], last=held, full=True)
     first: list[int] = []
     chosen: set[str] = set()
