@@ -57,6 +57,7 @@ REPAIR_THRESHOLD: Final = 3
 # it when it stops.
 SCOREBOARD_SAVE_DELAY: Final = 300
 SCOREBOARD_STORAGE_VERSION: Final = 1
+SCOREBOARDS_KEPT: Final = 4  # sets of detection settings
 # Sync history entries kept across restarts.
 HISTORY_LENGTH: Final = 20
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 import hashlib
 import ipaddress
 import socket
@@ -58,6 +59,7 @@ from .const import (
     REPAIR_THRESHOLD,
     SCOREBOARD_SAVE_DELAY,
     SCOREBOARD_STORAGE_VERSION,
+    SCOREBOARDS_KEPT,
 )
 from .gandi import (
     GandiClient,
@@ -177,22 +179,21 @@ class WanRegistry:
     boards: dict[str, Any] | None = None  # as stored, by settings fingerprint
 
     async def async_scoreboard(self, settings: DetectionSettings) -> Scoreboard:
-        """The scoreboard an earlier run kept for these settings, or a new one."""
+        """The scoreboard an earlier run (or an earlier setup) kept for these settings."""
         if self.boards is None:
             stored = await self.store.async_load()
             self.boards = stored if isinstance(stored, dict) else {}
         return Scoreboard.from_dict(self.boards.get(settings.fingerprint))
 
     @callback
-    def async_schedule_save(self) -> None:
-        """Keep the boards of the settings in use; one write per round at most."""
-        self.store.async_delay_save(
-            lambda: {
-                settings.fingerprint: coordinator.scoreboard.as_dict()
-                for settings, coordinator in self.coordinators.items()
-            },
-            SCOREBOARD_SAVE_DELAY,
-        )
+    def async_keep(self, settings: DetectionSettings, scoreboard: Scoreboard) -> None:
+        """Remember a round's scoreboard; write at most once per SCOREBOARD_SAVE_DELAY."""
+        boards = self.boards if self.boards is not None else {}
+        boards.pop(settings.fingerprint, None)
+        boards[settings.fingerprint] = scoreboard.as_dict()
+        # Settings that changed leave their board behind: keep only the most recent few.
+        self.boards = dict(list(boards.items())[-SCOREBOARDS_KEPT:])
+        self.store.async_delay_save(lambda: dict(self.boards or {}), SCOREBOARD_SAVE_DELAY)
 
 
 class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
@@ -207,7 +208,7 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
         hass: HomeAssistant,
         settings: DetectionSettings,
         scoreboard: Scoreboard,
-        on_round: Callable[[], None],
+        on_round: Callable[[Scoreboard], None],
     ) -> None:
         """Create the coordinator for one set of detection settings."""
         super().__init__(
@@ -276,7 +277,7 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
                 for family in families
             )
         )
-        self._on_round()
+        self._on_round(self.scoreboard)
         detections = dict(zip(families, results, strict=True))
         if not any(o.status in _ANSWERED for d in results for o in d.outcomes):
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="no_source_answered")
@@ -318,7 +319,9 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
         only a round that asked everyone clears it.
         """
         issue_id = self._disagree_issue_id(family)
-        if len(detection.answers) > 1:
+        # A router entity that names another address has a repair of its own (_note_router).
+        named = {o.address for o in detection.valid if o.source.kind is not SourceKind.ENTITY}
+        if len(named) > 1:
             self._disagreeing_cycles[family] += 1
             if self._disagreeing_cycles[family] >= REPAIR_THRESHOLD:
                 issues.async_sources_disagree(self.hass, issue_id, family, detection)
@@ -420,7 +423,7 @@ async def async_acquire_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> Wa
                 hass,
                 settings,
                 await registry.async_scoreboard(settings),
-                registry.async_schedule_save,
+                partial(registry.async_keep, settings),
             )
             registry.coordinators[settings] = coordinator
         new_family = coordinator.join(entry.entry_id, families)
