@@ -9,6 +9,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -17,6 +18,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.esddns.const import DOMAIN
+from custom_components.esddns.wan import consensus
 from devtools.fakes.gandi import FakeGandi
 from tests.integration import NEW_PUBLIC, PUBLIC, TOKEN, PublicSources, make_entry, setup_entry
 
@@ -60,6 +62,14 @@ async def test_diagnostics(
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     assert TOKEN not in str(diagnostics)
     assert diagnostics["entry"]["data"]["secret"] == "**REDACTED**"
+    # The scoreboard is keyed by source names, which hold the fakes' random ports.
+    board = diagnostics["detection"].pop("scoreboard")["ipv4"]
+    assert board["round"] == 1
+    assert sorted(
+        (stats["asked"], stats["answered"], stats["failures_in_row"])
+        for stats in board["sources"].values()
+    ) == [(0, 0, 0), (1, 1, 0), (1, 1, 0)]  # the slow one was cancelled: not held against it
+    assert set(board["sources"]) == {f"udp://127.0.0.1:{s.port}" for s in public_sources.servers}
     assert _stable(diagnostics) == snapshot
 
 
@@ -68,8 +78,11 @@ async def test_sources_disagreeing_for_several_cycles_raise_a_repair(
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
     issue_registry: ir.IssueRegistry,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """One source keeps naming another address: a repair after three cycles, gone when fixed."""
+    """One source keeps naming another address: a repair after three rounds that asked every
+    source (a hedged round skips the liar), gone after a full round without it."""
+    monkeypatch.setattr(consensus, "FULL_ROUND_EVERY", 1)
     public_sources.answer(PUBLIC, PUBLIC, "81.2.69.99")
     # Let every source answer before the quorum is reached, so the disagreement is seen.
     # (Real time, not a frozen clock: the fakes' delays must run.)

@@ -9,12 +9,15 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.esddns.const import (
     CONF_DETECTION_INTERVAL,
+    CONF_RECORD_TYPES,
+    CONF_RECORDS,
     DOMAIN,
     EVENT_PUBLIC_IP_CHANGED,
     EVENT_RECORD_SYNCED,
@@ -407,3 +410,32 @@ async def test_not_ready_is_not_logged_as_an_error(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_records_removed_in_reconfigure_take_their_entities_along(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """After a record (or a whole family) is dropped, its entities leave the registry; the
+    entities of the records kept stay, even when the user disabled them."""
+    entry = make_entry(fake_gandi, public_sources, records=["home", "vpn"], types=["A", "AAAA"])
+    await setup_entry(hass, entry)
+    registry = er.async_get(hass)
+    disabled = "sensor.example_com_home_example_com_a_record"
+    registry.async_update_entity(disabled, disabled_by=er.RegistryEntryDisabler.USER)
+    before = {e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
+    assert "binary_sensor.example_com_vpn_example_com_aaaa_drift" in before
+
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_RECORDS: ["home"], CONF_RECORD_TYPES: ["A"]}
+    )
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    after = {e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
+    assert after == {
+        entity_id
+        for entity_id in before
+        if "vpn" not in entity_id and "aaaa" not in entity_id and "ipv6" not in entity_id
+    }
+    assert disabled in after
+    assert hass.states.get("binary_sensor.example_com_vpn_example_com_a_drift") is None

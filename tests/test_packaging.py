@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+from importlib import metadata
 import json
 from pathlib import Path
 import re
+import sys
 import tomllib
 from typing import Any
 
@@ -23,6 +26,7 @@ BRAND = INTEGRATION / "brand"
 HA_FLOOR = "2025.4.4"
 
 MANIFEST_KEYS = {
+    "after_dependencies",
     "domain",
     "name",
     "codeowners",
@@ -110,42 +114,144 @@ def test_manifest_values(manifest: dict[str, Any]) -> None:
     assert SEMVER.fullmatch(manifest["version"]), f"not a semantic version: {manifest['version']}"
 
 
-def _shipped_by_home_assistant() -> dict[str, Requirement]:
-    """Home Assistant's own pinned requirements: the first block of package_constraints.txt.
+def _home_assistant_pins() -> list[Requirement]:
+    """What the installed Home Assistant itself requires: its Requires-Dist, and the first block
+    of its package_constraints.txt.
 
-    The blocks after it only constrain packages that some integration might pull in (pandas,
-    pubnub, ...); they are not installed with Home Assistant.
+    The blocks after the first only constrain packages that some integration might pull in
+    (pandas, pubnub, ...); they are not installed with Home Assistant.
     """
+    first_block: list[Requirement] = []
     text = (Path(homeassistant.__file__).parent / "package_constraints.txt").read_text("utf-8")
-    shipped: dict[str, Requirement] = {}
     for raw in text.splitlines():
         line = raw.strip()
         if line.startswith("#"):
             continue
         if not line:
-            if shipped:
+            if first_block:
                 break
             continue
-        requirement = Requirement(line)
-        shipped[canonicalize_name(requirement.name)] = requirement
+        first_block.append(Requirement(line))
+    own = [Requirement(line) for line in metadata.requires("homeassistant") or []]
+    return [pin for pin in own + first_block if _applies(pin)]
+
+
+def _applies(requirement: Requirement) -> bool:
+    """Installed here: no extra asked for, and the markers hold for this Python."""
+    return requirement.marker is None or requirement.marker.evaluate({"extra": ""})
+
+
+def shipped_by_home_assistant() -> dict[str, str]:
+    """Every distribution that installing Home Assistant brings, canonical name -> how.
+
+    Its own requirements, and theirs in turn (found in the installed metadata): a package only
+    brought by a dependency ("via aiodns") is installed all the same, for as long as that
+    dependency needs it.
+    """
+    shipped = {canonicalize_name(pin.name): "Home Assistant" for pin in _home_assistant_pins()}
+    todo = list(shipped)
+    while todo:
+        parent = todo.pop()
+        try:
+            lines = metadata.requires(parent) or []
+        except metadata.PackageNotFoundError:
+            continue  # pinned by Home Assistant, not installed with it (an integration's)
+        for line in lines:
+            requirement = Requirement(line)
+            name = canonicalize_name(requirement.name)
+            if name not in shipped and _applies(requirement):
+                shipped[name] = f"via {parent}"
+                todo.append(name)
     return shipped
 
 
-def test_requirements_are_shipped_by_home_assistant_floor(manifest: dict[str, Any]) -> None:
+def third_party_imports(package: Path) -> dict[str, set[str]]:
+    """The top-level modules `package`'s modules import, anywhere in them (functions and
+    TYPE_CHECKING blocks too), that are neither the standard library, Home Assistant, nor the
+    package itself -> the files importing each."""
+    own = {"custom_components", package.name, "homeassistant"}
+    found: dict[str, set[str]] = {}
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue  # relative imports are the package's own
+            for module in modules:
+                top = module.partition(".")[0]
+                if top not in own and top not in sys.stdlib_module_names:
+                    found.setdefault(top, set()).add(path.relative_to(package).as_posix())
+    return found
+
+
+def unshipped_imports(package: Path, shipped: dict[str, str]) -> dict[str, str]:
+    """Each third-party module `package` imports that Home Assistant does not install -> why."""
+    providers = metadata.packages_distributions()
+    problems: dict[str, str] = {}
+    for module, files in sorted(third_party_imports(package).items()):
+        distributions = {canonicalize_name(name) for name in providers.get(module, ())}
+        where = ", ".join(sorted(files))
+        if not distributions:
+            problems[module] = f"imported by {where}: no installed distribution provides it"
+        elif not distributions & shipped.keys():
+            problems[module] = (
+                f"imported by {where}: {', '.join(sorted(distributions))} is not installed with "
+                f"Home Assistant {ha_const.__version__}; it would need a manifest requirement"
+            )
+    return problems
+
+
+def test_requirements_are_shipped_by_home_assistant(manifest: dict[str, Any]) -> None:
+    """What the code imports is what the installed Home Assistant installs (on the floor and on
+    the newest release alike), so manifest.json needs no requirements; any it lists must be
+    ones Home Assistant ships, at a version it allows."""
+    shipped = shipped_by_home_assistant()
+    imports = third_party_imports(INTEGRATION)
+    # wan/ and gandi/ are built on aiohttp: not finding it means the code or metadata was misread.
+    assert "aiohttp" in imports
+    assert shipped.get("aiohttp") == "Home Assistant"
+    assert unshipped_imports(INTEGRATION, shipped) == {}
+
+    pins: dict[str, list[str]] = {}
+    for pin in _home_assistant_pins():
+        exact = [spec.version for spec in pin.specifier if spec.operator == "=="]
+        pins.setdefault(canonicalize_name(pin.name), []).extend(exact)
     installed = ha_const.__version__
-    if installed != HA_FLOOR:
-        pytest.skip(f"needs the constraints of Home Assistant {HA_FLOOR}; installed is {installed}")
-    shipped = _shipped_by_home_assistant()
-    # wan/ and gandi/ are built on aiohttp: if it is not found, the file was misread.
-    assert "aiohttp" in shipped
     for line in manifest["requirements"]:
         requirement = Requirement(line)
         name = canonicalize_name(requirement.name)
-        assert name in shipped, f"{line}: Home Assistant {HA_FLOOR} does not ship {name}"
-        for pin in (spec.version for spec in shipped[name].specifier if spec.operator == "=="):
-            assert requirement.specifier.contains(pin, prereleases=True), (
-                f"{line}: Home Assistant {HA_FLOOR} ships {name}=={pin}"
+        assert name in shipped, f"{line}: Home Assistant {installed} does not ship {name}"
+        for version in pins.get(name, []):
+            assert requirement.specifier.contains(version, prereleases=True), (
+                f"{line}: Home Assistant {installed} ships {name}=={version}"
             )
+
+
+def test_an_import_home_assistant_does_not_ship_is_caught(tmp_path: Path) -> None:
+    """The check above fails for a module importing an unknown package, or one that is
+    installed here (pytest) but not with Home Assistant; the rest passes."""
+    package = tmp_path / "custom_components" / "demo"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "from __future__ import annotations\n"
+        "import os.path\n"
+        "import aiohttp\n"
+        "import voluptuous as vol\n"
+        "from homeassistant.core import HomeAssistant\n"
+        "from custom_components.demo import sub\n"
+        "from . import sub as same\n"
+    )
+    (package / "sub" / "__init__.py").write_text(
+        "def later():\n    import numpylike_unknown.linalg\n    from pytest import fixture\n"
+    )
+    problems = unshipped_imports(package, shipped_by_home_assistant())
+    assert set(problems) == {"numpylike_unknown", "pytest"}
+    assert problems["numpylike_unknown"] == (
+        "imported by sub/__init__.py: no installed distribution provides it"
+    )
+    assert "pytest is not installed with Home Assistant" in problems["pytest"]
 
 
 def test_hacs_json(hacs: dict[str, Any], manifest: dict[str, Any]) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from http import HTTPStatus
 from typing import Any
 
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNKNOWN
+from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+import voluptuous as vol
 
 from custom_components.esddns.const import DOMAIN, SERVICE_SYNC
 from devtools.fakes.gandi import FakeGandi
@@ -16,6 +21,7 @@ from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, set
 
 LAST_SYNC = "sensor.example_com_last_successful_sync"
 BUTTON = "button.example_com_sync_now"
+DRIFT = "binary_sensor.example_com_home_example_com_a_drift"
 
 
 async def _sync(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
@@ -87,17 +93,59 @@ async def test_sync_updates_drifted_records_and_keeps_history(
     ]
 
 
-async def test_force_reads_records_again(
+async def test_action_reads_records_again_unless_told_not_to(
     hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
 ) -> None:
-    """Without force the last read decides; with force, Gandi is asked first."""
+    """By default the action asks Gandi first; with force off, the last read decides."""
     await _manual_entry(hass, fake_gandi, public_sources)
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])  # fixed elsewhere meanwhile
-    stale = await _sync(hass, dry_run=True)
+    stale = await _sync(hass, dry_run=True, force=False)
     assert stale["records"][0]["action"] == "would_update"
-    fresh = await _sync(hass, dry_run=True, force=True)
+    fresh = await _sync(hass, dry_run=True)
     assert fresh["records"][0]["action"] == "unchanged"
     assert fake_gandi.writes() == []
+
+
+async def test_dry_run_with_auto_sync_on_never_writes(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """The README's preview: dry_run (with its forced read) answers would_update and no PUT
+    follows, although automatic sync is on; the next regular cycle does the write."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])  # changed behind our back
+
+    for data in ({"dry_run": True, "force": True}, {"dry_run": True, "detect": True}):
+        response = await _sync(hass, **data)
+        assert response["records"][0]["action"] == "would_update"
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert fake_gandi.writes() == []
+
+    # The next regular read acts on the drift.
+    await entry.runtime_data.records.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [w.body["rrset_values"] for w in fake_gandi.writes()] == [[PUBLIC]]
+
+
+async def test_detect_first_uses_the_new_address(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """detect: true runs a detection before deciding (a router's "my IP changed" webhook)."""
+    await _manual_entry(hass, fake_gandi, public_sources)
+    public_sources.answer(NEW_PUBLIC)
+    without = await _sync(hass, dry_run=True)
+    assert without["records"][1]["action"] == "unchanged"  # vpn still matches the old address
+    response = await _sync(hass, detect=True)
+    assert [(r["name"], r["action"], r["after"]) for r in response["records"]] == [
+        ("home", "updated", [NEW_PUBLIC]),
+        ("vpn", "updated", [NEW_PUBLIC]),
+    ]
+
+    public_sources.silence()
+    with pytest.raises(HomeAssistantError) as err:
+        await _sync(hass, detect=True)
+    assert err.value.translation_key == "no_source_answered"
 
 
 async def test_failed_write_is_reported(
@@ -106,7 +154,7 @@ async def test_failed_write_is_reported(
     """A refused write is `failed` with Gandi's reason in the response, an error without one."""
     entry = await _manual_entry(hass, fake_gandi, public_sources)
     fake_gandi.fail_next("503")
-    response = await _sync(hass)
+    response = await _sync(hass, force=False)
     home = response["records"][0]
     assert home["action"] == "failed"
     assert home["after"] == ["81.2.69.1"]
@@ -115,25 +163,62 @@ async def test_failed_write_is_reported(
 
     fake_gandi.fail_next("500")
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(DOMAIN, SERVICE_SYNC, {}, blocking=True)
+        await hass.services.async_call(DOMAIN, SERVICE_SYNC, {"force": False}, blocking=True)
     assert err.value.translation_key == "sync_failed"
     assert fake_gandi.get_rrset("example.com", "home", "A").values == ["81.2.69.1"]
 
 
-async def test_unknown_entry_and_no_consensus_are_validation_errors(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+async def test_unknown_entry_is_a_bad_parameter(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
 ) -> None:
-    """Asking for an unknown entry, or syncing without consensus, is refused clearly."""
-    entry = await _manual_entry(hass, fake_gandi, public_sources)
-    with pytest.raises(ServiceValidationError) as err:
+    """An id that names no ESDDNS entry is refused like any bad parameter: 400 over REST."""
+    await _manual_entry(hass, fake_gandi, public_sources)
+    with pytest.raises(vol.Invalid, match="No ESDDNS entry has the id nope"):
         await _sync(hass, config_entry_id="nope")
-    assert err.value.translation_key == "entry_not_found"
 
+    assert await async_setup_component(hass, "api", {})
+    client = await hass_client()
+    for body in ({"config_entry_id": "nope"}, {"config_entry_id": 5}, {"dry_run": "maybe"}):
+        response = await client.post(f"/api/services/{DOMAIN}/{SERVICE_SYNC}", json=body)
+        assert response.status == HTTPStatus.BAD_REQUEST, body
+    assert fake_gandi.writes() == []
+
+
+async def test_no_consensus_says_why_with_numbers(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Disagreeing sources and silent sources are different errors, each with its numbers."""
+    entry = await _manual_entry(hass, fake_gandi, public_sources)
     public_sources.answer("81.2.69.10", "81.2.69.11", "81.2.69.12")
     await entry.runtime_data.wan.async_refresh()
     with pytest.raises(ServiceValidationError) as err:
         await _sync(hass)
     assert err.value.translation_key == "no_consensus"
+    assert err.value.translation_placeholders["agreeing"] == "1"
+    assert err.value.translation_placeholders["quorum"] == "2"
+    assert "81.2.69.11: 127.0.0.1:" in err.value.translation_placeholders["answers"]
+    assert "Only 1 of the 2 providers" in str(err.value)
+
+    public_sources.silence()
+    await entry.runtime_data.wan.async_refresh()
+    with pytest.raises(ServiceValidationError) as err:
+        await _sync(hass)
+    assert err.value.translation_key == "no_source_answered_family"
+    assert "None of the 3 sources asked answered with a public ipv4 address" in str(err.value)
+
+    # A consensus too old to trust (the detection schedule stalled) is not written either.
+    public_sources.answer(PUBLIC)
+    await entry.runtime_data.wan.async_refresh()
+    monkeypatch.setattr("custom_components.esddns.coordinator.MAX_DETECTION_AGE", timedelta(0))
+    with pytest.raises(ServiceValidationError) as err:
+        await _sync(hass, force=False)
+    assert err.value.translation_key == "detection_stale"
     assert fake_gandi.writes() == []
 
 
@@ -167,14 +252,33 @@ async def test_gandi_failure_on_forced_read_is_an_error(
     assert fake_gandi.writes() == []
 
 
-async def test_button_syncs(
+async def test_button_looks_at_gandi_first(
     hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
 ) -> None:
-    """Pressing Sync now writes the drifted record; a refused write raises."""
+    """A record changed at Gandi behind ESDDNS's back: Sync now reads it and puts it right."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    entry = make_entry(fake_gandi, public_sources, auto_sync=False)
+    await setup_entry(hass, entry)
+    assert hass.states.get(DRIFT).state == STATE_OFF
+    fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])
+    fake_gandi.clear_requests()
+
+    await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
+    assert [r.method for r in fake_gandi.requests][:1] == ["GET"]
+    assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
+    assert hass.states.get(DRIFT).state == STATE_OFF
+
+
+async def test_button_says_when_gandi_cannot_be_read(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """A press that can't read the records raises a translated error and writes nothing."""
     await _manual_entry(hass, fake_gandi, public_sources)
     fake_gandi.fail_next("503")
-    with pytest.raises(HomeAssistantError):
+    with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
+    assert err.value.translation_key == "read_failed"
+    assert fake_gandi.writes() == []
     await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
     assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
 

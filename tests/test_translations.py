@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from custom_components.esddns.gandi import CredentialKind
-from custom_components.esddns.services import SYNC_SCHEMA
+from custom_components.esddns.services import _sync_schema
 from custom_components.esddns.wan import DetectionMode, Family
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / "esddns"
@@ -72,13 +72,13 @@ def test_service_fields_match_services_yaml_and_schema() -> None:
             assert translated["fields"][field]["name"]
             assert translated["fields"][field]["description"]
             assert "selector" in spec["fields"][field]
-    assert {str(key) for key in SYNC_SCHEMA.schema} == set(SERVICES["sync"]["fields"])
+    assert {str(key) for key in _sync_schema(None).schema} == set(SERVICES["sync"]["fields"])
 
 
 def test_flow_errors_and_aborts_are_translated_and_used() -> None:
     """Every error the flows can show is translated, and every translation is used."""
     flow = CODE["config_flow.py"]
-    used = _quoted(r'errors\[[^\]]+\] = "(\w+)"', flow)
+    used = _quoted(r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', flow)
     translated = set(STRINGS["config"]["error"]) | set(STRINGS["options"]["error"])
     assert used == translated
     assert set(STRINGS["config"]["abort"]) == {
@@ -102,6 +102,8 @@ def test_exception_and_issue_keys_are_translated_and_used() -> None:
     used = set()
     for source in CODE.values():
         used |= _quoted(r'translation_key="(\w+)"', source)
+        used |= _quoted(r'async_get_exception_message\(DOMAIN, "(\w+)"', source)
+        used |= _quoted(r'return "(router_\w+)"', source)
     issues = set(STRINGS["issues"])
     assert issues <= used
     assert used - issues == set(STRINGS["exceptions"])

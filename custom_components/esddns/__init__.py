@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
@@ -61,8 +61,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
     entry.async_on_unload(wan.async_add_listener(records.async_schedule_auto_sync))
     entry.async_on_unload(records.async_add_listener(records.async_schedule_auto_sync))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    _async_remove_stale_entities(hass, entry)
     records.async_schedule_auto_sync()
     return True
+
+
+@callback
+def _async_remove_stale_entities(hass: HomeAssistant, entry: EsddnsConfigEntry) -> None:
+    """Drop the entities of records (or families) that the entry no longer manages."""
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if entity.unique_id not in entry.runtime_data.unique_ids:
+            registry.async_remove(entity.entity_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bool:

@@ -1,6 +1,8 @@
-"""Binary sensors: drift of each managed record from the public address."""
+"""Binary sensors: the entry's health, and the drift of each record from the public address."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
 from homeassistant.core import HomeAssistant
@@ -18,8 +20,10 @@ async def async_setup_entry(
     entry: EsddnsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create one drift sensor per managed record."""
-    async_add_entities(DriftSensor(entry, key) for key in entry.runtime_data.records.keys)
+    """Create the entry's health sensor and one drift sensor per managed record."""
+    entities: list[BinarySensorEntity] = [HealthSensor(entry)]
+    entities += [DriftSensor(entry, key) for key in entry.runtime_data.records.keys]
+    async_add_entities(entities)
 
 
 class DriftSensor(EsddnsRecordEntity, BinarySensorEntity):
@@ -53,3 +57,40 @@ class DriftSensor(EsddnsRecordEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """Whether the record differs from the public address."""
         return self.coordinator.drift(self.key)
+
+
+class HealthSensor(EsddnsRecordEntity, BinarySensorEntity):
+    """One signal for dashboards and uptime checks: on when anything keeps DNS from being right.
+
+    On when a record drifted, a write failed, the records can't be read, or a family a record
+    needs has no fresh consensus. The attributes say which.
+    """
+
+    _attr_translation_key = "dns_up_to_date"
+    _attr_device_class = BinarySensorDeviceClass.PROBLEM
+
+    def __init__(self, entry: EsddnsConfigEntry) -> None:
+        """Watch the whole entry."""
+        super().__init__(entry, "dns_up_to_date")
+
+    async def async_added_to_hass(self) -> None:
+        """Also follow the public address, which changes on its own schedule."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.wan.async_add_listener(self._handle_coordinator_update)
+        )
+
+    @property
+    def available(self) -> bool:
+        """A failing read is one of the problems it reports, not a reason to go away."""
+        return True
+
+    @property
+    def is_on(self) -> bool:
+        """Whether something is wrong."""
+        return any(self.coordinator.problems().values())
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Which part is wrong; nothing when all is well."""
+        return {name: found for name, found in self.coordinator.problems().items() if found}

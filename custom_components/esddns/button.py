@@ -38,8 +38,12 @@ class SyncNowButton(EsddnsRecordEntity, ButtonEntity):
         return True
 
     async def async_press(self) -> None:
-        """Sync, and say which records failed."""
-        results = await self.coordinator.async_sync(force=False, dry_run=False)
+        """Read the records at Gandi again, sync, and say which records failed.
+
+        People press it when they suspect a record was changed elsewhere: the last hourly read
+        can't tell, so the button always looks at Gandi first.
+        """
+        results = await self.coordinator.async_sync(force=True, dry_run=False)
         failed = [
             r.key.describe(self.coordinator.domain) for r in results if r.action is Action.FAILED
         ]

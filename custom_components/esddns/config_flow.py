@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.config_entries import (
-    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -16,6 +15,8 @@ from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -27,7 +28,6 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 import voluptuous as vol
-from yarl import URL
 
 from .const import (
     CONF_ADVANCED,
@@ -37,7 +37,9 @@ from .const import (
     CONF_DETECTION_INTERVAL,
     CONF_DETECTION_MODE,
     CONF_DOMAIN,
+    CONF_ENTITY_SOURCES,
     CONF_HTTPS_SOURCES,
+    CONF_INTERFACE_SOURCE,
     CONF_QUORUM,
     CONF_RECORD_CHECK_INTERVAL,
     CONF_RECORD_TYPES,
@@ -62,6 +64,7 @@ from .const import (
     MIN_QUORUM,
     MIN_RECORD_CHECK_INTERVAL,
 )
+from .coordinator import DetectionSettings, EsddnsConfigEntry
 from .gandi import (
     MAX_TTL,
     MIN_TTL,
@@ -74,8 +77,11 @@ from .gandi import (
     GandiError,
     GandiInputError,
     RecordType,
+    check_record_length,
+    normalize_api_url,
     normalize_domain,
     normalize_name,
+    validate_ttl,
 )
 from .sync import FAMILY_OF_TYPE
 from .wan import (
@@ -84,7 +90,6 @@ from .wan import (
     InvalidSourceError,
     parse_https_source,
     parse_stun_server,
-    sources_for,
 )
 
 SECRET_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -145,14 +150,10 @@ def _records_schema(defaults: Mapping[str, Any], domains: list[str] | None) -> v
                     mode=SelectSelectorMode.LIST,
                 )
             ),
+            # No min/max on the selector: its own refusal is an untranslated "Value 60.0 is too
+            # small"; _validate_records names the value and the bounds instead.
             vol.Required(CONF_TTL, default=defaults.get(CONF_TTL, DEFAULT_TTL)): NumberSelector(
-                NumberSelectorConfig(
-                    min=MIN_TTL,
-                    max=MAX_TTL,
-                    step=1,
-                    mode=NumberSelectorMode.BOX,
-                    unit_of_measurement="s",
-                )
+                NumberSelectorConfig(step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="s")
             ),
             vol.Required(
                 CONF_AUTO_SYNC, default=defaults.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC)
@@ -162,58 +163,109 @@ def _records_schema(defaults: Mapping[str, Any], domains: list[str] | None) -> v
     return vol.Schema(fields)
 
 
-def _validate_records(user_input: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-    """Normalise the record names, types and TTL; note what is wrong in ``errors``."""
+class FormErrors:
+    """A form's errors, keyed by field, and the placeholders that name the offending values."""
+
+    def __init__(self) -> None:
+        """Start with no error."""
+        self.errors: dict[str, str] = {}
+        self.placeholders: dict[str, str] = {}
+
+    def add(self, field: str, key: str, **placeholders: str) -> None:
+        """Show ``key`` on ``field`` (the first error of a field wins)."""
+        self.errors.setdefault(field, key)
+        for name, value in placeholders.items():
+            self.placeholders.setdefault(name, value)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+
+def _validate_records(
+    user_input: Mapping[str, Any], domain: str, errors: FormErrors
+) -> dict[str, Any]:
+    """Normalise the record names, types and TTL; note what is wrong, naming the bad value."""
     names: list[str] = []
-    try:
-        for raw in user_input[CONF_RECORDS]:
+    for raw in user_input[CONF_RECORDS]:
+        try:
             name = normalize_name(str(raw))
-            if name not in names:
-                names.append(name)
-    except GandiInputError:
-        errors[CONF_RECORDS] = "invalid_record"
-    if not names and CONF_RECORDS not in errors:
-        errors[CONF_RECORDS] = "invalid_record"
+            check_record_length(domain, name)
+        except GandiInputError as err:
+            if err.code == "name_too_long":
+                errors.add(CONF_RECORDS, "name_too_long", name=str(raw).strip(), domain=domain)
+            else:
+                errors.add(CONF_RECORDS, "invalid_record", name=str(raw).strip())
+            continue
+        if name not in names:
+            names.append(name)
+    if not names and CONF_RECORDS not in errors.errors:
+        errors.add(CONF_RECORDS, "no_records")
     types = [RecordType(rtype).value for rtype in user_input[CONF_RECORD_TYPES]]
     if not types:
-        errors[CONF_RECORD_TYPES] = "no_record_types"
+        errors.add(CONF_RECORD_TYPES, "no_record_types")
+    ttl = user_input[CONF_TTL]
+    try:
+        ttl = validate_ttl(int(ttl) if float(ttl).is_integer() else ttl)
+    except (GandiInputError, TypeError, ValueError, OverflowError):
+        errors.add(
+            CONF_TTL,
+            "invalid_ttl",
+            ttl=f"{ttl:g}" if isinstance(ttl, float) else str(ttl),
+            min=str(MIN_TTL),
+            max=str(MAX_TTL),
+        )
     return {
         CONF_RECORDS: names,
         CONF_RECORD_TYPES: sorted(set(types)),
-        CONF_TTL: int(user_input[CONF_TTL]),
+        CONF_TTL: ttl,
         CONF_AUTO_SYNC: bool(user_input[CONF_AUTO_SYNC]),
     }
 
 
+def _credential_from(
+    kind: str, secret: str, api_url: str, errors: FormErrors
+) -> tuple[Credential, str] | None:
+    """The credential and endpoint the user typed, by the client's own rules; None if refused."""
+    try:
+        url = normalize_api_url(str(api_url))
+    except GandiInputError:
+        errors.add("base", "invalid_url", api_url=str(api_url).strip())
+        url = ""
+    try:
+        credential = Credential(CredentialKind(kind), secret)
+    except GandiInputError:
+        errors.add(CONF_SECRET, "invalid_secret")
+        return None
+    return (credential, url) if url else None
+
+
 async def _async_list_domains(
-    hass: HomeAssistant, kind: str, secret: str, api_url: str, errors: dict[str, str]
+    hass: HomeAssistant, credential: Credential, api_url: str, errors: FormErrors
 ) -> list[str]:
     """Test a credential by listing its domains; note the failure in ``errors``."""
-    client = GandiClient(
-        async_get_clientsession(hass), Credential(CredentialKind(kind), secret), api_url
-    )
+    client = GandiClient(async_get_clientsession(hass), credential, api_url)
     try:
         domains = await client.list_domains()
     except GandiCredentialError:
-        errors["base"] = "invalid_auth"
-    except GandiError:
-        errors["base"] = "cannot_connect"
+        errors.add("base", "invalid_auth")
+    except GandiError as err:
+        errors.add("base", "cannot_connect", error=str(err))
     except Exception:  # anything else is a bug the user can only report
         LOGGER.exception("Unexpected error while testing the Gandi credential")
-        errors["base"] = "unknown"
+        errors.add("base", "unknown")
     else:
         if not domains:
-            errors["base"] = "no_domains"
+            errors.add("base", "no_domains")
         return domains
     return []
 
 
-def _valid_api_url(url: str) -> bool:
-    try:
-        parsed = URL(url)
-    except ValueError:
-        return False
-    return parsed.scheme in ("https", "http") and bool(parsed.host) and not parsed.user
+def _credential_data(credential: Credential, api_url: str) -> dict[str, str]:
+    return {
+        CONF_CREDENTIAL_KIND: credential.kind.value,
+        CONF_SECRET: credential.secret,
+        CONF_API_URL: api_url,
+    }
 
 
 class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -228,46 +280,47 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> EsddnsOptionsFlow:
+    def async_get_options_flow(config_entry: EsddnsConfigEntry) -> EsddnsOptionsFlow:
         """Detection options."""
         return EsddnsOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the credential and test it by listing the domains it manages."""
-        errors: dict[str, str] = {}
+        errors = FormErrors()
         if user_input is not None:
-            api_url = str(user_input[CONF_ADVANCED][CONF_API_URL]).strip().rstrip("/")
-            if not _valid_api_url(api_url):
-                errors["base"] = "invalid_url"
-            else:
-                domains = await _async_list_domains(
-                    self.hass,
-                    user_input[CONF_CREDENTIAL_KIND],
-                    user_input[CONF_SECRET],
-                    api_url,
-                    errors,
-                )
+            found = _credential_from(
+                user_input[CONF_CREDENTIAL_KIND],
+                user_input[CONF_SECRET],
+                user_input[CONF_ADVANCED][CONF_API_URL],
+                errors,
+            )
+            if found is not None:
+                credential, api_url = found
+                domains = await _async_list_domains(self.hass, credential, api_url, errors)
+                configured = {entry.unique_id for entry in self._async_current_entries()}
+                new = [domain for domain in domains if domain not in configured]
+                if domains and not new:
+                    errors.add("base", "all_domains_configured", domains=", ".join(domains))
                 if not errors:
-                    self._credential = {
-                        CONF_CREDENTIAL_KIND: user_input[CONF_CREDENTIAL_KIND],
-                        CONF_SECRET: user_input[CONF_SECRET],
-                        CONF_API_URL: api_url,
-                    }
-                    self._domains = domains
+                    self._credential = _credential_data(credential, api_url)
+                    self._domains = new
                     return await self.async_step_records()
         defaults = {**(user_input or {}), **(user_input or {}).get(CONF_ADVANCED, {})}
         return self.async_show_form(
-            step_id="user", data_schema=_user_schema(defaults), errors=errors
+            step_id="user",
+            data_schema=_user_schema(defaults),
+            errors=errors.errors,
+            description_placeholders=errors.placeholders,
         )
 
     async def async_step_records(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Pick the domain and the records to keep in sync."""
-        errors: dict[str, str] = {}
+        """Pick one of the domains not set up yet, and the records to keep in sync."""
+        errors = FormErrors()
         if user_input is not None:
-            records = _validate_records(user_input, errors)
             domain = normalize_domain(user_input[CONF_DOMAIN])
+            records = _validate_records(user_input, domain, errors)
             if not errors:
                 await self.async_set_unique_id(domain)
                 self._abort_if_unique_id_configured()
@@ -277,7 +330,8 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="records",
             data_schema=_records_schema(user_input or {}, self._domains),
-            errors=errors,
+            errors=errors.errors,
+            description_placeholders=errors.placeholders,
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -289,44 +343,75 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Take the new secret, and check it still manages the entry's domain."""
         entry = self._get_reauth_entry()
-        errors: dict[str, str] = {}
+        domain = entry.data[CONF_DOMAIN]
+        errors = FormErrors()
         if user_input is not None:
-            domains = await _async_list_domains(
-                self.hass,
+            found = _credential_from(
                 entry.data[CONF_CREDENTIAL_KIND],
                 user_input[CONF_SECRET],
                 entry.data[CONF_API_URL],
                 errors,
             )
-            if not errors and entry.data[CONF_DOMAIN] not in domains:
-                errors["base"] = "domain_not_managed"
-            if not errors:
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_SECRET: user_input[CONF_SECRET]}
-                )
+            if found is not None:
+                credential, api_url = found
+                domains = await _async_list_domains(self.hass, credential, api_url, errors)
+                if not errors and domain not in domains:
+                    errors.add("base", "domain_not_managed")
+                if not errors:
+                    return self.async_update_reload_and_abort(
+                        entry, data_updates={CONF_SECRET: credential.secret}
+                    )
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_SECRET): SECRET_SELECTOR}),
-            description_placeholders={"domain": entry.data[CONF_DOMAIN]},
-            errors=errors,
+            description_placeholders={**errors.placeholders, "domain": domain},
+            errors=errors.errors,
         )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the records, their types, TTL and automatic sync."""
+        """Change the credential (kind, secret, endpoint) and the records of the entry."""
         entry = self._get_reconfigure_entry()
-        errors: dict[str, str] = {}
+        domain = entry.data[CONF_DOMAIN]
+        errors = FormErrors()
         if user_input is not None:
-            records = _validate_records(user_input, errors)
-            if not errors:
-                return self.async_update_reload_and_abort(entry, data_updates=records)
+            kind = user_input[CONF_CREDENTIAL_KIND]
+            # An empty secret keeps the current one, unless the kind changes with it.
+            secret = user_input.get(CONF_SECRET) or (
+                entry.data[CONF_SECRET] if kind == entry.data[CONF_CREDENTIAL_KIND] else ""
+            )
+            found = _credential_from(kind, secret, user_input[CONF_ADVANCED][CONF_API_URL], errors)
+            records = _validate_records(user_input, domain, errors)
+            if found is not None and not errors:
+                credential, api_url = found
+                domains = await _async_list_domains(self.hass, credential, api_url, errors)
+                if not errors and domain not in domains:
+                    errors.add("base", "domain_not_managed")
+                if not errors:
+                    return self.async_update_reload_and_abort(
+                        entry, data_updates={**_credential_data(credential, api_url), **records}
+                    )
+        defaults = dict(user_input or entry.data)
+        defaults.update((user_input or {}).get(CONF_ADVANCED, {}))
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=_records_schema(user_input or entry.data, None),
-            description_placeholders={"domain": entry.data[CONF_DOMAIN]},
-            errors=errors,
+            data_schema=_reconfigure_schema(defaults),
+            description_placeholders={**errors.placeholders, "domain": domain},
+            errors=errors.errors,
         )
+
+
+def _reconfigure_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    """The credential fields (the secret may stay empty) followed by the record fields."""
+    credential = _user_schema(defaults).schema
+    fields: dict[Any, Any] = {}
+    for key, selector in credential.items():
+        if key == CONF_SECRET:
+            key = vol.Optional(CONF_SECRET)
+        fields[key] = selector
+    fields.update(_records_schema(defaults, None).schema)
+    return vol.Schema(fields)
 
 
 def _options_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -355,6 +440,12 @@ def _options_schema(defaults: Mapping[str, Any]) -> vol.Schema:
             vol.Optional(
                 CONF_HTTPS_SOURCES, default=list(defaults.get(CONF_HTTPS_SOURCES, []))
             ): TextSelector(TextSelectorConfig(multiple=True, type=TextSelectorType.URL)),
+            vol.Optional(
+                CONF_ENTITY_SOURCES, default=list(defaults.get(CONF_ENTITY_SOURCES, []))
+            ): EntitySelector(EntitySelectorConfig(multiple=True)),
+            vol.Required(
+                CONF_INTERFACE_SOURCE, default=bool(defaults.get(CONF_INTERFACE_SOURCE, False))
+            ): BooleanSelector(),
             vol.Required(
                 CONF_QUORUM, default=defaults.get(CONF_QUORUM, DEFAULT_QUORUM)
             ): NumberSelector(
@@ -375,7 +466,7 @@ def _options_schema(defaults: Mapping[str, Any]) -> vol.Schema:
 
 
 def _validate_options(
-    user_input: Mapping[str, Any], families: set[Family], errors: dict[str, str]
+    user_input: Mapping[str, Any], families: set[Family], errors: FormErrors
 ) -> dict[str, Any]:
     """Parse the custom sources and check a quorum can be reached for every family needed."""
     stun = [
@@ -384,36 +475,39 @@ def _validate_options(
     https = [
         str(text).strip() for text in user_input.get(CONF_HTTPS_SOURCES, []) if str(text).strip()
     ]
-    try:
-        for text in stun:
+    for text in stun:
+        try:
             parse_stun_server(text)
-    except InvalidSourceError:
-        errors[CONF_STUN_SERVERS] = "invalid_stun_server"
-    try:
-        for text in https:
+        except InvalidSourceError:
+            errors.add(CONF_STUN_SERVERS, "invalid_stun_server", stun_server=text)
+    for text in https:
+        try:
             parse_https_source(text)
-    except InvalidSourceError:
-        errors[CONF_HTTPS_SOURCES] = "invalid_https_source"
+        except InvalidSourceError:
+            errors.add(CONF_HTTPS_SOURCES, "invalid_https_source", https_source=text)
+    # The entity selector has already checked these are entity ids.
+    entities = list(user_input.get(CONF_ENTITY_SOURCES, []))
     options: dict[str, Any] = {
         CONF_DETECTION_MODE: DetectionMode(user_input[CONF_DETECTION_MODE]).value,
         CONF_STUN_SERVERS: stun,
         CONF_HTTPS_SOURCES: https,
+        CONF_ENTITY_SOURCES: entities,
+        CONF_INTERFACE_SOURCE: bool(user_input.get(CONF_INTERFACE_SOURCE, False)),
         CONF_QUORUM: int(user_input[CONF_QUORUM]),
         CONF_DETECTION_INTERVAL: int(user_input[CONF_DETECTION_INTERVAL]),
         CONF_RECORD_CHECK_INTERVAL: int(user_input[CONF_RECORD_CHECK_INTERVAL]),
     }
-    for family in families if not errors else ():
-        providers = {
-            source.provider
-            for source in sources_for(
-                DetectionMode(options[CONF_DETECTION_MODE]),
-                family,
-                stun_servers=stun,
-                https_urls=https,
+    settings = DetectionSettings.from_options(options)
+    for family in sorted(families) if not errors else ():
+        providers = {source.provider for source in settings.sources(family)}
+        if len(providers) < settings.quorum:
+            errors.add(
+                CONF_QUORUM,
+                "quorum_unreachable",
+                family=family.value,
+                providers=str(len(providers)),
+                quorum=str(settings.quorum),
             )
-        }
-        if len(providers) < options[CONF_QUORUM]:
-            errors[CONF_QUORUM] = "quorum_unreachable"
     return options
 
 
@@ -422,7 +516,7 @@ class EsddnsOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Detection mode, custom sources, quorum and intervals."""
-        errors: dict[str, str] = {}
+        errors = FormErrors()
         if user_input is not None:
             families = {
                 FAMILY_OF_TYPE[RecordType(rtype)]
@@ -437,5 +531,6 @@ class EsddnsOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="init",
             data_schema=_options_schema(user_input or self.config_entry.options),
-            errors=errors,
+            errors=errors.errors,
+            description_placeholders=errors.placeholders,
         )

@@ -24,6 +24,8 @@ CONF_AUTO_SYNC: Final = "auto_sync"
 CONF_DETECTION_MODE: Final = "detection_mode"
 CONF_STUN_SERVERS: Final = "stun_servers"
 CONF_HTTPS_SOURCES: Final = "https_sources"
+CONF_ENTITY_SOURCES: Final = "entity_sources"
+CONF_INTERFACE_SOURCE: Final = "interface_source"
 CONF_QUORUM: Final = "quorum"
 CONF_DETECTION_INTERVAL: Final = "detection_interval"
 CONF_RECORD_CHECK_INTERVAL: Final = "record_check_interval"
@@ -51,6 +53,11 @@ MAX_DETECTION_AGE: Final = timedelta(minutes=2 * MAX_DETECTION_INTERVAL)
 DEFAULT_RATE_LIMIT_WAIT: Final = 60.0
 # Cycles in a row before a repair issue is raised.
 REPAIR_THRESHOLD: Final = 3
+# The per-source scoreboard is saved at most this often (seconds); Home Assistant also saves
+# it when it stops.
+SCOREBOARD_SAVE_DELAY: Final = 300
+SCOREBOARD_STORAGE_VERSION: Final = 1
+SCOREBOARDS_KEPT: Final = 4  # sets of detection settings
 # Sync history entries kept across restarts.
 HISTORY_LENGTH: Final = 20
 
@@ -61,3 +68,4 @@ SERVICE_SYNC: Final = "sync"
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_FORCE: Final = "force"
 ATTR_DRY_RUN: Final = "dry_run"
+ATTR_DETECT: Final = "detect"

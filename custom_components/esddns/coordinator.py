@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 import hashlib
 import ipaddress
 import socket
@@ -19,6 +21,7 @@ from homeassistant.exceptions import (
     ServiceValidationError,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -29,7 +32,9 @@ from .const import (
     CONF_DETECTION_INTERVAL,
     CONF_DETECTION_MODE,
     CONF_DOMAIN,
+    CONF_ENTITY_SOURCES,
     CONF_HTTPS_SOURCES,
+    CONF_INTERFACE_SOURCE,
     CONF_QUORUM,
     CONF_RECORD_CHECK_INTERVAL,
     CONF_RECORD_TYPES,
@@ -52,6 +57,9 @@ from .const import (
     LOGGER,
     MAX_DETECTION_AGE,
     REPAIR_THRESHOLD,
+    SCOREBOARD_SAVE_DELAY,
+    SCOREBOARD_STORAGE_VERSION,
+    SCOREBOARDS_KEPT,
 )
 from .gandi import (
     GandiClient,
@@ -63,8 +71,24 @@ from .gandi import (
     Rrset,
 )
 from .history import SyncHistory
-from .sync import Action, RecordKey, RecordResult, in_sync
-from .wan import Detection, DetectionMode, Family, OutcomeStatus, Source, detect, sources_for
+from .local_sources import local_handlers
+from .sync import Action, RecordKey, RecordResult, describe_answers, in_sync
+from .wan import (
+    AddressClass,
+    Detection,
+    DetectionMode,
+    Family,
+    OutcomeStatus,
+    Scoreboard,
+    Source,
+    SourceKind,
+    SourceOutcome,
+    classify_address,
+    detect,
+    entity_source,
+    interface_source,
+    sources_for,
+)
 
 type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 type EsddnsConfigEntry = ConfigEntry[EsddnsData]
@@ -84,6 +108,8 @@ class EsddnsData:
     wan: WanIpCoordinator
     records: RecordCoordinator
     history: SyncHistory
+    # The unique ids of the entities this setup created; any other is left from older settings.
+    unique_ids: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +121,8 @@ class DetectionSettings:
     https_sources: tuple[str, ...]
     quorum: int
     interval: int
+    entities: tuple[str, ...] = ()
+    interface: bool = False
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> DetectionSettings:
@@ -105,6 +133,8 @@ class DetectionSettings:
             https_sources=tuple(options.get(CONF_HTTPS_SOURCES) or ()),
             quorum=int(options.get(CONF_QUORUM, DEFAULT_QUORUM)),
             interval=int(options.get(CONF_DETECTION_INTERVAL, DEFAULT_DETECTION_INTERVAL)),
+            entities=tuple(options.get(CONF_ENTITY_SOURCES) or ()),
+            interface=bool(options.get(CONF_INTERFACE_SOURCE, False)),
         )
 
     @property
@@ -113,9 +143,15 @@ class DetectionSettings:
         return hashlib.sha256(repr(self).encode()).hexdigest()[:10]
 
     def sources(self, family: Family) -> tuple[Source, ...]:
-        """The sources to ask for one family."""
-        return sources_for(
-            self.mode, family, stun_servers=self.stun_servers, https_urls=self.https_sources
+        """The sources to ask for one family: the mode's, then what Home Assistant knows."""
+        local = [entity_source(entity_id) for entity_id in self.entities]
+        if self.interface:
+            local.append(interface_source())
+        return (
+            *sources_for(
+                self.mode, family, stun_servers=self.stun_servers, https_urls=self.https_sources
+            ),
+            *local,
         )
 
 
@@ -134,10 +170,30 @@ class PublicIp:
 
 @dataclass
 class WanRegistry:
-    """The shared detection coordinators, one per distinct set of settings."""
+    """The shared detection coordinators, one per distinct set of settings, and what each
+    source did in past rounds (kept in one Store across restarts)."""
 
+    store: Store[dict[str, Any]]
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     coordinators: dict[DetectionSettings, WanIpCoordinator] = field(default_factory=dict)
+    boards: dict[str, Any] | None = None  # as stored, by settings fingerprint
+
+    async def async_scoreboard(self, settings: DetectionSettings) -> Scoreboard:
+        """The scoreboard an earlier run (or an earlier setup) kept for these settings."""
+        if self.boards is None:
+            stored = await self.store.async_load()
+            self.boards = stored if isinstance(stored, dict) else {}
+        return Scoreboard.from_dict(self.boards.get(settings.fingerprint))
+
+    @callback
+    def async_keep(self, settings: DetectionSettings, scoreboard: Scoreboard) -> None:
+        """Remember a round's scoreboard; write at most once per SCOREBOARD_SAVE_DELAY."""
+        boards = self.boards if self.boards is not None else {}
+        boards.pop(settings.fingerprint, None)
+        boards[settings.fingerprint] = scoreboard.as_dict()
+        # Settings that changed leave their board behind: keep only the most recent few.
+        self.boards = dict(list(boards.items())[-SCOREBOARDS_KEPT:])
+        self.store.async_delay_save(lambda: dict(self.boards or {}), SCOREBOARD_SAVE_DELAY)
 
 
 class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
@@ -147,7 +203,13 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
     the last one's unload disposes of it.
     """
 
-    def __init__(self, hass: HomeAssistant, settings: DetectionSettings) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        settings: DetectionSettings,
+        scoreboard: Scoreboard,
+        on_round: Callable[[Scoreboard], None],
+    ) -> None:
         """Create the coordinator for one set of detection settings."""
         super().__init__(
             hass,
@@ -157,7 +219,14 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
             update_interval=timedelta(minutes=settings.interval),
         )
         self.settings = settings
+        # Refreshes a dry run causes; while above 0, automatic syncs must not act on new data.
+        self.quiet = 0
+        self.scoreboard = scoreboard
+        self._on_round = on_round
         self._sources = {family: settings.sources(family) for family in Family}
+        for family, sources in self._sources.items():
+            self.scoreboard.retain(family, (source.name for source in sources))
+        self._router_cycles: dict[str, int] = {}
         self._users: dict[str, frozenset[Family]] = {}
         self._missing: set[Family] = set()
         self._disagreeing_cycles: dict[Family, int] = dict.fromkeys(Family, 0)
@@ -202,16 +271,20 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
                     session=async_get_clientsession(self.hass, family=_SOCKET_FAMILY[family]),
                     quorum=self.settings.quorum,
                     timeout=DETECTION_TIMEOUT,
+                    scoreboard=self.scoreboard,
+                    local=local_handlers(self.hass),
                 )
                 for family in families
             )
         )
+        self._on_round(self.scoreboard)
         detections = dict(zip(families, results, strict=True))
         if not any(o.status in _ANSWERED for d in results for o in d.outcomes):
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="no_source_answered")
         for family, detection in detections.items():
             self._note_consensus(family, detection)
             self._note_disagreement(family, detection)
+            self._note_router(detection)
             if detection.address is None:
                 continue
             # Compared with the last agreed address, so a round without consensus in between
@@ -229,37 +302,104 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
         """Log once when a family loses its consensus, and once when it is back."""
         if detection.address is None and family not in self._missing:
             self._missing.add(family)
-            answers = ", ".join(
-                f"{address} ({len(providers)})" for address, providers in detection.answers.items()
-            )
             LOGGER.warning(
                 "No consensus on the public %s address (quorum %s); answers: %s",
                 family.value,
                 detection.quorum,
-                answers or "none",
+                describe_answers(detection) or "none",
             )
         elif detection.address is not None and family in self._missing:
             self._missing.discard(family)
             LOGGER.info("Consensus on the public %s address is back", family.value)
 
     def _note_disagreement(self, family: Family, detection: Detection) -> None:
-        """Raise a repair when sources keep naming different public addresses."""
+        """Raise a repair when sources keep naming different public addresses.
+
+        A hedged round asks only the best few, so it can't show that the disagreement ended:
+        only a round that asked everyone clears it.
+        """
         issue_id = self._disagree_issue_id(family)
-        if len(detection.answers) > 1:
+        # A router entity that names another address has a repair of its own (_note_router).
+        named = {o.address for o in detection.valid if o.source.kind is not SourceKind.ENTITY}
+        if len(named) > 1:
             self._disagreeing_cycles[family] += 1
             if self._disagreeing_cycles[family] >= REPAIR_THRESHOLD:
                 issues.async_sources_disagree(self.hass, issue_id, family, detection)
-        elif self._disagreeing_cycles[family]:
+        elif self._disagreeing_cycles[family] and (detection.full or detection.widened):
             self._disagreeing_cycles[family] = 0
             issues.async_clear(self.hass, issue_id)
 
     def _disagree_issue_id(self, family: Family) -> str:
         return f"sources_disagree_{self.settings.fingerprint}_{family.value}"
 
+    def _note_router(self, detection: Detection) -> None:
+        """Tell the user when a router entity shows that inbound connections won't arrive.
+
+        Only an entity source can see this: its WAN address is CGNAT or private (another NAT
+        in front of it), or public but not the address the internet sees (a VPN or a second
+        NAT), while the sources agree on a public address.
+        """
+        public = detection.address
+        for outcome in detection.outcomes:
+            if outcome.source.kind is not SourceKind.ENTITY:
+                continue
+            issue_id = (
+                f"router_{self.settings.fingerprint}_{detection.family}_{outcome.source.name}"
+            )
+            kind = _router_problem(outcome, public)
+            if kind is None:
+                if self._router_cycles.pop(issue_id, 0):
+                    issues.async_clear(self.hass, issue_id)
+                continue
+            # The router's entity updates on its own schedule: a change of address must not
+            # look like a second NAT for the round or two until it catches up.
+            self._router_cycles[issue_id] = self._router_cycles.get(issue_id, 0) + 1
+            if self._router_cycles[issue_id] >= REPAIR_THRESHOLD:
+                assert public is not None  # _router_problem needs both
+                assert outcome.address is not None
+                issues.async_router_problem(
+                    self.hass,
+                    issue_id,
+                    kind,
+                    entity=outcome.source.entity_id,
+                    router_address=str(outcome.address),
+                    public_address=str(public),
+                    records=self._records_of(detection.family),
+                )
+
+    def _records_of(self, family: Family) -> str:
+        """The records that point at this family's address, for a repair's text."""
+        names = []
+        for entry_id in self._users:
+            entry: EsddnsConfigEntry | None = self.hass.config_entries.async_get_entry(entry_id)
+            data = getattr(entry, "runtime_data", None) if entry is not None else None
+            if isinstance(data, EsddnsData):
+                records = data.records
+                names += [k.label(records.domain) for k in records.keys if k.family is family]
+        return ", ".join(dict.fromkeys(names)) or "your records"
+
     def clear_repairs(self) -> None:
         """Drop this coordinator's repair issues (when it is disposed of)."""
         for family in Family:
             issues.async_clear(self.hass, self._disagree_issue_id(family))
+        for issue_id in self._router_cycles:
+            issues.async_clear(self.hass, issue_id)
+
+
+def _router_problem(outcome: SourceOutcome, public: IPAddress | None) -> str | None:
+    """Which router problem an entity's answer shows, if any (a repair's translation key)."""
+    if public is None or outcome.address is None:
+        return None
+    if outcome.status is OutcomeStatus.NOT_PUBLIC:
+        cls = classify_address(outcome.address)
+        if cls is AddressClass.SHARED:
+            return "router_cgnat"
+        if cls is AddressClass.PRIVATE:
+            return "router_private"
+        return None
+    if outcome.status is OutcomeStatus.ADDRESS and outcome.address != public:
+        return "router_address_differs"
+    return None
 
 
 async def async_acquire_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> WanIpCoordinator:
@@ -272,11 +412,19 @@ async def async_acquire_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> Wa
         RecordKey("@", RecordType(rtype)).family
         for rtype in entry.data.get(CONF_RECORD_TYPES, DEFAULT_RECORD_TYPES)
     )
-    registry = hass.data.setdefault(DATA_WAN, WanRegistry())
+    if (registry := hass.data.get(DATA_WAN)) is None:
+        registry = hass.data[DATA_WAN] = WanRegistry(
+            Store(hass, SCOREBOARD_STORAGE_VERSION, f"{DOMAIN}.scoreboard")
+        )
     async with registry.lock:
         coordinator = registry.coordinators.get(settings)
         if coordinator is None:
-            coordinator = WanIpCoordinator(hass, settings)
+            coordinator = WanIpCoordinator(
+                hass,
+                settings,
+                await registry.async_scoreboard(settings),
+                partial(registry.async_keep, settings),
+            )
             registry.coordinators[settings] = coordinator
         new_family = coordinator.join(entry.entry_id, families)
         if new_family or coordinator.data is None or not coordinator.last_update_success:
@@ -338,12 +486,14 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             for rtype in entry.data.get(CONF_RECORD_TYPES, DEFAULT_RECORD_TYPES)
         )
         self._lock = asyncio.Lock()
+        self.quiet = 0
         self._not_before = 0.0
         self._written: dict[RecordKey, IPAddress] = {}
         self._overwritten: dict[RecordKey, int] = {}
         self._last_inputs: tuple[object, object] | None = None
         self._verifying = False
-        self._write_failing = False
+        # Records whose last write failed, with Gandi's reason.
+        self.failed_writes: dict[RecordKey, str] = {}
 
     # Reading --------------------------------------------------------------------------------
 
@@ -437,6 +587,26 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             return None
         return not in_sync(self.data[key], public)
 
+    def problems(self) -> dict[str, list[str]]:
+        """What keeps the records from being up to date, in the words of the health sensor."""
+        needed = sorted({key.family for key in self.keys})
+        public = self.wan.fresh()
+        return {
+            "drifted_records": [key.describe(self.domain) for key in self.keys if self.drift(key)],
+            "failed_writes": [
+                f"{key.describe(self.domain)}: {reason}"
+                for key, reason in self.failed_writes.items()
+            ],
+            "no_consensus": [
+                family.value
+                for family in needed
+                if public is None or public.address(family) is None
+            ],
+            "unreadable_records": (
+                [] if self.last_update_success else [key.describe(self.domain) for key in self.keys]
+            ),
+        }
+
     @callback
     def async_schedule_auto_sync(self) -> None:
         """After new detection or record data, write drifted records if the user wants that.
@@ -445,13 +615,16 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         next cycle's data instead of retrying in a loop.
         """
         inputs = (self.wan.data, self.data)
-        if not self.auto_sync or (
+        if (
             self._last_inputs is not None
             and inputs[0] is self._last_inputs[0]
             and inputs[1] is self._last_inputs[1]
         ):
             return
         self._last_inputs = inputs
+        if not self.auto_sync or self.quiet or self.wan.quiet:
+            # Data a dry run read is never acted on; the next regular cycle brings new data.
+            return
         self.config_entry.async_create_background_task(
             self.hass, self._async_auto_sync(), f"{DOMAIN} auto sync {self.domain}"
         )
@@ -466,22 +639,23 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             LOGGER.debug("Automatic sync of %s did not complete: %s", self.domain, err)
 
     async def async_sync(
-        self, *, force: bool, dry_run: bool, strict: bool = True
+        self, *, force: bool, dry_run: bool, detect: bool = False, strict: bool = True
     ) -> list[RecordResult]:
         """Bring every managed record in line with the public address.
 
-        Nothing is written without a fresh consensus. With ``strict`` (the service and the
+        ``detect`` runs a fresh detection first and ``force`` reads the records at Gandi again.
+        Nothing is written without a fresh consensus. With ``strict`` (the action and the
         button), a missing consensus is an error; automatic syncs skip such records silently.
+        What a dry run reads or detects is never acted on by the automatic sync.
         """
-        async with self._lock:
+        async with self._lock, self._quietly(dry_run):
+            if detect:
+                await self._async_detect_or_raise()
             public = self.wan.fresh()
-            needed = {key.family for key in self.keys}
-            if strict and (
-                public is None or any(public.address(family) is None for family in needed)
-            ):
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN, translation_key="no_consensus"
-                )
+            if strict:
+                for family in sorted({key.family for key in self.keys}):
+                    if public is None or public.address(family) is None:
+                        raise self._no_consensus(family)
             if public is None:
                 return []
             if force or self.data is None or not self.last_update_success:
@@ -509,22 +683,80 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
                 self.async_update_listeners()
             return results
 
+    @contextlib.asynccontextmanager
+    async def _quietly(self, quiet: bool) -> AsyncIterator[None]:
+        """Mark the reads and detections made meanwhile as a dry run's, when ``quiet``."""
+        step = int(quiet)
+        self.quiet += step
+        self.wan.quiet += step
+        try:
+            yield
+        finally:
+            self.quiet -= step
+            self.wan.quiet -= step
+
+    async def _async_detect_or_raise(self) -> None:
+        """Run a detection now (shared with every entry that uses these settings)."""
+        await self.wan.async_refresh()
+        if not self.wan.last_update_success:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="no_source_answered"
+            )
+
+    def _no_consensus(self, family: Family) -> ServiceValidationError:
+        """Why there is no address to write for ``family``, with the numbers behind it."""
+        public = self.wan.data if self.wan.last_update_success else None
+        detection = public.detections.get(family) if public is not None else None
+        if detection is None or not detection.answers:
+            return ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_source_answered_family",
+                translation_placeholders={
+                    "family": family.value,
+                    "asked": str(len(self.wan.settings.sources(family))),
+                },
+            )
+        if detection.address is None:
+            return ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_consensus",
+                translation_placeholders={
+                    "family": family.value,
+                    "agreeing": str(max(len(voters) for voters in detection.answers.values())),
+                    "quorum": str(detection.quorum),
+                    "answers": describe_answers(detection),
+                },
+            )
+        assert public is not None  # a detection came from it
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="detection_stale",
+            translation_placeholders={
+                "detected_at": public.detected_at.isoformat(timespec="seconds"),
+                "max_age": str(int(MAX_DETECTION_AGE.total_seconds() // 60)),
+            },
+        )
+
     def _note_write_outage(self, results: list[RecordResult]) -> None:
         """Log once when writes start failing, and once when they work again.
 
         A failed write leaves every entity available (the drift sensor stays on), and the
         coordinator's own log only covers reads: without this, a write outage is silent.
         """
+        was_failing = bool(self.failed_writes)
         failed = [r for r in results if r.action is Action.FAILED]
-        if failed and not self._write_failing:
-            self._write_failing = True
+        for result in results:
+            if result.action is Action.FAILED:
+                self.failed_writes[result.key] = result.reason or "unknown error"
+            else:
+                self.failed_writes.pop(result.key, None)
+        if failed and not was_failing:
             LOGGER.warning(
                 "Could not update %s at Gandi: %s",
                 ", ".join(r.key.describe(self.domain) for r in failed),
                 "; ".join(sorted({r.reason or "unknown error" for r in failed})),
             )
-        elif results and not failed and self._write_failing:
-            self._write_failing = False
+        elif was_failing and not self.failed_writes:
             LOGGER.info("Updating the records of %s at Gandi works again", self.domain)
 
     async def _async_read_or_raise(self) -> None:

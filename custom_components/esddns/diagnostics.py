@@ -6,10 +6,12 @@ from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 from .const import CONF_SECRET
 from .coordinator import EsddnsConfigEntry
-from .wan import Detection
+from .gandi import scrub
+from .wan import Detection, Scoreboard
 
 TO_REDACT = {CONF_SECRET}
 
@@ -19,6 +21,8 @@ def _detection(detection: Detection) -> dict[str, Any]:
         "address": str(detection.address) if detection.address is not None else None,
         "quorum": detection.quorum,
         "elapsed_ms": round(detection.elapsed_ms, 1),
+        "full_round": detection.full,
+        "widened": detection.widened,
         "outcomes": [
             {
                 "source": outcome.source.name,
@@ -39,7 +43,57 @@ def _detection(detection: Detection) -> dict[str, Any]:
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: EsddnsConfigEntry
 ) -> dict[str, Any]:
-    """Entry, options, last detection with every source's outcome, records, sync history."""
+    """Entry, options, last detection with every source's outcome, records, sync history.
+
+    Every text is scrubbed of the secret too: an endpoint may have echoed it into a message
+    that reached the history or an outcome's detail.
+    """
+    dump: dict[str, Any] = _scrubbed(_dump(entry), [entry.data[CONF_SECRET]])
+    return dump
+
+
+def _scrubbed(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {key: _scrubbed(item, secrets) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(item, secrets) for item in value]
+    return value
+
+
+def _scoreboard(scoreboard: Scoreboard) -> dict[str, Any]:
+    """What each source did in past rounds: why it is asked first, later, or not at all."""
+    return {
+        family.value: {
+            "round": board.round,
+            "sources": {
+                name: {
+                    "asked": stats.asked,
+                    "answered": stats.answered,
+                    "failures_in_row": stats.failures_in_row,
+                    "latency_ms": (
+                        round(stats.latency_ms, 1) if stats.latency_ms is not None else None
+                    ),
+                    "skipped_until_round": stats.skip_until,
+                    "last_failure": (
+                        {
+                            "at": dt_util.utc_from_timestamp(stats.last_failure.at).isoformat(),
+                            "status": stats.last_failure.status,
+                            "detail": stats.last_failure.detail,
+                        }
+                        if stats.last_failure is not None
+                        else None
+                    ),
+                }
+                for name, stats in sorted(board.sources.items())
+            },
+        }
+        for family, board in sorted(scoreboard.families.items())
+    }
+
+
+def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
     data = entry.runtime_data
     public = data.wan.data
     return {
@@ -56,6 +110,7 @@ async def async_get_config_entry_diagnostics(
                 family.value: _detection(detection)
                 for family, detection in (public.detections.items() if public else ())
             },
+            "scoreboard": _scoreboard(data.wan.scoreboard),
         },
         "records": {
             "last_update_success": data.records.last_update_success,

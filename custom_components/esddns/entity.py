@@ -31,6 +31,7 @@ class EsddnsRecordEntity(CoordinatorEntity[RecordCoordinator]):
         super().__init__(entry.runtime_data.records)
         self._attr_unique_id = f"{entry.entry_id}_{key}"
         self._attr_device_info = device_info(entry)
+        entry.runtime_data.unique_ids.add(self.unique_id or "")
 
 
 class EsddnsWanEntity(CoordinatorEntity[WanIpCoordinator]):
@@ -43,3 +44,4 @@ class EsddnsWanEntity(CoordinatorEntity[WanIpCoordinator]):
         super().__init__(entry.runtime_data.wan)
         self._attr_unique_id = f"{entry.entry_id}_{key}"
         self._attr_device_info = device_info(entry)
+        entry.runtime_data.unique_ids.add(self.unique_id or "")

@@ -6,6 +6,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
+from .sync import describe_answers
 from .wan import Detection, Family
 
 
@@ -13,10 +14,6 @@ def async_sources_disagree(
     hass: HomeAssistant, issue_id: str, family: Family, detection: Detection
 ) -> None:
     """Sources keep naming different public addresses: two WAN links, or a lying source."""
-    answers = "; ".join(
-        f"{address}: {', '.join(sorted(providers))}"
-        for address, providers in detection.answers.items()
-    )
     ir.async_create_issue(
         hass,
         DOMAIN,
@@ -24,7 +21,7 @@ def async_sources_disagree(
         is_fixable=False,
         severity=ir.IssueSeverity.WARNING,
         translation_key="sources_disagree",
-        translation_placeholders={"family": family.value, "answers": answers},
+        translation_placeholders={"family": family.value, "answers": describe_answers(detection)},
     )
 
 
@@ -38,6 +35,21 @@ def async_record_overwritten(hass: HomeAssistant, issue_id: str, record: str, rt
         severity=ir.IssueSeverity.WARNING,
         translation_key="record_overwritten",
         translation_placeholders={"record": record, "type": rtype},
+    )
+
+
+def async_router_problem(
+    hass: HomeAssistant, issue_id: str, translation_key: str, **placeholders: str
+) -> None:
+    """A router entity shows that inbound connections to the records won't reach home."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=translation_key,
+        translation_placeholders=placeholders,
     )
 
 

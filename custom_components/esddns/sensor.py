@@ -61,16 +61,19 @@ class PublicIpSensor(EsddnsWanEntity, SensorEntity):
     def extra_state_attributes(self) -> dict[str, Any]:
         """Who was asked, who agreed, who said something else, and how long it took."""
         detection = self.coordinator.data.detections[self.family]
-        return {
+        attributes: dict[str, Any] = {
             "sources_asked": len(detection.outcomes),
             "sources_agreeing": sorted(o.source.name for o in detection.agreeing),
-            "disagreeing_answers": sorted(
-                f"{o.address} ({o.source.name})"
-                for o in detection.outcomes
-                if o.status is OutcomeStatus.ADDRESS and o.address != detection.address
-            ),
             "detection_time_ms": round(detection.elapsed_ms, 1),
         }
+        disagreeing = sorted(
+            f"{o.address} ({o.source.name})"
+            for o in detection.outcomes
+            if o.status is OutcomeStatus.ADDRESS and o.address != detection.address
+        )
+        if disagreeing:  # no blank row when every source agreed
+            attributes["disagreeing_answers"] = disagreeing
+        return attributes
 
 
 class RecordValueSensor(EsddnsRecordEntity, SensorEntity):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
@@ -12,20 +14,45 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.util.json import JsonValueType
 import voluptuous as vol
 
-from .const import ATTR_CONFIG_ENTRY_ID, ATTR_DRY_RUN, ATTR_FORCE, DOMAIN, SERVICE_SYNC
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DETECT,
+    ATTR_DRY_RUN,
+    ATTR_FORCE,
+    DOMAIN,
+    SERVICE_SYNC,
+)
 from .coordinator import EsddnsConfigEntry
 from .sync import Action
 
-SYNC_SCHEMA = vol.Schema(
-    {
-        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Optional(ATTR_FORCE, default=False): cv.boolean,
-        vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
-    }
-)
+
+def _sync_schema(hass: HomeAssistant) -> vol.Schema:
+    """The action's fields; an id that names no ESDDNS entry is a bad parameter like any other."""
+
+    def esddns_entry_id(value: Any) -> str:
+        entry_id = cv.string(value)
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.domain != DOMAIN:
+            # vol.Invalid, so that REST answers 400 on every supported Home Assistant release.
+            raise vol.Invalid(
+                async_get_exception_message(DOMAIN, "entry_not_found", {"entry_id": entry_id})
+            )
+        return entry_id
+
+    return vol.Schema(
+        {
+            vol.Optional(ATTR_CONFIG_ENTRY_ID): esddns_entry_id,
+            # A person or an automation asking for a sync wants Gandi's current state, not the
+            # last hourly read: re-reading costs one request per record.
+            vol.Optional(ATTR_FORCE, default=True): cv.boolean,
+            vol.Optional(ATTR_DETECT, default=False): cv.boolean,
+            vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
+        }
+    )
 
 
 def sync_failed(records: list[str]) -> HomeAssistantError:
@@ -48,7 +75,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
         for entry in entries:
             records = entry.runtime_data.records
             results = await records.async_sync(
-                force=call.data[ATTR_FORCE], dry_run=call.data[ATTR_DRY_RUN]
+                force=call.data[ATTR_FORCE],
+                dry_run=call.data[ATTR_DRY_RUN],
+                detect=call.data[ATTR_DETECT],
             )
             for result in results:
                 report.append(result.as_dict(records.domain))
@@ -63,7 +92,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         DOMAIN,
         SERVICE_SYNC,
         async_sync,
-        schema=SYNC_SCHEMA,
+        schema=_sync_schema(hass),
         supports_response=SupportsResponse.OPTIONAL,
     )
 
@@ -76,16 +105,13 @@ def _entries(hass: HomeAssistant, entry_id: str | None) -> list[EsddnsConfigEntr
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_entries")
         return entries
     entry: EsddnsConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_found",
-            translation_placeholders={"entry_id": entry_id},
-        )
-    if entry.state is not ConfigEntryState.LOADED:
+    if entry is None or entry.state is not ConfigEntryState.LOADED:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="entry_not_loaded",
-            translation_placeholders={"entry_id": entry_id, "title": entry.title},
+            translation_placeholders={
+                "entry_id": entry_id,
+                "title": entry.title if entry is not None else entry_id,
+            },
         )
     return [entry]

@@ -8,7 +8,7 @@ import ipaddress
 from typing import Any
 
 from .gandi import RecordType, Rrset
-from .wan import Family
+from .wan import Detection, Family
 
 FAMILY_OF_TYPE: dict[RecordType, Family] = {
     RecordType.A: Family.IPV4,
@@ -91,3 +91,11 @@ def in_sync(rrset: Rrset | None, address: ipaddress.IPv4Address | ipaddress.IPv6
     except ValueError:
         return False
     return values == {address}
+
+
+def describe_answers(detection: Detection) -> str:
+    """Each address the sources named, with its providers: ``81.2.69.142: google, twilio``."""
+    return "; ".join(
+        f"{address}: {', '.join(sorted(providers))}"
+        for address, providers in detection.answers.items()
+    )

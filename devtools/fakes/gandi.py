@@ -8,16 +8,21 @@ checks the client instead of mirroring it.
 Behaviour (from Gandi's public docs and observed answers):
 - ``Authorization: Bearer <token>`` (personal access token) or ``Apikey <key>`` (deprecated API
   key); a token is only valid in its own scheme. Missing/unknown → 401.
-- An unknown domain → 404 "Unknown domain"; a known domain the credential may not manage → 403;
-  an absent rrset → 404 with the generic "The resource could not be found.".
+- An unknown domain → 404 "Unknown domain" (or, with ``generic_unknown_domain``, the same
+  generic 404 an absent rrset gets, as some answers do); a known domain the credential may not
+  manage → 403; an absent rrset → 404 with the generic "The resource could not be found.".
 - Error bodies are ``{"code", "message", "object", "cause"}``; validation errors (400) are
   ``{"status": "error", "errors": [{"location", "name", "description"}]}``.
 - PUT on an rrset creates or replaces it and answers 201 {"message": "DNS Record Created"}.
+- ``GET /domains`` pages: ``?page=N&per_page=M`` (defaults 1 and ``default_page_size``; M is
+  cut to ``max_page_size`` when set), with a ``Total-Count`` header (unless
+  ``send_total_count`` is False); a page or per_page that is not a positive integer → 400.
 
 Run alone (end-to-end tests, the demo)::
 
     python -m devtools.fakes.gandi --port 8053 --token TOKEN=example.com,example.org \
-        [--api-key KEY=example.com] [--record example.com/home/A=81.2.69.142] [--ttl 300]
+        [--api-key KEY=example.com] [--record example.com/home/A=81.2.69.142] [--ttl 300] \
+        [--generic-unknown-domain] [--max-page-size N]
 
 prints one JSON line ``{"url": ..., "control_url": ..., "port": ..., "pid": ...}`` once it listens,
 and stops cleanly on SIGTERM or SIGINT. The control API (never logged, no auth) lives outside
@@ -27,10 +32,12 @@ and stops cleanly on SIGTERM or SIGINT. The control API (never logged, no auth) 
 - ``GET /_fake/rrset?domain=&name=&type=`` — read an rrset (404 when absent)
 - ``POST /_fake/rrset`` ``{"domain", "name", "type", "values", "ttl"?}`` — set one behind our back
 - ``DELETE /_fake/rrset?domain=&name=&type=`` — remove one
-- ``POST /_fake/fail`` ``{"kind", "count"?, "retry_after"?}`` — queue faults (see FAULTS)
+- ``POST /_fake/fail`` ``{"kind", "count"?, "retry_after"?, "status"?}`` — queue faults (see
+  FAULTS)
 - ``POST /_fake/rate_limit`` ``{"max_requests", "per_seconds"?, "retry_after"?}``;
   ``DELETE /_fake/rate_limit``
 - ``POST /_fake/token`` ``{"secret", "domains", "kind"?: "token"|"api_key", "name"?}``
+- ``POST /_fake/options`` ``{"generic_unknown_domain"?, "max_page_size"?, "send_total_count"?}``
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ import asyncio
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+import functools
 import ipaddress
 import json
 import math
@@ -49,6 +57,7 @@ import signal
 import sys
 from typing import Any
 from urllib.parse import unquote
+import zlib
 
 from aiohttp import web
 
@@ -65,6 +74,7 @@ RECORD_TYPES = frozenset(
 # What fail_next() can inject; each is consumed by one API request, in order.
 FAULTS = (
     "400",  # Gandi's validation error naming rrset_values
+    "404",  # Gandi's generic JSON 404 (what an absent rrset gets)
     "409",  # Gandi's JSON 409 conflict
     "500",  # Gandi's own JSON 500
     "502",  # a proxy's HTML 502
@@ -79,7 +89,20 @@ FAULTS = (
     "oversize",  # 200, 2 MiB of JSON, chunked (no Content-Length)
     "oversize-declared",  # 200, 2 MiB of JSON with its Content-Length
     "redirect",  # 302 to another host (a client must not follow it with its credential)
+    # The request's Authorization header echoed back, with the fault's status (400 by default),
+    # as a proxy or a broken endpoint may do:
+    "echo-message",  # in Gandi's error body's "message"
+    "echo-errors",  # in a validation body's errors[].name and errors[].description
+    "echo-text",  # as a plain-text body
+    # 200 with ~1 MB of gzip/deflate-compressed zeros (about 220 MB once inflated), whatever
+    # Accept-Encoding said; "-chunked" sends it without Content-Length:
+    "bomb-gzip",
+    "bomb-deflate",
+    "bomb-gzip-chunked",
+    "bomb-deflate-chunked",
 )
+ECHO_STATUSES = (400, 401, 403, 404, 409, 429, 500)
+BOMB_BYTES = 1_000_000
 
 _LABEL = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -155,6 +178,25 @@ def _value_error(rtype: str, value: object) -> str | None:
     return None
 
 
+@functools.cache
+def compressed_zeros(encoding: str, size: int = BOMB_BYTES) -> bytes:
+    """About ``size`` bytes of zeros compressed as Content-Encoding ``encoding`` (gzip, deflate).
+
+    Level 1 is quick to make (~0.5 s for 1 MB) and still inflates over 200 times.
+    """
+    wbits = {"gzip": 31, "deflate": 15}[encoding]
+    compressor = zlib.compressobj(1, zlib.DEFLATED, wbits)
+    zeros = bytes(1 << 20)
+    parts: list[bytes] = []
+    total = 0
+    while total < size:
+        part = compressor.compress(zeros)
+        parts.append(part)
+        total += len(part)
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
 @dataclass
 class FakeRrset:
     """One rrset as the fake stores it."""
@@ -190,6 +232,7 @@ class RecordedRequest:
     principal: str | None  # the name of the credential that matched, None when none did
     status: int | None = None  # the status answered; None when no answer was completed
     fault: str | None = None  # the injected fault or "rate-limit" that answered it
+    accept_encoding: str | None = None  # the Accept-Encoding header, None when absent
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able copy, for the control API."""
@@ -207,6 +250,7 @@ class _Credential:
 class _Fault:
     kind: str
     retry_after: str | None
+    status: int = 400
 
 
 class FakeGandi:
@@ -216,6 +260,11 @@ class FakeGandi:
         self.host = host
         self.port: int | None = None
         self.replace_status = 201  # LiveDNS answers 201 to a PUT that replaces, too
+        # An unknown domain gets the generic 404 body instead of "Unknown domain".
+        self.generic_unknown_domain = False
+        self.default_page_size = 100  # GET /domains without ?per_page
+        self.max_page_size: int | None = None  # a server that pages smaller than asked
+        self.send_total_count = True
         self._credentials: dict[tuple[str, str], _Credential] = {}
         self._zones: dict[str, dict[tuple[str, str], FakeRrset]] = {}
         self._requests: list[RecordedRequest] = []
@@ -330,11 +379,18 @@ class FakeGandi:
 
     # ----- faults and rate limit -------------------------------------------------------------
 
-    def fail_next(self, kind: str, count: int = 1, *, retry_after: str | None = "30") -> None:
-        """Answer the next ``count`` API requests with fault ``kind`` (one of FAULTS)."""
+    def fail_next(
+        self, kind: str, count: int = 1, *, retry_after: str | None = "30", status: int = 400
+    ) -> None:
+        """Answer the next ``count`` API requests with fault ``kind`` (one of FAULTS).
+
+        ``status`` is the status of the echo-* faults (one of ECHO_STATUSES).
+        """
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULTS)}")
-        self._faults.extend(_Fault(kind, retry_after) for _ in range(count))
+        if kind.startswith("echo-") and status not in ECHO_STATUSES:
+            raise ValueError(f"echo faults answer one of {ECHO_STATUSES}, not {status}")
+        self._faults.extend(_Fault(kind, retry_after, status) for _ in range(count))
 
     def set_rate_limit(
         self, max_requests: int, per_seconds: float = 60.0, *, retry_after: bool = True
@@ -385,6 +441,7 @@ class FakeGandi:
             content_type=request.headers.get("Content-Type"),
             auth_scheme=scheme or None,
             principal=credential.name if credential else None,
+            accept_encoding=request.headers.get("Accept-Encoding"),
         )
         self._requests.append(record)
         # Explicit None checks: a web.Response is an (empty) mapping, so it is falsy.
@@ -429,6 +486,12 @@ class FakeGandi:
         kind = fault.kind
         if kind == "400":
             return _bad_request([("body", "rrset_values", "Gandi refused these values")])
+        if kind == "404":
+            return _not_found()
+        if kind.startswith("echo-"):
+            return self._echo(request, fault)
+        if kind.startswith("bomb-"):
+            return await self._bomb(request, kind)
         if kind == "409":
             return _gandi_error(409, "Conflict with the zone", "HTTPConflict", "Conflict")
         if kind == "redirect":
@@ -481,6 +544,53 @@ class FakeGandi:
             return stream
         return web.Response(status=200, body=big, content_type="application/json")
 
+    @staticmethod
+    def _echo(request: web.Request, fault: _Fault) -> web.Response:
+        auth = request.headers.get("Authorization", "")
+        status = fault.status
+        if fault.kind == "echo-text":
+            text = f"{status} refused: Authorization: {auth}\n"
+            response = web.Response(status=status, text=text, content_type="text/plain")
+        elif fault.kind == "echo-errors":
+            response = web.json_response(
+                {
+                    "status": "error",
+                    "errors": [
+                        {
+                            "location": "header",
+                            "name": f"Authorization={auth}",
+                            "description": f"invalid Authorization header {auth!r}",
+                        }
+                    ],
+                },
+                status=status,
+            )
+        else:
+            message = f"Request with Authorization: {auth} refused"
+            response = _gandi_error(status, message, "HTTPError", "Refused")
+        if status == 429 and fault.retry_after is not None:
+            response.headers["Retry-After"] = fault.retry_after
+        return response
+
+    @staticmethod
+    async def _bomb(request: web.Request, kind: str) -> web.StreamResponse:
+        encoding = "gzip" if "gzip" in kind else "deflate"
+        body = compressed_zeros(encoding)
+        headers = {"Content-Type": "application/json", "Content-Encoding": encoding}
+        stream = web.StreamResponse(status=200, headers=headers)
+        if kind.endswith("-chunked"):
+            stream.enable_chunked_encoding()
+        else:
+            stream.content_length = len(body)
+        await stream.prepare(request)
+        try:
+            for start in range(0, len(body), 64 * 1024):
+                await stream.write(body[start : start + 64 * 1024])
+            await stream.write_eof()
+        except ConnectionError:
+            pass  # the client refused the body and hung up, as it should
+        return stream
+
     def _route(
         self,
         request: web.Request,
@@ -500,17 +610,12 @@ class FakeGandi:
                 return _gandi_error(
                     405, "Method Not Allowed", "HTTPMethodNotAllowed", "Method Not Allowed"
                 )
-            return web.json_response(
-                [
-                    self._domain_json(domain)
-                    for domain in sorted(credential.domains & set(self._zones))
-                ]
-            )
+            return self._domain_page(request, sorted(credential.domains & set(self._zones)))
         if len(segments) < 2 or segments[0] != "domains":
             return _not_found()
         domain = segments[1].lower()
         if domain not in self._zones:
-            return _unknown_domain()
+            return _not_found() if self.generic_unknown_domain else _unknown_domain()
         if domain not in credential.domains:
             return _forbidden()
         rest = segments[2:]
@@ -551,6 +656,24 @@ class FakeGandi:
         if method == "PUT":
             return self._put(request, zone, key, raw_body)
         return _gandi_error(405, "Method Not Allowed", "HTTPMethodNotAllowed", "Method Not Allowed")
+
+    def _domain_page(self, request: web.Request, domains: list[str]) -> web.Response:
+        try:
+            page = int(request.query.get("page", "1"))
+            per_page = int(request.query.get("per_page", str(self.default_page_size)))
+        except ValueError:
+            page = per_page = 0
+        if page < 1 or per_page < 1:
+            return _bad_request([("querystring", "page", "page and per_page must be >= 1")])
+        if self.max_page_size is not None:
+            per_page = min(per_page, self.max_page_size)
+        start = (page - 1) * per_page
+        response = web.json_response(
+            [self._domain_json(domain) for domain in domains[start : start + per_page]]
+        )
+        if self.send_total_count:
+            response.headers["Total-Count"] = str(len(domains))
+        return response
 
     def _put(
         self,
@@ -634,6 +757,7 @@ class FakeGandi:
                     data["kind"],
                     int(data.get("count", 1)),
                     retry_after=data.get("retry_after", "30"),
+                    status=int(data.get("status", 400)),
                 )
                 return web.Response(status=204)
             if what == "rate_limit" and method == "DELETE":
@@ -650,9 +774,24 @@ class FakeGandi:
                 add = self.add_api_key if data.get("kind") == "api_key" else self.add_token
                 add(data["secret"], list(data.get("domains", [])), name=data.get("name"))
                 return web.Response(status=204)
+            if what == "options" and isinstance(data, dict):
+                self._set_options(data)
+                return web.Response(status=204)
         except (KeyError, TypeError, ValueError) as err:
             return web.json_response({"error": f"bad control request: {err}"}, status=400)
         return web.json_response({"error": "unknown control request"}, status=404)
+
+    def _set_options(self, data: dict[str, Any]) -> None:
+        unknown = set(data) - {"generic_unknown_domain", "max_page_size", "send_total_count"}
+        if unknown:
+            raise ValueError(f"unknown options {sorted(unknown)}")
+        if "generic_unknown_domain" in data:
+            self.generic_unknown_domain = bool(data["generic_unknown_domain"])
+        if "max_page_size" in data:
+            size = data["max_page_size"]
+            self.max_page_size = None if size is None else int(size)
+        if "send_total_count" in data:
+            self.send_total_count = bool(data["send_total_count"])
 
 
 # ----- command line ----------------------------------------------------------------------------
@@ -681,11 +820,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", type=_credential_arg, action="append", default=[])
     parser.add_argument("--record", type=_record_arg, action="append", default=[])
     parser.add_argument("--ttl", type=int, default=DEFAULT_TTL, help="TTL of --record rrsets")
+    parser.add_argument(
+        "--generic-unknown-domain",
+        action="store_true",
+        help='answer unknown domains with the generic 404, not "Unknown domain"',
+    )
+    parser.add_argument("--max-page-size", type=int, default=None, help="cut GET /domains pages")
     return parser
 
 
 async def _serve(args: argparse.Namespace) -> None:
     fake = FakeGandi(host=args.host)
+    fake.generic_unknown_domain = args.generic_unknown_domain
+    fake.max_page_size = args.max_page_size
     for secret, domains in args.token:
         fake.add_token(secret, domains)
     for secret, domains in args.api_key:

@@ -1,8 +1,9 @@
 """An aiohttp "what is my IP" source on 127.0.0.1 that answers what a test wants.
 
 `address` is what it reports; `mode` picks a plain body, a Cloudflare-style trace, an HTML page,
-an endless (oversized) body, garbage, or a hang; `status` and `delay` apply to every mode.
-Everything may be changed while it runs.
+an endless (oversized) body, garbage, a hang, or a decompression bomb (~1 MB of gzip or deflate
+compressed zeros, sent whatever Accept-Encoding said; "-chunked" without Content-Length);
+`status` and `delay` apply to every mode. Everything may be changed while it runs.
 """
 
 from __future__ import annotations
@@ -14,8 +15,20 @@ from typing import Literal
 from aiohttp import web
 
 from custom_components.esddns.wan import Family, Source, https_source
+from devtools.fakes.gandi import compressed_zeros
 
-type HttpMode = Literal["plain", "trace", "html", "oversized", "garbage", "hang"]
+type HttpMode = Literal[
+    "plain",
+    "trace",
+    "html",
+    "oversized",
+    "garbage",
+    "hang",
+    "bomb-gzip",
+    "bomb-deflate",
+    "bomb-gzip-chunked",
+    "bomb-deflate-chunked",
+]
 
 
 class FakeHttpSource:
@@ -28,6 +41,7 @@ class FakeHttpSource:
         self.status = 200
         self.delay = 0.0
         self.requests = 0
+        self.accept_encoding: str | None = None  # of the last request
         self.oversized_sent = 0  # bytes of the endless body sent before the client hung up
         self.port = 0
         self._runner: web.AppRunner | None = None
@@ -71,6 +85,7 @@ class FakeHttpSource:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
+        self.accept_encoding = request.headers.get("Accept-Encoding")
         if self.delay > 0 or self.mode == "hang":
             # Wait out the delay (forever for "hang"), but never past stop().
             timeout = None if self.mode == "hang" else self.delay
@@ -78,6 +93,8 @@ class FakeHttpSource:
                 await asyncio.wait_for(self._stopping.wait(), timeout)
         if self.mode == "oversized":
             return await self._endless(request)
+        if self.mode.startswith("bomb-"):
+            return await self._bomb(request)
         if self.mode == "html":
             body = f"<html><body>Your IP is {self.address}</body></html>"
             return web.Response(status=self.status, text=body, content_type="text/html")
@@ -88,6 +105,25 @@ class FakeHttpSource:
         else:
             body = f"{self.address}\n"
         return web.Response(status=self.status, text=body, content_type="text/plain")
+
+    async def _bomb(self, request: web.Request) -> web.StreamResponse:
+        encoding = "gzip" if "gzip" in self.mode else "deflate"
+        body = compressed_zeros(encoding)
+        response = web.StreamResponse(status=self.status)
+        response.content_type = "text/plain"
+        response.headers["Content-Encoding"] = encoding
+        if self.mode.endswith("-chunked"):
+            response.enable_chunked_encoding()
+        else:
+            response.content_length = len(body)
+        await response.prepare(request)
+        try:
+            for start in range(0, len(body), 64 * 1024):
+                await response.write(body[start : start + 64 * 1024])
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client refused the body and hung up
+        return response
 
     async def _endless(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(status=self.status)

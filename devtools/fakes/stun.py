@@ -3,8 +3,13 @@
 `address` is the mapped address it reports; `mode` makes it answer, stay silent (TCP: accept and
 hang), send garbage, send a Binding error, answer with a wrong transaction id, or answer from
 another port. `spoof` makes it first fire lies at the client (right id from another port, wrong id
-from its own port); `late_duplicate` sends a lie after the real answer. `drop_first` ignores the
-first N UDP requests (to exercise retransmission). Everything may be changed while it runs.
+from its own port; over TCP the wrong-id message goes first on the stream); `late_duplicate` sends
+a lie after the real answer. `drop_first` ignores the first N UDP requests (to exercise
+retransmission). Everything may be changed while it runs.
+
+Three modes send crafted byte streams that only a client which trusts declared lengths across
+message boundaries would read an address from (see `crafted_stream`): "stitched",
+"lying_mismatch" and "trailing_garbage". Over UDP their bytes go out as one datagram.
 """
 
 from __future__ import annotations
@@ -13,20 +18,56 @@ import asyncio
 import contextlib
 from ipaddress import ip_address
 import struct
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from custom_components.esddns.wan import Family, Source, SourceKind, stun_source
 from custom_components.esddns.wan.stun import (
+    ATTR_XOR_MAPPED_ADDRESS,
     BINDING_REQUEST,
+    BINDING_SUCCESS,
     HEADER,
     MAGIC_COOKIE,
     binding_error,
     binding_success,
+    encode_attribute,
 )
 
-type StunMode = Literal["answer", "silent", "garbage", "error", "wrong_txid", "other_port"]
+type CraftedMode = Literal["stitched", "lying_mismatch", "trailing_garbage"]
+type StunMode = (
+    Literal["answer", "silent", "garbage", "error", "wrong_txid", "other_port"] | CraftedMode
+)
+CRAFTED_MODES: tuple[CraftedMode, ...] = get_args(CraftedMode.__value__)
 
 LIE = "93.184.216.34"  # a public address nobody should ever report
+ATTR_SOFTWARE = 0x8022  # comprehension-optional: a parser skips its value
+
+
+def crafted_stream(mode: CraftedMode, txid: bytes, address: str, port: int) -> tuple[bytes, ...]:
+    """The chunks a crafted `mode` writes, in order; every message on it is for `txid`, except
+    where a mode says otherwise, and the last carries the honest `address`.
+
+    - "stitched": a success whose header declares 4 bytes more than it carries: its
+      XOR-MAPPED-ADDRESS value stops after the port. The next chunk, the honest answer, sent a
+      little later, completes it: the address read from the stitched message is its header's
+      type and length XORed with the cookie (32.19.164.86 for an IPv4 one), which nobody sent.
+    - "lying_mismatch": a success for another transaction whose declared length (4) covers only
+      a SOFTWARE attribute's header, whose value is a whole success for `txid` reporting LIE;
+      then the honest answer. Skipping the first message by its declared length lands on LIE.
+    - "trailing_garbage": the honest answer followed by bytes that are no STUN message.
+    """
+    honest = binding_success(txid, ip_address(address), port)
+    if mode == "stitched":
+        head = struct.pack("!HH", ATTR_XOR_MAPPED_ADDRESS, 8) + struct.pack(
+            "!BBH", 0, 1, port ^ (MAGIC_COOKIE >> 16)
+        )
+        over_long = HEADER.pack(BINDING_SUCCESS, len(head) + 4, MAGIC_COOKIE, txid) + head
+        return over_long, honest
+    if mode == "lying_mismatch":
+        inner = binding_success(txid, ip_address(LIE), port)
+        other = bytes(b ^ 0xFF for b in txid)
+        lying = HEADER.pack(BINDING_SUCCESS, 4, MAGIC_COOKIE, other)
+        return (lying + encode_attribute(ATTR_SOFTWARE, inner) + honest,)
+    return (honest + b"garbage!",)
 
 
 def _request_id(data: bytes) -> bytes | None:
@@ -122,6 +163,11 @@ class FakeStunServer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _crafted(self, txid: bytes, client: tuple[str, int]) -> tuple[bytes, ...] | None:
+        if self.mode not in CRAFTED_MODES:
+            return None
+        return crafted_stream(self.mode, txid, self.address, client[1])
+
     def _answer(self, txid: bytes, client: tuple[str, int]) -> bytes:
         """The reply to a request, per `mode` (the mapped port is the client's)."""
         if self.mode == "garbage":
@@ -150,7 +196,8 @@ class FakeStunServer:
             self._udp.sendto(binding_success(bytes(12), ip_address(LIE), 1), client)  # wrong id
         if self.delay > 0:
             await asyncio.sleep(self.delay)
-        reply = self._answer(txid, client)
+        crafted = self._crafted(txid, client)
+        reply = b"".join(crafted) if crafted else self._answer(txid, client)
         if self.mode == "other_port":
             if self._other is not None:
                 self._other.sendto(reply, client)
@@ -184,10 +231,16 @@ class FakeStunServer:
                 writer.write(binding_success(bytes(12), ip_address(LIE), 1))  # wrong id
             if self.delay > 0:
                 await asyncio.sleep(self.delay)
-            writer.write(self._answer(txid, client))
+            crafted = self._crafted(txid, client)
+            for index, chunk in enumerate(crafted or (self._answer(txid, client),)):
+                if index:
+                    await asyncio.sleep(0.02)  # a separate segment: completes what came before
+                writer.write(chunk)
+                await writer.drain()
             if self.late_duplicate:
+                await asyncio.sleep(0.01)  # late, as over UDP: after the client has its answer
                 writer.write(binding_success(txid, ip_address(LIE), client[1]))
-            await writer.drain()
+                await writer.drain()
             with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
                 await reader.read()  # until the client closes, as it must
         except (asyncio.IncompleteReadError, ConnectionError):

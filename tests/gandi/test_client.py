@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+import json
 import logging
 import socket
 import traceback
+import tracemalloc
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,6 +28,7 @@ from custom_components.esddns.gandi import (
     GandiConflictError,
     GandiConnectionError,
     GandiCredentialError,
+    GandiDomainNotFoundError,
     GandiError,
     GandiInputError,
     GandiNotFoundError,
@@ -35,8 +39,9 @@ from custom_components.esddns.gandi import (
     GandiTimeoutError,
     RecordType,
     Rrset,
+    scrub,
 )
-from devtools.fakes.gandi import FakeGandi
+from devtools.fakes.gandi import FakeGandi, compressed_zeros
 from tests.fixtures_gandi import EXAMPLE_API_KEY, EXAMPLE_TOKEN, NO_RIGHTS_TOKEN
 
 
@@ -92,8 +97,10 @@ async def test_get_rrset_of_an_absent_record_is_none(
     client: GandiClient, fake_gandi: FakeGandi
 ) -> None:
     assert await client.get_rrset("example.com", "home", RecordType.A) is None
+    # The 404 alone cannot tell an absent record from an unknown domain: the domain is asked.
     assert [(r.path, r.status) for r in fake_gandi.requests] == [
-        ("/v5/livedns/domains/example.com/records/home/A", 404)
+        ("/v5/livedns/domains/example.com/records/home/A", 404),
+        ("/v5/livedns/domains/example.com", 200),
     ]
 
 
@@ -263,15 +270,66 @@ async def test_a_domain_without_rights_is_a_permission_error(
     assert fake_gandi.get_rrset("example.com", "home", "A") is None
 
 
-async def test_an_unknown_domain_is_not_found_not_an_absent_record(
-    client: GandiClient, fake_gandi: FakeGandi
+@pytest.mark.parametrize("generic", [False, True], ids=["unknown-domain-body", "generic-404"])
+async def test_an_unknown_domain_is_domain_not_found_not_an_absent_record(
+    client: GandiClient, fake_gandi: FakeGandi, generic: bool
 ) -> None:
-    with pytest.raises(GandiNotFoundError) as caught:
+    """Whatever the 404 says, an unknown domain is told by asking for the domain itself."""
+    fake_gandi.generic_unknown_domain = generic
+    with pytest.raises(GandiDomainNotFoundError) as caught:
         await client.get_rrset("unknown.example", "home", "A")
-    assert (caught.value.status, caught.value.message) == (404, "Unknown domain")
-    with pytest.raises(GandiNotFoundError):
+    assert isinstance(caught.value, GandiNotFoundError)
+    assert caught.value.status == 404
+    assert "unknown.example" in caught.value.message
+    with pytest.raises(GandiDomainNotFoundError):
         await client.put_rrset("unknown.example", "home", "A", ["81.2.69.142"], 300)
     assert "unknown.example" not in fake_gandi.domains
+    assert [(r.method, r.path, r.status) for r in fake_gandi.requests] == [
+        ("GET", "/v5/livedns/domains/unknown.example/records/home/A", 404),
+        ("GET", "/v5/livedns/domains/unknown.example", 404),
+        ("PUT", "/v5/livedns/domains/unknown.example/records/home/A", 404),
+        ("GET", "/v5/livedns/domains/unknown.example", 404),
+    ]
+
+
+@pytest.mark.parametrize("generic", [False, True], ids=["unknown-domain-body", "generic-404"])
+async def test_a_domain_removed_later_is_domain_not_found(
+    client: GandiClient, fake_gandi: FakeGandi, generic: bool
+) -> None:
+    fake_gandi.generic_unknown_domain = generic
+    await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
+    fake_gandi.remove_domain("example.com")
+    with pytest.raises(GandiDomainNotFoundError):
+        await client.get_rrset("example.com", "home", "A")
+    with pytest.raises(GandiDomainNotFoundError):
+        await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
+
+
+async def test_a_failing_domain_probe_maps_as_usual(
+    client: GandiClient, fake_gandi: FakeGandi
+) -> None:
+    fake_gandi.set_rate_limit(1, per_seconds=600)  # the record's 404 passes, the probe does not
+    with pytest.raises(GandiRateLimitError):
+        await client.get_rrset("example.com", "home", "A")
+    fake_gandi.clear_rate_limit()
+    fake_gandi.fail_next("404")
+    fake_gandi.fail_next("503")
+    with pytest.raises(GandiServerError):
+        await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
+    assert [r.fault for r in fake_gandi.requests] == [None, "rate-limit", "404", "503"]
+
+
+async def test_a_write_404_on_a_known_domain_stays_a_plain_not_found(
+    client: GandiClient, fake_gandi: FakeGandi
+) -> None:
+    fake_gandi.fail_next("404")
+    with pytest.raises(GandiNotFoundError) as caught:
+        await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
+    assert not isinstance(caught.value, GandiDomainNotFoundError)
+    assert [(r.path, r.status) for r in fake_gandi.requests] == [
+        ("/v5/livedns/domains/example.com/records/home/A", 404),
+        ("/v5/livedns/domains/example.com", 200),
+    ]
 
 
 async def test_a_wrong_api_path_is_not_mistaken_for_an_absent_record(
@@ -283,6 +341,8 @@ async def test_a_wrong_api_path_is_not_mistaken_for_an_absent_record(
     with pytest.raises(GandiNotFoundError) as caught:
         await client.get_rrset("example.com", "home", "A")
     assert "API URL" in caught.value.message
+    with pytest.raises(GandiNotFoundError, match="API URL"):
+        await client.has_domain("example.com")  # not "the domain is not there"
 
 
 # ----- error answers ---------------------------------------------------------------------------
@@ -343,15 +403,15 @@ async def test_rate_limit_without_a_usable_retry_after(
 
 
 async def test_configured_rate_limit(client: GandiClient, fake_gandi: FakeGandi) -> None:
-    fake_gandi.set_rate_limit(2, per_seconds=600)
+    fake_gandi.set_rate_limit(3, per_seconds=600)
     assert await client.list_domains()
-    assert await client.get_rrset("example.com", "home", "A") is None
+    assert await client.get_rrset("example.com", "home", "A") is None  # 404, then the domain
     with pytest.raises(GandiRateLimitError) as caught:
         await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
     assert caught.value.retry_after is not None
     assert 0 < caught.value.retry_after <= 600
     assert fake_gandi.get_rrset("example.com", "home", "A") is None
-    assert [r.fault for r in fake_gandi.requests] == [None, None, "rate-limit"]
+    assert [r.fault for r in fake_gandi.requests] == [None, None, None, "rate-limit"]
 
     fake_gandi.set_rate_limit(0, retry_after=False)
     with pytest.raises(GandiRateLimitError) as caught:
@@ -640,3 +700,264 @@ def test_credential_kinds_and_schemes() -> None:
     )
     with pytest.raises(GandiInputError):
         Credential("password", "abc")  # type: ignore[arg-type]
+
+
+# ----- an endpoint that echoes the Authorization header ----------------------------------------
+
+ECHOED_SECRET = "echo-Secret-7f3a9"
+
+
+@pytest.mark.parametrize("kind", [CredentialKind.TOKEN, CredentialKind.API_KEY])
+@pytest.mark.parametrize("fault", ["echo-message", "echo-errors", "echo-text"])
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 429, 500])
+async def test_an_echoed_secret_never_reaches_errors_or_logs(
+    session: aiohttp.ClientSession,
+    fake_gandi: FakeGandi,
+    caplog: pytest.LogCaptureFixture,
+    kind: CredentialKind,
+    fault: str,
+    status: int,
+) -> None:
+    if kind is CredentialKind.TOKEN:
+        fake_gandi.add_token(ECHOED_SECRET, ["example.com"])
+    else:
+        fake_gandi.add_api_key(ECHOED_SECRET, ["example.com"])
+    client = make_client(session, fake_gandi, ECHOED_SECRET, kind)
+    caplog.set_level(logging.DEBUG)
+
+    errors: list[GandiError] = []
+    fake_gandi.fail_next(fault, count=2, status=status)
+    with pytest.raises(GandiError) as caught:
+        await client.list_domains()
+    errors.append(caught.value)
+    with pytest.raises(GandiError) as caught:
+        await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
+    errors.append(caught.value)
+
+    assert [r.fault for r in fake_gandi.requests][:2] == [fault, fault]
+    assert all(error.status == status for error in errors)
+    texts = [caplog.text]
+    for error in errors:
+        texts += [str(error), repr(error), error.message, *getattr(error, "fields", ())]
+        texts.append("".join(traceback.format_exception(error)))
+    for text in texts:
+        assert ECHOED_SECRET not in text
+        assert "bearer " + ECHOED_SECRET.lower() not in text.lower()
+        assert "apikey " + ECHOED_SECRET.lower() not in text.lower()
+        assert "echo-secret" not in text.lower()  # not even cut in half or re-cased
+    if fault == "echo-message" and status != 404:
+        assert "**REDACTED**" in errors[0].message  # the rest of Gandi's message is kept
+    if fault == "echo-errors" and status == 400:
+        assert isinstance(errors[0], GandiBadRequestError)
+        assert errors[0].fields == ("Authorization=**REDACTED**",)
+
+
+def test_scrub() -> None:
+    secrets = ["tok-123", "", "tok-123-longer"]
+    assert scrub("a tok-123-longer b tok-123 c", secrets) == "a **REDACTED** b **REDACTED** c"
+    assert scrub("Authorization: Bearer someone-else's", ()) == "Authorization: **REDACTED**"
+    assert scrub("authorization: BEARER\tabc, apiKey xyz", ()) == (
+        "authorization: **REDACTED** **REDACTED**"
+    )
+    assert scrub("The resource could not be found.", secrets) == "The resource could not be found."
+    assert scrub("", secrets) == ""
+
+
+# ----- a compressed answer is never inflated ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fault", ["bomb-gzip", "bomb-deflate", "bomb-gzip-chunked", "bomb-deflate-chunked"]
+)
+async def test_a_decompression_bomb_is_refused_unread(
+    client: GandiClient, fake_gandi: FakeGandi, fault: str
+) -> None:
+    """~1 MB of compressed zeros would be ~220 MB inflated: the answer is refused instead."""
+    compressed_zeros("gzip" if "gzip" in fault else "deflate")  # made before measuring
+    fake_gandi.fail_next(fault, count=3)
+    tracemalloc.start()
+    try:
+        for call in (
+            client.list_domains(),
+            client.get_rrset("example.com", "home", "A"),
+            client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300),
+        ):
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            with pytest.raises(GandiResponseError, match="compressed") as caught:
+                await call
+            growth = tracemalloc.get_traced_memory()[1] - before
+            assert caught.value.status == 200
+            # Refused unread, it costs well under 1 MiB; letting aiohttp inflate it costs 40-50
+            # MiB here even with the 1 MiB cap (and far more RSS), so 10 MiB tells them apart.
+            assert growth < 10 * 1024 * 1024, f"{growth / 2**20:.0f} MiB"
+    finally:
+        tracemalloc.stop()
+    assert [r.accept_encoding for r in fake_gandi.requests] == ["identity"] * 3
+    assert await client.list_domains() == ["example.com", "example.org"]  # the next one is fine
+
+
+async def test_an_identity_content_encoding_is_accepted(
+    client: GandiClient, fake_gandi: FakeGandi, socket_enabled: None
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        body = b'[{"fqdn": "example.com"}]'
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: Identity\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            other = GandiClient(
+                session, Credential(CredentialKind.TOKEN, "t"), f"http://127.0.0.1:{port}"
+            )
+            assert await other.list_domains() == ["example.com"]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+# ----- the domain list is read page by page ----------------------------------------------------
+
+
+def _domain_pages(fake: FakeGandi) -> list[tuple[str | None, str | None]]:
+    return [(r.query.get("page"), r.query.get("per_page")) for r in fake.requests]
+
+
+async def test_list_domains_reads_every_page(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi
+) -> None:
+    many = [f"d{index:03}.example" for index in range(250)]
+    fake_gandi.add_token("token-many", reversed(many))
+    client = make_client(session, fake_gandi, "token-many")
+
+    assert await client.list_domains() == many
+    assert _domain_pages(fake_gandi) == [("1", "100"), ("2", "100"), ("3", "100")]
+
+
+@pytest.mark.parametrize("send_total_count", [True, False])
+async def test_list_domains_follows_a_server_that_pages_smaller_than_asked(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi, send_total_count: bool
+) -> None:
+    many = [f"d{index:02}.example" for index in range(20)]
+    fake_gandi.add_token("token-many", many)
+    fake_gandi.max_page_size = 7
+    fake_gandi.send_total_count = send_total_count
+    client = make_client(session, fake_gandi, "token-many")
+
+    domains = await client.list_domains()
+    if send_total_count:
+        # Total-Count tells 20 are there: three short pages are read.
+        assert domains == many
+        assert [page for page, _ in _domain_pages(fake_gandi)] == ["1", "2", "3"]
+    else:
+        # Without it, a page shorter than asked is the last one.
+        assert domains == many[:7]
+        assert len(fake_gandi.requests) == 1
+
+
+async def test_list_domains_stops_at_exact_page_boundaries(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi
+) -> None:
+    many = [f"d{index:03}.example" for index in range(200)]
+    fake_gandi.add_token("token-many", many)
+    fake_gandi.send_total_count = False
+    client = make_client(session, fake_gandi, "token-many")
+
+    assert await client.list_domains() == many
+    assert [page for page, _ in _domain_pages(fake_gandi)] == ["1", "2", "3"]  # 3rd is empty
+
+
+async def test_list_domains_is_bounded(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi, caplog: pytest.LogCaptureFixture
+) -> None:
+    many = [f"d{index:03}.example" for index in range(150)]
+    fake_gandi.add_token("token-many", many)
+    fake_gandi.max_page_size = 1  # 150 pages of one: more than the client reads
+    client = make_client(session, fake_gandi, "token-many")
+
+    assert await client.list_domains() == many[:100]
+    assert len(fake_gandi.requests) == 100
+    assert "more than 100 pages" in caplog.text
+
+
+async def test_list_domains_stops_when_the_endpoint_ignores_the_page(
+    session: aiohttp.ClientSession, socket_enabled: None
+) -> None:
+    requests: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append((await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")[0])
+        body = json.dumps([{"fqdn": f"d{index}.example"} for index in range(100)]).encode()
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTotal-Count: 100000\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = GandiClient(
+            session, Credential(CredentialKind.TOKEN, "t"), f"http://127.0.0.1:{port}"
+        )
+        assert len(await client.list_domains()) == 100
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert requests == [
+        b"GET /domains?page=1&per_page=100 HTTP/1.1",
+        b"GET /domains?page=2&per_page=100 HTTP/1.1",
+    ]
+
+
+async def test_a_failing_later_page_fails_the_list(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi
+) -> None:
+    fake_gandi.add_token("token-many", [f"d{index:03}.example" for index in range(150)])
+    fake_gandi.set_rate_limit(1, per_seconds=600)
+    client = make_client(session, fake_gandi, "token-many")
+    with pytest.raises(GandiRateLimitError):
+        await client.list_domains()
+
+
+async def test_a_pasted_token_and_url_work_as_typed(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi
+) -> None:
+    """What a copy from a web page gives: surrounding spaces, tabs and newlines."""
+    client = GandiClient(
+        session,
+        Credential(CredentialKind.TOKEN, f"  {EXAMPLE_TOKEN}\r\n"),
+        f"\t{fake_gandi.url}/ \n",
+    )
+    assert client.base_url == fake_gandi.url
+    assert await client.list_domains() == ["example.com", "example.org"]
+    assert [r.principal for r in fake_gandi.requests] == ["example-token"]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "code"),
+    [
+        ("ftp://api.gandi.net/v5/livedns", "invalid_api_url"),
+        (PRODUCTION_URL + "#x", "invalid_api_url"),
+    ],
+)
+def test_client_settings_refusals_carry_codes(
+    session: aiohttp.ClientSession, base_url: str, code: str
+) -> None:
+    with pytest.raises(GandiInputError) as caught:
+        GandiClient(session, Credential(CredentialKind.TOKEN, "t"), base_url)
+    assert caught.value.code == code
+    with pytest.raises(GandiInputError) as caught:
+        GandiClient(session, Credential(CredentialKind.TOKEN, "t"), PRODUCTION_URL, timeout=-1)
+    assert caught.value.code == "invalid_timeout"
+    with pytest.raises(GandiInputError) as caught:
+        GandiClient(session, "t")  # type: ignore[arg-type]
+    assert caught.value.code == "invalid_credential"

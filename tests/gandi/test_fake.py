@@ -9,11 +9,18 @@ from pathlib import Path
 import signal
 import sys
 from typing import Any
+import zlib
 
 import aiohttp
 import pytest
 
-from custom_components.esddns.gandi import Credential, CredentialKind, GandiClient, Rrset
+from custom_components.esddns.gandi import (
+    Credential,
+    CredentialKind,
+    GandiClient,
+    GandiDomainNotFoundError,
+    Rrset,
+)
 from devtools.fakes.gandi import FakeGandi, main
 from tests.fixtures_gandi import EXAMPLE_TOKEN, NO_RIGHTS_TOKEN
 
@@ -225,6 +232,7 @@ async def test_the_fake_runs_as_a_process(socket_enabled: None) -> None:
         sys.executable, "-m", "devtools.fakes.gandi", "--port", "0",
         "--token", "token-proc=example.com,example.org", "--api-key", "key-proc=example.com",
         "--record", "example.com/home/A=81.2.69.142,81.2.69.143", "--ttl", "600",
+        "--generic-unknown-domain", "--max-page-size", "1",
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     try:
@@ -247,9 +255,15 @@ async def test_the_fake_runs_as_a_process(socket_enabled: None) -> None:
             async with session.get(ready["control_url"] + "/requests") as resp:
                 log = await resp.json()
             assert [(r["method"], r["status"]) for r in log] == [
-                ("GET", 200), ("GET", 200), ("PUT", 201)
-            ]  # fmt: skip
+                ("GET", 200),
+                ("GET", 200),
+                ("GET", 200),
+                ("PUT", 201),
+            ]  # fmt: skip  (two pages of one domain, the record, the write)
+            assert [r["query"].get("page") for r in log[:2]] == ["1", "2"]
             assert log[-1]["body"] == {"rrset_values": ["81.2.69.144"], "rrset_ttl": 300}
+            with pytest.raises(GandiDomainNotFoundError):  # from the generic 404 too
+                await client.get_rrset("unknown.example", "home", "A")
             key = GandiClient(session, Credential(CredentialKind.API_KEY, "key-proc"), ready["url"])
             assert await key.list_domains() == ["example.com"]
         process.send_signal(signal.SIGTERM)
@@ -258,3 +272,68 @@ async def test_the_fake_runs_as_a_process(socket_enabled: None) -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_the_domain_list_pages(session: aiohttp.ClientSession, fake_gandi: FakeGandi) -> None:
+    fake_gandi.add_token("token-many", [f"d{index}.example" for index in range(5)])
+    headers = {"Authorization": "Bearer token-many"}
+    url = fake_gandi.url + "/domains"
+    async with session.get(url + "?page=2&per_page=2", headers=headers) as response:
+        assert response.headers["Total-Count"] == "5"
+        assert [item["fqdn"] for item in await response.json()] == ["d2.example", "d3.example"]
+    async with session.get(url + "?page=9", headers=headers) as response:
+        assert (response.status, await response.json()) == (200, [])
+    fake_gandi.max_page_size = 1
+    fake_gandi.send_total_count = False
+    async with session.get(url + "?per_page=50", headers=headers) as response:
+        assert "Total-Count" not in response.headers
+        assert [item["fqdn"] for item in await response.json()] == ["d0.example"]
+    for query in ("?page=0", "?per_page=x", "?page=-1"):
+        async with session.get(url + query, headers=headers) as response:
+            assert response.status == 400
+
+
+async def test_options_through_the_control_api(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi
+) -> None:
+    control = fake_gandi.root_url + "/_fake/options"
+    options = {"generic_unknown_domain": True, "max_page_size": 3, "send_total_count": False}
+    assert (await call(session, "POST", control, json_body=options))[0] == 204
+    assert fake_gandi.generic_unknown_domain is True
+    assert (fake_gandi.max_page_size, fake_gandi.send_total_count) == (3, False)
+    status, body = await call(
+        session, "GET", fake_gandi.url + "/domains/unknown.example/records/x/A", headers=BEARER
+    )
+    assert (status, body["message"]) == (404, "The resource could not be found.")
+    assert (await call(session, "POST", control, json_body={"max_page_size": None}))[0] == 204
+    assert fake_gandi.max_page_size is None
+    assert (await call(session, "POST", control, json_body={"page": 1}))[0] == 400
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 429, 500])
+async def test_echo_faults_echo_the_authorization_header(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi, status: int
+) -> None:
+    url = fake_gandi.url + "/domains"
+    for kind in ("echo-message", "echo-errors", "echo-text"):
+        fake_gandi.fail_next(kind, status=status, retry_after="5")
+        async with session.get(url, headers=BEARER) as response:
+            assert response.status == status
+            assert EXAMPLE_TOKEN in await response.text()
+            assert (response.headers.get("Retry-After") == "5") == (status == 429)
+    with pytest.raises(ValueError, match="echo"):
+        fake_gandi.fail_next("echo-text", status=418)
+
+
+@pytest.mark.parametrize("kind", ["bomb-gzip", "bomb-deflate-chunked"])
+async def test_bomb_faults_send_compressed_zeros(
+    session: aiohttp.ClientSession, fake_gandi: FakeGandi, kind: str
+) -> None:
+    fake_gandi.fail_next(kind)
+    url = fake_gandi.url + "/domains"
+    async with session.get(url, headers=BEARER, auto_decompress=False) as response:
+        encoding = response.headers["Content-Encoding"]
+        assert encoding == ("gzip" if "gzip" in kind else "deflate")
+        assert ("Content-Length" in response.headers) == ("chunked" not in kind)
+        body = await response.read()
+    assert zlib.decompressobj(wbits=47).decompress(body, 4096) == bytes(4096)

@@ -16,6 +16,7 @@ from custom_components.esddns.gandi import (
     GandiAuthError,
     GandiBadRequestError,
     GandiConflictError,
+    GandiDomainNotFoundError,
     GandiError,
     GandiNotFoundError,
     GandiPermissionError,
@@ -31,10 +32,12 @@ from custom_components.esddns.gandi.parse import (
     RawResponse,
     decode_json,
     error_for,
+    interpret_domain_probe,
     interpret_get_rrset,
     interpret_has_domain,
     interpret_list_domains,
     interpret_put_rrset,
+    is_livedns_not_found,
     parse_retry_after,
 )
 
@@ -147,19 +150,52 @@ def test_a_rate_limit_error_reads_retry_after_against_the_answers_date() -> None
 # ----- each operation --------------------------------------------------------------------------
 
 
-def test_get_rrset_404_distinguishes_absent_from_unknown_domain() -> None:
-    assert interpret_get_rrset(answer(404, GANDI_404), "home", RecordType.A) is None
-    assert interpret_get_rrset(answer(404, {"code": 404}), "home", RecordType.A) is None
-    for body in (
+@pytest.mark.parametrize(
+    "body",
+    [
+        GANDI_404,
+        {"code": 404},
+        # The prose does not decide: only the question about the domain itself does.
         {**GANDI_404, "message": "Unknown domain"},
         {**GANDI_404, "message": "The domain example.com does not exist."},
-        {**GANDI_404, "message": "unknown zone"},
-    ):
-        with pytest.raises(GandiNotFoundError):
-            interpret_get_rrset(answer(404, body), "home", RecordType.A)
-    for body in (b"<html>404</html>", b"", {"detail": "nope"}, [GANDI_404]):
-        with pytest.raises(GandiNotFoundError, match="API URL"):
-            interpret_get_rrset(answer(404, body), "home", RecordType.A)
+    ],
+)
+def test_get_rrset_livedns_404_is_absent_whatever_its_prose(body: dict[str, Any]) -> None:
+    response = answer(404, body)
+    assert is_livedns_not_found(response)
+    assert interpret_get_rrset(response, "home", RecordType.A) is None
+
+
+@pytest.mark.parametrize("body", [b"<html>404</html>", b"", {"detail": "nope"}, [GANDI_404]])
+def test_a_foreign_404_is_not_found_never_absent(body: Any) -> None:
+    response = answer(404, body)
+    assert not is_livedns_not_found(response)
+    with pytest.raises(GandiNotFoundError, match="API URL") as caught:
+        interpret_get_rrset(response, "home", RecordType.A)
+    assert not isinstance(caught.value, GandiDomainNotFoundError)
+    with pytest.raises(GandiNotFoundError, match="API URL") as caught:
+        interpret_domain_probe(response, "example.com")
+    assert not isinstance(caught.value, GandiDomainNotFoundError)
+
+
+@pytest.mark.parametrize(
+    "body", [GANDI_404, {**GANDI_404, "message": "Unknown domain"}, {"code": 404}]
+)
+def test_domain_probe_404_is_domain_not_found(body: dict[str, Any]) -> None:
+    with pytest.raises(GandiDomainNotFoundError) as caught:
+        interpret_domain_probe(answer(404, body), "example.com")
+    assert caught.value.status == 404
+    assert "example.com" in caught.value.message
+
+
+def test_domain_probe_other_answers() -> None:
+    assert interpret_domain_probe(answer(200, {"fqdn": "example.com"}), "example.com") is None
+    with pytest.raises(GandiResponseError):
+        interpret_domain_probe(answer(200, {"fqdn": "example.org"}), "example.com")
+    with pytest.raises(GandiPermissionError):
+        interpret_domain_probe(answer(403, GANDI_404), "example.com")
+    with pytest.raises(GandiServerError):
+        interpret_domain_probe(answer(503, b"<html>busy</html>"), "example.com")
 
 
 @pytest.mark.parametrize(
@@ -200,6 +236,8 @@ def test_list_domains() -> None:
 def test_has_domain() -> None:
     assert interpret_has_domain(answer(200, {"fqdn": "example.com"}), "example.com") is True
     assert interpret_has_domain(answer(404, GANDI_404), "example.com") is False
+    with pytest.raises(GandiNotFoundError, match="API URL"):
+        interpret_has_domain(answer(404, b"<html>Not Found</html>"), "example.com")
     with pytest.raises(GandiResponseError):
         interpret_has_domain(answer(200, {"fqdn": "example.org"}), "example.com")
     with pytest.raises(GandiServerError):
@@ -354,6 +392,14 @@ def test_the_parser_only_ever_yields_valid_results_or_gandi_errors(
 
     with contextlib.suppress(GandiError):
         assert isinstance(interpret_has_domain(response, "example.com", now=NOW), bool)
+    try:
+        interpret_domain_probe(response, "example.com", now=NOW)
+    except GandiDomainNotFoundError:
+        assert status == 404
+    except GandiError:
+        pass
+    else:
+        assert ok  # the domain is only ever said to exist on a 2xx naming it
 
     if not ok:
         error = error_for(response, now=NOW)
@@ -361,3 +407,33 @@ def test_the_parser_only_ever_yields_valid_results_or_gandi_errors(
         assert error.status == status
         if isinstance(error, GandiRateLimitError) and error.retry_after is not None:
             assert error.retry_after >= 0
+
+
+SECRET = "Sx9-secret_TOKEN.42"
+
+
+@st.composite
+def echoing_bodies(draw: st.DrawFn) -> bytes:
+    """Gandi-shaped error bodies with the secret (alone or after a scheme) somewhere in them."""
+    scheme = draw(st.sampled_from(["", "Bearer ", "bearer ", "APIKEY ", "Apikey\t"]))
+    # Padding that often puts the secret across the 300-character cut of messages.
+    before = draw(st.text(max_size=40)) + "w" * draw(st.integers(min_value=0, max_value=320))
+    after = draw(st.text(max_size=40))
+    echoed = before + scheme + SECRET + after
+    where = draw(st.sampled_from(["message", "cause", "name", "description"]))
+    if where in ("message", "cause"):
+        data: dict[str, Any] = {"code": 400, where: echoed}
+    else:
+        item = {"name": "x", "description": "y", where: echoed}
+        data = {"status": "error", "errors": [item]}
+    return json.dumps(data, ensure_ascii=draw(st.booleans())).encode()
+
+
+@pytest.mark.fuzz
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=echoing_bodies(), status=st.sampled_from([400, 401, 403, 404, 409, 422, 429, 500]))
+def test_an_echoed_secret_never_reaches_an_error(body: bytes, status: int) -> None:
+    error = error_for(RawResponse(status=status, body=body), now=NOW, secrets=[SECRET])
+    texts = [str(error), repr(error), error.message, *getattr(error, "fields", ())]
+    assert all(SECRET not in text for text in texts)
+    assert all(SECRET[:10] not in text for text in texts)  # not even its start, cut at the end

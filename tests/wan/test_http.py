@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from ipaddress import ip_address
+import tracemalloc
 
 import aiohttp
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from custom_components.esddns.wan import Family, OutcomeStatus, ask_source, https_source
 from custom_components.esddns.wan.http import BODY_CAP, parse_body
 from custom_components.esddns.wan.source import MalformedAnswer
+from devtools.fakes.gandi import compressed_zeros
 from tests.fixtures_wan import WanFakes
 
 PUBLIC = ip_address("81.2.69.142")
@@ -151,3 +153,56 @@ async def test_refused_and_protocol_errors(
     assert (
         await ask_source(tls, Family.IPV4, session=wan_session, limit=2)
     ).status is OutcomeStatus.REFUSED
+
+
+@pytest.mark.parametrize(
+    "mode", ["bomb-gzip", "bomb-deflate", "bomb-gzip-chunked", "bomb-deflate-chunked"]
+)
+async def test_a_decompression_bomb_is_malformed_and_never_inflated(
+    wan_fakes: WanFakes, wan_session: aiohttp.ClientSession, mode: str
+) -> None:
+    """~1 MB of compressed zeros (~220 MB inflated) is refused before a byte of it is read."""
+    fake = await wan_fakes.http_source()
+    fake.mode = mode  # type: ignore[assignment]
+    compressed_zeros("gzip" if "gzip" in mode else "deflate")  # made before measuring
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        outcome = await ask_source(fake.source(), Family.IPV4, session=wan_session, limit=5)
+        growth = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    # Refused unread it costs well under 1 MiB; inflated by aiohttp, tens of MiB or more.
+    assert growth < 10 * 1024 * 1024, f"{growth / 2**20:.0f} MiB"
+    assert outcome.status is OutcomeStatus.MALFORMED, outcome
+    assert "compressed" in outcome.detail
+    assert fake.accept_encoding == "identity"
+    fake.mode = "plain"
+    outcome = await ask_source(fake.source(), Family.IPV4, session=wan_session, limit=5)
+    assert (outcome.status, outcome.address) == (OutcomeStatus.ADDRESS, PUBLIC)
+
+
+@pytest.mark.parametrize("encoding", ["identity", "Identity", ""])
+async def test_an_identity_content_encoding_is_read(
+    socket_enabled: None, wan_session: aiohttp.ClientSession, encoding: str
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        header = f"Content-Encoding: {encoding}\r\n".encode() if encoding else b""
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n"
+            + header
+            + b"Connection: close\r\n\r\n81.2.69.142\n"
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        source = https_source(f"http://127.0.0.1:{port}/", provider="p")
+        outcome = await ask_source(source, Family.IPV4, session=wan_session, limit=2)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert (outcome.status, outcome.address) == (OutcomeStatus.ADDRESS, PUBLIC)

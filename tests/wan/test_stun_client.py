@@ -34,7 +34,7 @@ from custom_components.esddns.wan.stun import (
     binding_success,
     resolve,
 )
-from devtools.fakes.stun import LIE
+from devtools.fakes.stun import CRAFTED_MODES, LIE, CraftedMode, crafted_stream
 from tests.fixtures_wan import WanFakes
 
 PUBLIC = ip_address("81.2.69.142")
@@ -70,7 +70,7 @@ async def test_ipv6_answer(
         ("silent", "81.2.69.142", OutcomeStatus.TIMEOUT),
         ("garbage", "81.2.69.142", OutcomeStatus.MALFORMED),
         ("error", "81.2.69.142", OutcomeStatus.REFUSED),
-        ("wrong_txid", "81.2.69.142", OutcomeStatus.TIMEOUT),
+        ("wrong_txid", "81.2.69.142", None),  # UDP: waits on (spoofable); TCP: out of sync
         ("answer", "2a00:1450:4007:80e::200e", OutcomeStatus.MALFORMED),  # wrong family
         ("answer", "192.168.1.10", OutcomeStatus.NOT_PUBLIC),
         ("answer", "100.64.3.4", OutcomeStatus.NOT_PUBLIC),
@@ -83,8 +83,11 @@ async def test_failures(
     kind: SourceKind,
     mode: str,
     address: str,
-    status: OutcomeStatus,
+    status: OutcomeStatus | None,
 ) -> None:
+    if status is None:
+        tcp = kind is SourceKind.STUN_TCP
+        status = OutcomeStatus.MALFORMED if tcp else OutcomeStatus.TIMEOUT
     server = await wan_fakes.stun_server(address)
     server.mode = mode  # type: ignore[assignment]
     outcome = await ask_source(server.source(kind), Family.IPV4, session=wan_session, limit=0.6)
@@ -121,8 +124,10 @@ async def test_other_port_answer_is_ignored(
 async def test_spoofed_answers_are_never_accepted(
     wan_fakes: WanFakes, wan_session: aiohttp.ClientSession, kind: SourceKind
 ) -> None:
-    """An off-path sender fires lies first (right id from another port, wrong id from the
-    server's port), and a late duplicate follows the real answer: only the real one counts."""
+    """Lies come first (UDP: right id from another port, wrong id from the server's port; TCP:
+    a wrong-id message first on the stream), and a late duplicate follows the real answer.
+    UDP waits for the real answer; a TCP stream that carries another transaction's message is
+    out of sync, and is given up as malformed. A lie is never accepted either way."""
     servers = [await wan_fakes.stun_server() for _ in range(3)]
     for server in servers:
         server.spoof = server.late_duplicate = True
@@ -130,9 +135,112 @@ async def test_spoofed_answers_are_never_accepted(
     sources = [s.source(kind) for s in servers]
     for _ in range(3):
         detection = await detect(sources, Family.IPV4, session=wan_session, quorum=3)
-        assert detection.address == PUBLIC
         assert ip_address(LIE) not in detection.answers
-        assert all(o.address == PUBLIC for o in detection.outcomes)
+        if kind is SourceKind.STUN_UDP:
+            assert detection.address == PUBLIC
+            assert all(o.address == PUBLIC for o in detection.outcomes)
+        else:
+            assert detection.address is None
+            assert [(o.status, o.address) for o in detection.outcomes] == [
+                (OutcomeStatus.MALFORMED, None)
+            ] * 3
+            assert all("another transaction" in o.detail for o in detection.outcomes)
+
+
+async def test_a_late_duplicate_on_the_stream_is_never_read(
+    wan_fakes: WanFakes, wan_session: aiohttp.ClientSession
+) -> None:
+    """The answer is taken as soon as it is whole and alone; the connection closes at once."""
+    server = await wan_fakes.stun_server()
+    server.late_duplicate = True
+    source = server.source(SourceKind.STUN_TCP)
+    outcome = await ask_source(source, Family.IPV4, session=wan_session, limit=2)
+    assert (outcome.status, outcome.address) == (OutcomeStatus.ADDRESS, PUBLIC)
+
+
+# --- crafted byte streams: a declared length is never trusted across a message boundary -----
+
+# What each crafted stream yields, over TCP then UDP (a datagram is its own frame, and a wrong-id
+# one is ignored as a possible spoof, so UDP waits on and gives up).
+CRAFTED: dict[str, tuple[tuple[OutcomeStatus, str], tuple[OutcomeStatus, str]]] = {
+    "stitched": (
+        (OutcomeStatus.MALFORMED, "bytes after the message"),
+        (OutcomeStatus.MALFORMED, "declared length does not match"),
+    ),
+    "lying_mismatch": (
+        (OutcomeStatus.MALFORMED, "stream out of sync"),
+        (OutcomeStatus.TIMEOUT, "no answer"),
+    ),
+    "trailing_garbage": (
+        (OutcomeStatus.MALFORMED, "bytes after the message"),
+        (OutcomeStatus.MALFORMED, "declared length does not match"),
+    ),
+}
+
+
+def test_the_crafted_streams_are_what_they_claim() -> None:
+    """Read the old, trusting way (frame by declared length, skip other transactions by theirs),
+    each stream yields an address that no server sent, or takes an answer the stream's garbage
+    puts in doubt: what the client must refuse."""
+    from custom_components.esddns.wan.stun import (
+        HEADER,
+        StunMismatchError,
+        parse_binding_response,
+    )
+
+    txid = bytes(range(12))
+
+    def trusting_read(stream: bytes) -> tuple[str, int]:
+        while True:
+            size = HEADER.size + struct.unpack_from("!H", stream, 2)[0]
+            try:
+                return str(parse_binding_response(stream[:size], txid).address), len(stream) - size
+            except StunMismatchError:
+                stream = stream[size:]
+
+    assert set(CRAFTED) == set(CRAFTED_MODES)
+    read = {
+        mode: trusting_read(b"".join(crafted_stream(mode, txid, str(PUBLIC), 5000)))
+        for mode in CRAFTED_MODES
+    }
+    assert read == {
+        "stitched": ("32.19.164.86", 36),  # the honest answer's header, XORed with the cookie
+        "lying_mismatch": (LIE, 40),
+        "trailing_garbage": (str(PUBLIC), 8),
+    }
+
+
+@pytest.mark.parametrize("mode", CRAFTED_MODES)
+@pytest.mark.parametrize("kind", KINDS)
+async def test_crafted_streams_are_malformed(
+    wan_fakes: WanFakes, wan_session: aiohttp.ClientSession, kind: SourceKind, mode: CraftedMode
+) -> None:
+    server = await wan_fakes.stun_server()
+    server.mode = mode
+    outcome = await ask_source(server.source(kind), Family.IPV4, session=wan_session, limit=0.6)
+    status, detail = CRAFTED[mode][kind is SourceKind.STUN_UDP]
+    assert (outcome.status, outcome.address) == (status, None), outcome
+    assert detail in outcome.detail
+    assert server.requests == 1 if kind is SourceKind.STUN_TCP else server.requests >= 1
+
+
+@pytest.mark.parametrize("mode", CRAFTED_MODES)
+async def test_detect_never_reports_an_address_no_server_sent(
+    wan_fakes: WanFakes, wan_session: aiohttp.ClientSession, mode: CraftedMode
+) -> None:
+    """Three providers over TCP, each sending the same crafted stream: a trusting client agrees
+    on an address none of them sent as a message (or on one its stream puts in doubt); this one
+    finds no address at all, and says why."""
+    servers = [await wan_fakes.stun_server() for _ in range(3)]
+    for server in servers:
+        server.mode = mode
+    sources = [s.source(SourceKind.STUN_TCP) for s in servers]
+    detection = await detect(sources, Family.IPV4, session=wan_session, quorum=2, timeout=2)
+    assert detection.address is None
+    assert detection.answers == {}
+    assert [(o.status, o.address) for o in detection.outcomes] == [
+        (OutcomeStatus.MALFORMED, None)
+    ] * 3
 
 
 def test_udp_filter_checks_address_and_port() -> None:
@@ -431,17 +539,16 @@ async def test_tcp_framing_and_endings(
     status: OutcomeStatus,
     detail: str,
 ) -> None:
-    """An answer in two pieces is put together; a server that hangs up or resets ends it."""
+    """An answer in three pieces is put together; a server that hangs up or resets ends it."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = await reader.readexactly(20)
         if behaviour == "split":
             answer = binding_success(request[8:20], PUBLIC, 1)
-            writer.write(answer[:24])  # the header and a little more
-            await writer.drain()
-            await asyncio.sleep(0.05)
-            writer.write(answer[24:])
-            await writer.drain()
+            for piece in (answer[:10], answer[10:24], answer[24:]):  # in the header, past it
+                writer.write(piece)
+                await writer.drain()
+                await asyncio.sleep(0.05)
         elif behaviour == "reset":
             sock = writer.get_extra_info("socket")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -7,6 +7,7 @@ from .errors import (
     GandiConflictError,
     GandiConnectionError,
     GandiCredentialError,
+    GandiDomainNotFoundError,
     GandiError,
     GandiInputError,
     GandiNotFoundError,
@@ -27,9 +28,13 @@ from .models import (
     Rrset,
 )
 from .parse import MAX_BODY_BYTES
+from .redact import REDACTED, scrub
 from .validate import (
+    check_record_length,
+    normalize_api_url,
     normalize_domain,
     normalize_name,
+    normalize_secret,
     normalize_type,
     validate_ttl,
     validate_values,
@@ -40,6 +45,7 @@ __all__ = [
     "MAX_TTL",
     "MIN_TTL",
     "PRODUCTION_URL",
+    "REDACTED",
     "SANDBOX_URL",
     "Credential",
     "CredentialKind",
@@ -49,6 +55,7 @@ __all__ = [
     "GandiConflictError",
     "GandiConnectionError",
     "GandiCredentialError",
+    "GandiDomainNotFoundError",
     "GandiError",
     "GandiInputError",
     "GandiNotFoundError",
@@ -59,9 +66,13 @@ __all__ = [
     "GandiTimeoutError",
     "RecordType",
     "Rrset",
+    "check_record_length",
+    "normalize_api_url",
     "normalize_domain",
     "normalize_name",
+    "normalize_secret",
     "normalize_type",
+    "scrub",
     "validate_ttl",
     "validate_values",
 ]

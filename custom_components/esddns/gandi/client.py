@@ -2,6 +2,11 @@
 
 No retries and no scheduling here: the caller (the record coordinator) owns both, and a
 GandiRateLimitError tells it how long Gandi asked it to wait.
+
+Answers are never inflated: aiohttp would inflate a gzip or deflate body whole as it arrives
+(a 1 MB answer of zeros is hundreds of MB and a long event-loop stall, before any cap applies),
+so the client asks for identity, turns automatic decompression off, and refuses a compressed
+answer.
 """
 
 from __future__ import annotations
@@ -27,12 +32,17 @@ from .models import PRODUCTION_URL, Credential, RecordType, Rrset
 from .parse import (
     MAX_BODY_BYTES,
     RawResponse,
+    interpret_domain_page,
+    interpret_domain_probe,
     interpret_get_rrset,
     interpret_has_domain,
-    interpret_list_domains,
     interpret_put_rrset,
+    is_livedns_not_found,
 )
+from .redact import scrub
 from .validate import (
+    check_record_length,
+    normalize_api_url,
     normalize_domain,
     normalize_name,
     normalize_type,
@@ -44,18 +54,10 @@ _LOGGER = logging.getLogger(__name__)
 _CHUNK = 64 * 1024
 
 
-def _base_url(base_url: str) -> URL:
-    if not isinstance(base_url, str):
-        raise GandiInputError("the API URL must be a string")
-    try:
-        url = URL(base_url.strip().rstrip("/"))
-    except (TypeError, ValueError):
-        raise GandiInputError("the API URL is not a URL") from None
-    if url.scheme not in ("http", "https") or not url.host or url.query_string or url.fragment:
-        raise GandiInputError("the API URL must be an http(s) URL without query or fragment")
-    if url.user is not None or url.password is not None:
-        raise GandiInputError("the API URL must not hold credentials")
-    return url
+_MAX_ENCODING_SHOWN = 20
+# GET /domains pages: LiveDNS takes ?page=N&per_page=M and tells the total in Total-Count.
+DOMAINS_PER_PAGE = 100
+MAX_DOMAIN_PAGES = 100  # a bound against an endpoint that never stops paging
 
 
 class GandiClient:
@@ -70,17 +72,22 @@ class GandiClient:
         timeout: float = 10.0,
     ) -> None:
         if not isinstance(credential, Credential):
-            raise GandiInputError("the credential must be a Credential")
+            raise GandiInputError("the credential must be a Credential", code="invalid_credential")
         if (
             isinstance(timeout, bool)
             or not isinstance(timeout, int | float)
             or not math.isfinite(timeout)
             or timeout <= 0
         ):
-            raise GandiInputError("the timeout must be a positive number of seconds")
+            raise GandiInputError(
+                "the timeout must be a positive number of seconds",
+                code="invalid_timeout",
+                value=str(timeout)[:32],
+            )
         self._session = session
         self._credential = credential
-        self._base = _base_url(base_url)
+        self._secrets = (credential.secret,)
+        self._base = URL(normalize_api_url(base_url), encoded=True)
         self._timeout = float(timeout)
 
     @property
@@ -97,25 +104,54 @@ class GandiClient:
         return f"GandiClient(base_url={self.base_url!r}, credential={self._credential!r})"
 
     async def list_domains(self) -> list[str]:
-        """Return the sorted fqdns of the domains this credential can manage in LiveDNS."""
-        response = await self._request("GET", self._url("domains"))
-        return interpret_list_domains(response)
+        """Return the sorted fqdns of the domains this credential can manage in LiveDNS.
+
+        Every page is read, up to MAX_DOMAIN_PAGES; reading stops once Total-Count domains
+        came (or, without that header, at a short page), or at a page that adds nothing new.
+        """
+        domains: set[str] = set()
+        received = 0
+        for page in range(1, MAX_DOMAIN_PAGES + 1):
+            url = self._url("domains").with_query(page=page, per_page=DOMAINS_PER_PAGE)
+            names, total = interpret_domain_page(
+                await self._request("GET", url), secrets=self._secrets
+            )
+            received += len(names)
+            before = len(domains)
+            domains.update(names)
+            if len(domains) == before:
+                break  # empty, or the same page again: an endpoint that ignores ?page
+            if (total is not None and received >= total) or (
+                total is None and len(names) < DOMAINS_PER_PAGE
+            ):
+                break
+        else:
+            _LOGGER.warning(
+                "LiveDNS listed more than %d pages of domains; only the first %d are offered",
+                MAX_DOMAIN_PAGES,
+                len(domains),
+            )
+        return sorted(domains)
 
     async def has_domain(self, domain: str) -> bool:
         """Return whether LiveDNS serves ``domain`` for this credential (GET /domains/{fqdn})."""
         fqdn = normalize_domain(domain)
         response = await self._request("GET", self._url("domains", fqdn))
-        return interpret_has_domain(response, fqdn)
+        return interpret_has_domain(response, fqdn, secrets=self._secrets)
 
     async def get_rrset(self, domain: str, name: str, rtype: RecordType | str) -> Rrset | None:
         """Return the rrset ``name``/``rtype`` of ``domain``, or None when it does not exist.
 
-        An unknown domain raises GandiNotFoundError (see parse.interpret_get_rrset).
+        LiveDNS answers the same 404 for an absent rrset and an unknown domain (only the prose
+        may differ), so on a 404 the domain itself is asked for: an unknown domain raises
+        GandiDomainNotFoundError.
         """
         fqdn, rname, kind = normalize_domain(domain), normalize_name(name), normalize_type(rtype)
-        _check_length(fqdn, rname)
+        check_record_length(fqdn, rname)
         response = await self._request("GET", self._url("domains", fqdn, "records", rname, kind))
-        return interpret_get_rrset(response, rname, kind)
+        if is_livedns_not_found(response):
+            await self._probe_domain(fqdn)
+        return interpret_get_rrset(response, rname, kind, secrets=self._secrets)
 
     async def put_rrset(
         self,
@@ -125,13 +161,23 @@ class GandiClient:
         values: Sequence[str],
         ttl: int,
     ) -> None:
-        """Create or replace the rrset ``name``/``rtype`` of ``domain`` with exactly ``values``."""
+        """Create or replace the rrset ``name``/``rtype`` of ``domain`` with exactly ``values``.
+
+        A 404 is told apart as in get_rrset: an unknown domain raises GandiDomainNotFoundError.
+        """
         fqdn, rname, kind = normalize_domain(domain), normalize_name(name), normalize_type(rtype)
-        _check_length(fqdn, rname)
+        check_record_length(fqdn, rname)
         body = {"rrset_values": list(validate_values(values, kind)), "rrset_ttl": validate_ttl(ttl)}
         url = self._url("domains", fqdn, "records", rname, kind)
         response = await self._request("PUT", url, body)
-        interpret_put_rrset(response)
+        if is_livedns_not_found(response):
+            await self._probe_domain(fqdn)
+        interpret_put_rrset(response, secrets=self._secrets)
+
+    async def _probe_domain(self, fqdn: str) -> None:
+        """Raise GandiDomainNotFoundError unless LiveDNS serves ``fqdn`` (see get_rrset)."""
+        response = await self._request("GET", self._url("domains", fqdn))
+        interpret_domain_probe(response, fqdn, secrets=self._secrets)
 
     def _url(self, *segments: str) -> URL:
         # Each segment is percent-encoded whole ("@" → %40, "*" → %2A, "/" → %2F), so a name can
@@ -140,12 +186,17 @@ class GandiClient:
         return URL(f"{self._base}/{path}", encoded=True)
 
     async def _request(self, method: str, url: URL, body: Any = None) -> RawResponse:
-        headers = {"Authorization": self._credential.authorization(), "Accept": "application/json"}
+        headers = {
+            "Authorization": self._credential.authorization(),
+            "Accept": "application/json",
+            "Accept-Encoding": "identity",
+        }
         data: bytes | None = None
         if body is not None:
             data = json.dumps(body, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
-        _LOGGER.debug("LiveDNS %s %s", method, url.path)
+        path = scrub(url.path, self._secrets)
+        _LOGGER.debug("LiveDNS %s %s", method, path)
         try:
             async with asyncio.timeout(self._timeout):
                 async with self._session.request(
@@ -156,12 +207,15 @@ class GandiClient:
                     # A redirect could carry the Authorization header to another host.
                     allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=self._timeout),
+                    auto_decompress=False,
                 ) as resp:
+                    self._refuse_compressed(resp)
                     raw = RawResponse(
                         status=resp.status,
                         body=await _read_capped(resp),
                         retry_after=resp.headers.get("Retry-After"),
                         date=resp.headers.get("Date"),
+                        total_count=resp.headers.get("Total-Count"),
                     )
         except TimeoutError:
             raise GandiTimeoutError(f"LiveDNS did not answer within {self._timeout:g} s") from None
@@ -170,13 +224,18 @@ class GandiClient:
             raise GandiConnectionError(
                 f"connection to LiveDNS failed: {type(err).__name__}"
             ) from None
-        _LOGGER.debug("LiveDNS %s %s answered %s", method, url.path, raw.status)
+        _LOGGER.debug("LiveDNS %s %s answered %s", method, path, raw.status)
         return raw
 
-
-def _check_length(fqdn: str, name: str) -> None:
-    if name != "@" and len(name) + 1 + len(fqdn) > 253:
-        raise GandiInputError("the record's full name is longer than 253 characters")
+    def _refuse_compressed(self, resp: aiohttp.ClientResponse) -> None:
+        encoding = resp.headers.get("Content-Encoding", "").strip().lower()
+        if encoding in ("", "identity"):
+            return
+        shown = scrub(encoding, self._secrets)[:_MAX_ENCODING_SHOWN]
+        raise GandiResponseError(
+            f"the answer is compressed ({shown}) although identity was asked for; refused",
+            status=resp.status,
+        )
 
 
 async def _read_capped(resp: aiohttp.ClientResponse) -> bytes:

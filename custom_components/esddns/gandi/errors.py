@@ -2,7 +2,7 @@
 
 Every failure the client can meet leaves it as one of these, so callers never see aiohttp,
 asyncio or json exceptions. Messages are Gandi's own when it sent one, and never hold the
-credential.
+credential: the client scrubs every text that comes from an answer (see ``scrub``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,24 @@ class GandiError(Exception):
 
 
 class GandiInputError(GandiError, ValueError):
-    """An argument is invalid; nothing was sent."""
+    """An argument is invalid; nothing was sent.
+
+    ``code`` says what is wrong in a form a UI can translate (``invalid_secret``,
+    ``invalid_api_url``, ``invalid_domain``, ``invalid_name``, ``name_too_long``, ``invalid_ttl``,
+    ``invalid_type``, ``invalid_value``, ...); ``value`` is the offending input, shortened, for
+    the UI's message, and None when it must not be shown (a secret is never put there).
+    """
+
+    def __init__(self, message: str, *, code: str, value: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.value = value
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, code={self.code!r}, "
+            f"value={self.value!r})"
+        )
 
 
 class GandiCredentialError(GandiError):
@@ -46,7 +63,11 @@ class GandiPermissionError(GandiCredentialError):
 
 
 class GandiNotFoundError(GandiError):
-    """404 where it is an error (an unknown domain)."""
+    """404 where it is an error: an answer not from LiveDNS, or an unknown domain (subclass)."""
+
+
+class GandiDomainNotFoundError(GandiNotFoundError):
+    """404 on the domain itself: LiveDNS does not serve it (or no longer) for this account."""
 
 
 class GandiConflictError(GandiError):
@@ -61,6 +82,12 @@ class GandiBadRequestError(GandiError):
     ) -> None:
         super().__init__(message, status=status)
         self.fields = fields
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, status={self.status!r}, "
+            f"fields={self.fields!r})"
+        )
 
 
 class GandiRateLimitError(GandiError):

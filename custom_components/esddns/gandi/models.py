@@ -41,21 +41,19 @@ class Credential:
     secret: str = field(compare=True)
 
     def __post_init__(self) -> None:
+        # Imported here: validate needs this module's constants, so a top import would be a cycle.
+        from .validate import normalize_secret
+
         try:
             kind = CredentialKind(self.kind)
         except ValueError:
-            raise GandiInputError("unknown credential kind") from None
+            # No value shown: with the arguments swapped, the "kind" would be the secret.
+            raise GandiInputError(
+                "unknown credential kind", code="invalid_credential_kind"
+            ) from None
         object.__setattr__(self, "kind", kind)
-        secret = self.secret
-        # Printable ASCII without spaces: anything else could split or inject HTTP headers.
-        if (
-            not isinstance(secret, str)
-            or not secret
-            or not secret.isascii()
-            or not secret.isprintable()
-            or " " in secret
-        ):
-            raise GandiInputError("the credential must be non-empty printable ASCII without spaces")
+        # Stored stripped: the pasted secret's newline or spaces would otherwise reach the header.
+        object.__setattr__(self, "secret", normalize_secret(self.secret))
 
     @property
     def scheme(self) -> str:

@@ -1,11 +1,13 @@
 """Interpretation of LiveDNS answers, kept free of I/O so it can be tested without a server.
 
 Each ``interpret_*`` function takes one raw answer and returns the operation's result or raises
-a GandiError subclass; nothing else escapes, whatever the bytes.
+a GandiError subclass; nothing else escapes, whatever the bytes. Every text taken from an answer
+is scrubbed of ``secrets`` (the caller's credential) before it is put in an error.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -17,6 +19,7 @@ from .errors import (
     GandiAuthError,
     GandiBadRequestError,
     GandiConflictError,
+    GandiDomainNotFoundError,
     GandiError,
     GandiInputError,
     GandiNotFoundError,
@@ -26,6 +29,7 @@ from .errors import (
     GandiServerError,
 )
 from .models import RecordType, Rrset
+from .redact import scrub
 from .validate import canonical_address, normalize_domain
 
 # A hostile or broken server must not make us hold more than this in memory.
@@ -34,11 +38,6 @@ MAX_BODY_BYTES = 1024 * 1024
 _MAX_MESSAGE = 300
 _MAX_TTL_SEEN = 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-# LiveDNS says "Unknown domain" when the domain itself is not in LiveDNS; an absent rrset
-# gets a generic "not found" message. Older answers said "The domain X does not exist".
-_UNKNOWN_DOMAIN = re.compile(
-    r"\bunknown\s+(domain|zone)\b|\bdomain\b.*\b(does\s+not|doesn't)\s+exist\b", re.IGNORECASE
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +48,18 @@ class RawResponse:
     body: bytes
     retry_after: str | None = None
     date: str | None = None
+    total_count: str | None = None
 
 
-def _clean(text: str) -> str:
-    """Make server text safe for one log line: no control characters, bounded length."""
-    text = " ".join(_CONTROL.sub(" ", text).split())
+def _clean(text: str, secrets: Iterable[str] = ()) -> str:
+    """Make server text safe for one log line: no secret, no control characters, bounded length.
+
+    Scrubbed before the cut (a secret cut in half would no longer be recognised) and after the
+    whitespace is folded (which may join what control characters split).
+    """
+    secrets = tuple(secrets)
+    text = " ".join(_CONTROL.sub(" ", scrub(text, secrets)).split())
+    text = scrub(text, secrets)
     if len(text) > _MAX_MESSAGE:
         text = text[: _MAX_MESSAGE - 1] + "…"
     return text
@@ -69,8 +75,11 @@ def decode_json(body: bytes, status: int | None = None) -> object:
         raise GandiResponseError("the answer is not JSON", status=status) from None
 
 
-def _error_details(body: bytes) -> tuple[str | None, tuple[str, ...], bool]:
+def _error_details(
+    body: bytes, secrets: Iterable[str] = ()
+) -> tuple[str | None, tuple[str, ...], bool]:
     """Return (message, blamed fields, looks like Gandi's error body) from an error answer."""
+    secrets = tuple(secrets)
     try:
         data = decode_json(body)
     except GandiResponseError:
@@ -88,14 +97,14 @@ def _error_details(body: bytes) -> tuple[str | None, tuple[str, ...], bool]:
             name = item.get("name")
             description = item.get("description")
             if isinstance(name, str) and name:
-                fields.append(_clean(name))
+                fields.append(_clean(name, secrets))
             if isinstance(description, str) and description:
-                prefix = f"{_clean(name)}: " if isinstance(name, str) and name else ""
+                prefix = f"{_clean(name, secrets)}: " if isinstance(name, str) and name else ""
                 descriptions.append(prefix + description)
     message: str | None = None
     for candidate in (data.get("message"), "; ".join(descriptions), data.get("cause")):
         if isinstance(candidate, str) and candidate.strip():
-            message = _clean(candidate)
+            message = _clean(candidate, secrets)
             break
     return message, tuple(fields), gandi_shaped
 
@@ -140,10 +149,12 @@ def _phrase(status: int) -> str:
         return f"HTTP {status}"
 
 
-def error_for(response: RawResponse, *, now: datetime | None = None) -> GandiError:
+def error_for(
+    response: RawResponse, *, now: datetime | None = None, secrets: Iterable[str] = ()
+) -> GandiError:
     """Return the typed error for a non-2xx answer."""
     status = response.status
-    message, fields, _ = _error_details(response.body)
+    message, fields, _ = _error_details(response.body, secrets)
     text = message or _phrase(status)
     if status in (400, 422):
         return GandiBadRequestError(text, status=status, fields=fields)
@@ -167,35 +178,63 @@ def _ok(status: int) -> bool:
     return 200 <= status <= 299
 
 
-def interpret_list_domains(response: RawResponse, *, now: datetime | None = None) -> list[str]:
-    """GET /domains → the sorted fqdns, each validated like an input domain."""
+def interpret_domain_page(
+    response: RawResponse, *, now: datetime | None = None, secrets: Iterable[str] = ()
+) -> tuple[list[str], int | None]:
+    """One page of GET /domains → its fqdns in order, each validated like an input domain, and
+    the Total-Count header (None when absent or not a number)."""
     if not _ok(response.status):
-        raise error_for(response, now=now)
+        raise error_for(response, now=now, secrets=secrets)
     data = decode_json(response.body, response.status)
     if not isinstance(data, list):
         raise GandiResponseError("the domain list is not a list", status=response.status)
-    domains: set[str] = set()
+    domains: list[str] = []
     for item in data:
         fqdn = item.get("fqdn") if isinstance(item, dict) else None
         if not isinstance(fqdn, str):
             raise GandiResponseError("a domain in the list has no fqdn", status=response.status)
         try:
-            domains.add(normalize_domain(fqdn))
+            domains.append(normalize_domain(fqdn))
         except GandiInputError:
             raise GandiResponseError(
                 "the domain list holds an invalid name", status=response.status
             ) from None
-    return sorted(domains)
+    total = (response.total_count or "").strip()
+    return domains, int(total) if total.isdigit() and total.isascii() else None
+
+
+def interpret_list_domains(
+    response: RawResponse, *, now: datetime | None = None, secrets: Iterable[str] = ()
+) -> list[str]:
+    """GET /domains (one page) → the sorted fqdns, each validated like an input domain."""
+    return sorted(set(interpret_domain_page(response, now=now, secrets=secrets)[0]))
+
+
+def _foreign_not_found() -> GandiNotFoundError:
+    # A 404 without Gandi's error body: a wrong base URL or a proxy, never a missing record.
+    return GandiNotFoundError(
+        "not found, and the answer is not from LiveDNS (is the API URL right?)", status=404
+    )
 
 
 def interpret_has_domain(
-    response: RawResponse, domain: str, *, now: datetime | None = None
+    response: RawResponse,
+    domain: str,
+    *,
+    now: datetime | None = None,
+    secrets: Iterable[str] = (),
 ) -> bool:
-    """GET /domains/{fqdn} → True when LiveDNS serves the domain, False on 404."""
+    """GET /domains/{fqdn} → True when LiveDNS serves the domain, False on LiveDNS's 404.
+
+    A 404 without Gandi's error body (a wrong API URL, a proxy) is a GandiNotFoundError: it says
+    nothing about the domain.
+    """
     if response.status == 404:
+        if not _error_details(response.body)[2]:
+            raise _foreign_not_found()
         return False
     if not _ok(response.status):
-        raise error_for(response, now=now)
+        raise error_for(response, now=now, secrets=secrets)
     data = decode_json(response.body, response.status)
     fqdn = data.get("fqdn") if isinstance(data, dict) else None
     if not isinstance(fqdn, str) or fqdn.lower().rstrip(".") != domain:
@@ -203,26 +242,57 @@ def interpret_has_domain(
     return True
 
 
+def is_livedns_not_found(response: RawResponse) -> bool:
+    """Whether the answer is a 404 in LiveDNS's own error shape.
+
+    Such a 404 on an rrset means either "no such rrset" or "no such domain", whatever its prose
+    says: only asking for the domain itself (interpret_domain_probe) tells which.
+    """
+    return response.status == 404 and _error_details(response.body)[2]
+
+
+def interpret_domain_probe(
+    response: RawResponse,
+    domain: str,
+    *,
+    now: datetime | None = None,
+    secrets: Iterable[str] = (),
+) -> None:
+    """GET /domains/{fqdn} asked after a 404 on one of its rrsets → None when the domain exists.
+
+    LiveDNS's 404 → GandiDomainNotFoundError; a 404 from something else → GandiNotFoundError;
+    any other failure maps as usual.
+    """
+    if response.status == 404:
+        if not _error_details(response.body)[2]:
+            raise _foreign_not_found()
+        raise GandiDomainNotFoundError(
+            f"LiveDNS does not serve the domain {domain} for this credential", status=404
+        )
+    interpret_has_domain(response, domain, now=now, secrets=secrets)
+
+
 def interpret_get_rrset(
-    response: RawResponse, name: str, rtype: RecordType, *, now: datetime | None = None
+    response: RawResponse,
+    name: str,
+    rtype: RecordType,
+    *,
+    now: datetime | None = None,
+    secrets: Iterable[str] = (),
 ) -> Rrset | None:
     """GET /domains/{fqdn}/records/{name}/{type} → the rrset, or None when it is absent.
 
-    A 404 means "no such rrset" only when Gandi's error body says so; when the body says the
-    domain is unknown the 404 is a GandiNotFoundError, and a 404 without Gandi's error body (a
-    wrong base URL, a proxy) is one too, so a misconfiguration never looks like a missing record.
+    LiveDNS's own 404 gives None: the client has already asked for the domain itself
+    (interpret_domain_probe), so it is known to exist. A 404 without Gandi's error body (a wrong
+    base URL, a proxy) is a GandiNotFoundError, so a misconfiguration never looks like a missing
+    record.
     """
     if response.status == 404:
-        message, _, gandi_shaped = _error_details(response.body)
-        if not gandi_shaped:
-            raise GandiNotFoundError(
-                "not found, and the answer is not from LiveDNS (is the API URL right?)", status=404
-            )
-        if message is not None and _UNKNOWN_DOMAIN.search(message):
-            raise GandiNotFoundError(message, status=404)
+        if not _error_details(response.body)[2]:
+            raise _foreign_not_found()
         return None
     if not _ok(response.status):
-        raise error_for(response, now=now)
+        raise error_for(response, now=now, secrets=secrets)
     return parse_rrset(
         decode_json(response.body, response.status), name, rtype, status=response.status
     )
@@ -255,14 +325,16 @@ def parse_rrset(data: object, name: str, rtype: RecordType, *, status: int = 200
     return Rrset(name=name, type=rtype, ttl=ttl, values=tuple(canonical))
 
 
-def interpret_put_rrset(response: RawResponse, *, now: datetime | None = None) -> None:
+def interpret_put_rrset(
+    response: RawResponse, *, now: datetime | None = None, secrets: Iterable[str] = ()
+) -> None:
     """PUT /domains/{fqdn}/records/{name}/{type} → None once Gandi accepted the rrset.
 
     LiveDNS answers 201 with {"message": "DNS Record Created"}; an empty body or any JSON object
     is accepted, anything else is reported (the write may still have happened).
     """
     if not _ok(response.status):
-        raise error_for(response, now=now)
+        raise error_for(response, now=now, secrets=secrets)
     if not response.body.strip():
         return
     if not isinstance(decode_json(response.body, response.status), dict):

@@ -23,7 +23,15 @@ from .dns import query_dns
 from .doh import query_doh
 from .http import query_https
 from .scoreboard import FamilyBoard, Scoreboard
-from .source import Family, OutcomeStatus, Source, SourceFailure, SourceKind, SourceOutcome
+from .source import (
+    LOCAL_KINDS,
+    Family,
+    OutcomeStatus,
+    Source,
+    SourceFailure,
+    SourceKind,
+    SourceOutcome,
+)
 from .stun import query_stun
 
 type LocalHandler = Callable[[Source, Family], Awaitable[IPAddress]]
@@ -182,25 +190,35 @@ def _plan(
 ) -> _Plan:
     board.retain(s.name for s in sources)
     board.round += 1
-    usable = [i for i, s in enumerate(sources) if s.serves(family)]
+    # Entities and interfaces cost no traffic: they are asked in every round, never held back,
+    # and what they answer (a router behind CGNAT, say) is worth seeing every time.
+    local = [i for i, s in enumerate(sources) if s.serves(family) and s.kind in LOCAL_KINDS]
+    usable = [i for i, s in enumerate(sources) if s.serves(family) and s.kind not in LOCAL_KINDS]
     eligible = [i for i in usable if board.stats(sources[i].name).skip_until <= board.round]
     held = [i for i in usable if i not in eligible]
-    if len({sources[i].provider for i in eligible}) < quorum:
+    local_providers = {sources[i].provider for i in local}
+    if len({sources[i].provider for i in eligible} | local_providers) < quorum:
         eligible, held = usable, []  # backoff must never make a quorum impossible
     eligible.sort(key=lambda i: _rank(board, sources[i], i))
     providers = {sources[i].provider for i in eligible}
     known = {sources[i].provider for i in eligible if board.stats(sources[i].name).known}
-    if board.round % FULL_ROUND_EVERY == 1 or len(known) < min(quorum + 1, len(providers)):
-        return _Plan(first=eligible, hedges=[], rest=[], last=held, full=True)
+    if (board.round - 1) % FULL_ROUND_EVERY == 0:
+        # The periodic full round asks the backed-off sources too: that is how a source that
+        # recovered, or one that keeps disagreeing, is seen again.
+        return _Plan(first=local + eligible + held, hedges=[], rest=[], last=[], full=True)
+    if len(known) < min(quorum + 1, len(providers)):
+        return _Plan(first=local + eligible, hedges=[], rest=[], last=held, full=True)
     first: list[int] = []
-    chosen: set[str] = set()
+    # A local source that answers lately counts toward the quorum: one network request fewer.
+    chosen: set[str] = {sources[i].provider for i in local if board.stats(sources[i].name).known}
     for i in eligible:
+        if len(chosen) >= quorum:
+            break
         if sources[i].provider not in chosen:
             first.append(i)
             chosen.add(sources[i].provider)
-            if len(first) == quorum:
-                break
     rest = [i for i in eligible if i not in first]
+    first = local + first
     # A hedge from a new provider can complete the quorum alone; else any will do.
     hedges = sorted(rest, key=lambda i: sources[i].provider in chosen)[:1]
     rest = [i for i in rest if i not in hedges]
@@ -311,8 +329,8 @@ async def detect(
                         if winner is None and len(voters) >= quorum:
                             winner = outcome.address
                         trouble |= len(votes) > 1
-                    else:
-                        trouble = True
+                    elif outcome.source.kind not in LOCAL_KINDS:
+                        trouble = True  # a local source's failure costs nothing to ride out
                 if winner is not None:
                     break
                 if trouble and (plan.hedges or plan.rest):

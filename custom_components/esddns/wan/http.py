@@ -1,4 +1,10 @@
-"""HTTP(S) "what is my IP" sources: one GET, a capped body, a strict parse."""
+"""HTTP(S) "what is my IP" sources: one GET, a capped body, a strict parse.
+
+Bodies are never inflated: aiohttp would inflate a gzip or deflate answer whole as it arrives,
+before the 1 KiB cap applies (1 MB of compressed zeros is hundreds of MB and a long stall of the
+event loop), so the request asks for identity, turns automatic decompression off, and a
+compressed answer is malformed.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from .source import (
 )
 
 BODY_CAP = 1024  # a bare address or a Cloudflare trace fits easily; anything bigger is wrong
-_HEADERS = {"Accept": "text/plain", "Cache-Control": "no-cache"}
+_HEADERS = {"Accept": "text/plain", "Accept-Encoding": "identity", "Cache-Control": "no-cache"}
 # The caller's limit (asyncio.timeout around the whole request, body included) is the deadline;
 # the session's own (aiohttp's default: 5 min) would only add two timers to every request.
 _NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout(
@@ -49,6 +55,13 @@ def parse_body(body: bytes) -> IPAddress:
     return parse_address(ips[0])
 
 
+def _refuse_compressed(response: aiohttp.ClientResponse) -> None:
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        shown = "".join(char for char in encoding[:16] if char.isprintable())
+        raise MalformedAnswer(f"compressed body ({shown}) refused")
+
+
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
     """At most BODY_CAP + 1 bytes: enough to know the body is too big, never the whole of it."""
     if response.content_length is not None and response.content_length > BODY_CAP:
@@ -72,12 +85,14 @@ async def query_https(source: Source, session: aiohttp.ClientSession, limit: flo
                 headers=_HEADERS,
                 allow_redirects=False,
                 timeout=_NO_AIOHTTP_TIMEOUT,
+                auto_decompress=False,
             ) as response,
         ):
             if response.status != 200:
                 raise SourceRefused(f"HTTP {response.status}")
             if response.content_type == "text/html":
                 raise MalformedAnswer("HTML page, not an address")
+            _refuse_compressed(response)
             body = await _read_capped(response)
     except TimeoutError:
         raise SourceTimeout("no answer") from None

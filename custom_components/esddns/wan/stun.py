@@ -399,7 +399,14 @@ async def _ask_udp(server: tuple[str, int], transaction_id: bytes, limit: float)
 
 
 class _TcpBinding(_Binding):
-    """One Binding request on its own TCP connection, framed by the header's length."""
+    """One Binding request on its own TCP connection, whose first message must be the answer.
+
+    A stream has no frames of its own: a message's end is only what its header declares, and a
+    header is only trusted once its message has been verified. So the connection carries exactly
+    one request, and the first message on it must be a valid response to that request, alone on
+    the stream; anything else (a bad message, a response to another transaction, bytes after
+    the message) puts the stream out of sync: it is given up as malformed, never read on.
+    """
 
     def __init__(self, request: bytes, transaction_id: bytes, server: tuple[str, int]) -> None:
         super().__init__(server, socket.SOCK_STREAM)
@@ -461,22 +468,34 @@ class _TcpBinding(_Binding):
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
-        while len(self._buffer) >= HEADER.size:
-            msg_type, length, cookie, _ = HEADER.unpack_from(self._buffer)
-            if msg_type & 0xC000 or cookie != MAGIC_COOKIE:
-                self.answer.set_exception(StunMalformedError("not a STUN message"))
-                return
-            if len(self._buffer) < HEADER.size + length:
-                return  # wait for the rest of the message
-            message = bytes(self._buffer[: HEADER.size + length])
-            del self._buffer[: HEADER.size + length]
-            try:
-                self.answer.set_result(parse_binding_response(message, self._transaction_id))
-            except StunMismatchError:
-                continue  # a response to another transaction: skip it
-            except StunError as err:
-                self.answer.set_exception(err)
+        if len(self._buffer) < HEADER.size:
             return
+        msg_type, length, cookie, _ = HEADER.unpack_from(self._buffer)
+        if msg_type & 0xC000 or cookie != MAGIC_COOKIE:
+            self._out_of_sync("not a STUN message")
+            return
+        size = HEADER.size + length
+        if len(self._buffer) < size:
+            return  # wait for the rest of the message
+        if len(self._buffer) > size:
+            # A server answers one request with one message: more bytes mean the declared
+            # length is not where the server's message ends (too long: completed by what
+            # followed; too short: cut), so whatever it frames is not what was sent.
+            self._out_of_sync("bytes after the message")
+            return
+        try:
+            mapped = parse_binding_response(bytes(self._buffer), self._transaction_id)
+        except StunMismatchError:
+            # Not a spoof (an off-path sender cannot write into the stream): the server's own
+            # stream carries something we never asked for on this connection.
+            self._out_of_sync("response to another transaction")
+        except StunError as err:
+            self.answer.set_exception(err)
+        else:
+            self.answer.set_result(mapped)
+
+    def _out_of_sync(self, reason: str) -> None:
+        self.answer.set_exception(StunMalformedError(f"{reason}: stream out of sync"))
 
     def eof_received(self) -> None:
         if not self.answer.done():

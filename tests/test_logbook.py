@@ -1,0 +1,152 @@
+"""The logbook ("Activity") tells what ESDDNS did, in words, as a user reads it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder import Recorder
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
+
+from custom_components.esddns.const import DOMAIN, EVENT_PUBLIC_IP_CHANGED, EVENT_RECORD_SYNCED
+from devtools.fakes.gandi import FakeGandi
+from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    recorder_mock: Recorder, enable_custom_integrations: None
+) -> None:
+    """The recorder must exist before `hass` (which enabling custom integrations starts)."""
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float) -> None:
+    freezer.tick(timedelta(minutes=minutes))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def _esddns_entries(
+    hass: HomeAssistant, client: ClientSessionGenerator, start: datetime
+) -> list[dict[str, Any]]:
+    """What the logbook REST API shows for ESDDNS since ``start``: name and message."""
+    await async_wait_recording_done(hass)
+    http = await client()
+    end = dt_util.utcnow() + timedelta(hours=1)
+    response = await http.get(
+        f"/api/logbook/{start.isoformat()}", params={"end_time": end.isoformat()}
+    )
+    assert response.status == 200
+    entries: list[dict[str, Any]] = await response.json()
+    esddns = [e for e in entries if e.get("domain") == DOMAIN]
+    assert all(e["name"] == "ESDDNS" for e in esddns)
+    return esddns
+
+
+async def _setup_logbook(hass: HomeAssistant) -> datetime:
+    assert await async_setup_component(hass, "logbook", {})
+    await hass.async_block_till_done()
+    return dt_util.utcnow() - timedelta(seconds=1)
+
+
+async def test_created_changed_rewritten_in_words(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A new record, then a new public address and the rewrite it causes, one line each."""
+    start = await _setup_logbook(hass)
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))  # the record is absent
+
+    public_sources.answer(NEW_PUBLIC)
+    await _tick(hass, freezer, 5)
+
+    assert fake_gandi.get_rrset("example.com", "home", "A").values == [NEW_PUBLIC]
+    messages = [e["message"] for e in await _esddns_entries(hass, hass_client, start)]
+    assert messages[0] == f"home.example.com A created: {PUBLIC}"
+    # Frozen time gives the change and the rewrite one timestamp, so their order is open.
+    assert sorted(messages[1:]) == [
+        f"Public IPv4 changed: {PUBLIC} → {NEW_PUBLIC}",
+        f"home.example.com A rewritten: {PUBLIC} → {NEW_PUBLIC}",
+    ]
+
+
+async def test_refused_write_says_why(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Gandi refuses the rewrite: the logbook names the record and Gandi's reason."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    start = await _setup_logbook(hass)
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+
+    fake_gandi.fail_next("409")
+    public_sources.answer(NEW_PUBLIC)
+    await _tick(hass, freezer, 5)
+
+    assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
+    messages = [e["message"] for e in await _esddns_entries(hass, hass_client, start)]
+    # Gandi's own words for the 409 it answered (devtools/fakes/gandi.py).
+    assert sorted(messages) == [
+        f"Public IPv4 changed: {PUBLIC} → {NEW_PUBLIC}",
+        "home.example.com A could not be updated: Conflict with the zone",
+    ]
+
+
+async def test_websocket_and_older_event_shapes(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """The frontend's websocket call shows the same words, also for events 0.1.0 recorded."""
+    start = await _setup_logbook(hass)
+    # Loaded without an entry: the logbook platform alone is enough to describe old rows.
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    hass.bus.async_fire(
+        EVENT_PUBLIC_IP_CHANGED, {"family": "ipv6", "old": "2001:db8::1", "new": "2001:db8::2"}
+    )
+    hass.bus.async_fire(
+        EVENT_RECORD_SYNCED,
+        {
+            "domain": "example.com",
+            "record": "example.com",
+            "name": "@",
+            "type": "AAAA",
+            "old": None,
+            "new": ["2001:db8::2"],
+        },
+    )
+    await async_wait_recording_done(hass)
+
+    client = await hass_ws_client()
+    await client.send_json(
+        {
+            "id": 1,
+            "type": "logbook/get_events",
+            "start_time": start.isoformat(),
+            "end_time": (dt_util.utcnow() + timedelta(hours=1)).isoformat(),
+        }
+    )
+    response = await client.receive_json()
+    assert response["success"], response
+    assert [(e["name"], e["message"]) for e in response["result"] if e.get("domain") == DOMAIN] == [
+        ("ESDDNS", "Public IPv6 changed: 2001:db8::1 → 2001:db8::2"),
+        ("ESDDNS", "example.com AAAA created: 2001:db8::2"),
+    ]

@@ -1,0 +1,182 @@
+"""Per-platform snapshots: what users' automations and dashboards depend on.
+
+Each platform is set up alone; its entity registry entries (unique ids, entity ids, translation
+keys, categories), states and attributes are pinned, and so is the entry's device. After a
+deliberate change to the entities, regenerate with:
+
+    .venv/bin/python -m pytest tests/test_snapshots.py --snapshot-update
+
+and review the diff of tests/__snapshots__/test_snapshots.ambr: a changed unique id orphans the
+user's entities, a changed entity id breaks their automations.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import re
+import subprocess
+import sys
+import textwrap
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+from syrupy.location import PyTestLocation
+from syrupy.types import PropertyPath, SerializableData
+
+from devtools.fakes.gandi import FakeGandi
+from tests.integration import PublicSources, make_entry, setup_entry
+
+# Fixed, so that unique ids and device identifiers (built from it) are the same on every run.
+ENTRY_ID = "01JESDDNSSNAPSHOTENTRY0000"
+NOW = "2026-01-02T03:04:05+00:00"
+
+# Fields that differ between the Home Assistant releases we support (2025.4 ... 2026.11), and
+# say nothing about our entities: left out so that one snapshot holds on every leg.
+_VERSION_FIELDS = frozenset(
+    # entity: 2026.x adds None to aliases, compat_name, object_id_base, suggested_object_id
+    {"aliases", "compat_name", "object_id_base", "suggested_object_id"}
+    | {"is_new", "primary_config_entry", "suggested_area"}  # device: gone in 2026.x
+    # device: 2026.x's serializer names them config_entry_id / config_subentry_id (<ANY> anyway)
+    | {"config_entries", "config_entries_subentries", "config_entry_id", "config_subentry_id"}
+)
+
+_PORT = re.compile(r"127\.0\.0\.1:\d+")
+
+
+def _stable(*, data: SerializableData, path: PropertyPath) -> SerializableData:
+    """Placeholders for what changes from run to run: loopback ports and measured times."""
+    if path and path[-1][0] == "detection_time_ms":
+        return "<ms>"
+    if isinstance(data, str):
+        return _PORT.sub("127.0.0.1:<port>", data)
+    return data
+
+
+def _leave_out(*, prop: Any, path: PropertyPath) -> bool:
+    return not path and prop in _VERSION_FIELDS  # top-level fields of an entry only
+
+
+class _Extension(HomeAssistantSnapshotExtension):
+    """Home Assistant's serializer, in tests/__snapshots__/ like the project's other snapshots."""
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        return super(HomeAssistantSnapshotExtension, cls).dirname(test_location=test_location)
+
+
+@pytest.fixture
+def snap(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """HA's serializer (ids it makes up are <ANY>), minus what varies by run or by release."""
+    return snapshot.use_extension(_Extension).with_defaults(matcher=_stable, exclude=_leave_out)
+
+
+def _fixed_entry(entry: MockConfigEntry) -> MockConfigEntry:
+    """The same entry as `make_entry` builds, with the fixed entry id."""
+    return MockConfigEntry(
+        domain=entry.domain,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=dict(entry.data),
+        options=dict(entry.options),
+        version=entry.version,
+        minor_version=entry.minor_version,
+        entry_id=ENTRY_ID,
+    )
+
+
+async def _set_up(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    platforms: list[Platform],
+) -> MockConfigEntry:
+    # The third source is slow: the two first agree, it is cancelled, always the same picture.
+    public_sources.servers[2].delay = 2.0
+    entry = _fixed_entry(make_entry(fake_gandi, public_sources))
+    with patch("custom_components.esddns.PLATFORMS", platforms):
+        await setup_entry(hass, entry)
+    return entry
+
+
+@pytest.mark.freeze_time(NOW)
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.BUTTON])
+async def test_platform(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    snap: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    """Every entity of the platform: registry entry, state and attributes after the first sync."""
+    entry = await _set_up(hass, fake_gandi, public_sources, [platform])
+    await snapshot_platform(hass, entity_registry, snap, entry.entry_id)
+    (device,) = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+    entities = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
+    assert {e.device_id for e in entities} == {device.id}  # all on the entry's device
+
+
+@pytest.mark.freeze_time(NOW)
+async def test_device(
+    hass: HomeAssistant,
+    device_registry: dr.DeviceRegistry,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    snap: SnapshotAssertion,
+) -> None:
+    """The entry's one service device (its identifiers are what entities attach to)."""
+    entry = await _set_up(hass, fake_gandi, public_sources, [Platform.BUTTON])
+    (device,) = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+    assert device == snap
+
+
+_OTHER_UNIQUE_IDS = """
+    import pytest
+    from homeassistant.helpers.entity import Entity
+
+
+    @pytest.fixture(autouse=True)
+    def other_unique_ids(monkeypatch):
+        # Some new scheme: every unique id gains a suffix (a user's entities would be orphaned).
+        changed = property(lambda self: f"{self._attr_unique_id}-v2")
+        monkeypatch.setattr(Entity, "unique_id", changed)
+"""
+
+
+def test_a_changed_unique_id_format_fails_the_snapshots(
+    tmp_path: Path, snapshot: SnapshotAssertion
+) -> None:
+    """The snapshots really pin the unique ids: run the platform tests with another format
+    (in a child pytest, which never updates the snapshot file) and see them fail on it."""
+    if snapshot.update_snapshots:
+        pytest.skip("the snapshot file is being rewritten: what is on disk is stale by design")
+    (tmp_path / "other_unique_ids.py").write_text(textwrap.dedent(_OTHER_UNIQUE_IDS))
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(root)]))
+    env["PYTEST_ADDOPTS"] = env.get("PYTEST_ADDOPTS", "").replace("--snapshot-update", "")
+    plugins = ["-p", "no:cacheprovider", "-p", "other_unique_ids"]
+    run = subprocess.run(  # noqa: S603 - our own command, no shell
+        [sys.executable, "-m", "pytest", "-vv", *plugins, "tests/test_snapshots.py::test_platform"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=300,
+    )
+    out = run.stdout + run.stderr
+    summary = out.strip().splitlines()[-1]
+    assert run.returncode == 1, out
+    assert "failed" in summary, out
+    assert "passed" not in summary, out  # every platform fails
+    assert re.search(r"^E +- +'unique_id': '[^']*(?<!-v2)',$", out, re.MULTILINE), out
+    assert re.search(r"^E +\+ +'unique_id': '[^']*-v2',$", out, re.MULTILINE), out
