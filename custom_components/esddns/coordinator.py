@@ -65,7 +65,7 @@ from .gandi import (
     GandiClient,
     GandiCredentialError,
     GandiError,
-    GandiNotFoundError,
+    GandiDomainNotFoundError,
     GandiRateLimitError,
     RecordType,
     Rrset,
@@ -518,7 +518,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         except GandiRateLimitError as err:
             raise UpdateFailed(**self._rate_limited(err)) from err
         except GandiError as err:
-            if isinstance(err, GandiNotFoundError):
+            if isinstance(err, GandiDomainNotFoundError):
                 # The domain left LiveDNS (or the account): only the user can put that right.
                 issues.async_domain_missing(self.hass, self._domain_issue_id, self.domain)
             raise UpdateFailed(
