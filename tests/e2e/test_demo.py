@@ -27,10 +27,13 @@ from .test_e2e import FIRST_ROUND, log_records
 
 # scripts/develop runs the Home Assistant of .venv (scripts/setup); under another interpreter (the
 # newest Home Assistant's, scripts/test --latest) this test would not test that one.
-pytestmark = pytest.mark.skipif(
-    Path(sys.prefix).resolve() != (harness.REPO / ".venv").resolve(),
-    reason="scripts/develop runs .venv's Home Assistant, not this interpreter's",
-)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        Path(sys.prefix).resolve() != (harness.REPO / ".venv").resolve(),
+        reason="scripts/develop runs .venv's Home Assistant, not this interpreter's",
+    ),
+]
 
 READY_TIMEOUT = 180.0  # hass, the fakes and the harness on 2 busy cores
 WAIT = 60.0  # for a write the demo announces (detections run every minute)
