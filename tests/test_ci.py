@@ -130,3 +130,14 @@ def test_ci_fails_a_skipped_e2e_or_coturn_test(tmp_path: Path, ci: str, expected
     if ci:
         assert "CI=true requires this test to run: no hass" in result.stdout
         assert "CI=true requires this test to run: no turnserver" in result.stdout
+
+
+@pytest.mark.parametrize("script", ["scripts/test", "scripts/latest-env", ".ci/run"])
+def test_ci_scripts_are_executable_bash(script: str) -> None:
+    path = ROOT / script
+    assert os.access(path, os.X_OK), f"{script} is not executable"
+    result = subprocess.run(  # noqa: S603 - bash -n only parses
+        ["bash", "-n", str(path)],  # noqa: S607
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
