@@ -139,6 +139,12 @@ async def test_restart_keeps_the_entry_and_the_history(stack: Stack, socket_enab
     async with client(stack) as hass:
         await hass.wait_until_up(time.monotonic() + 90)
         await hass.wait_for_state(harness.PUBLIC_IPV4, harness.NEW_PUBLIC, within=30)
+        # The API answers before hass finishes starting, and until then SIGTERM kills it (-15)
+        # instead of stopping it (the next test stops it); 2026.11 starts slower than 2025.4.
+        deadline = time.monotonic() + 90
+        while (await hass.request("GET", "/api/config"))["state"] != "RUNNING":
+            assert time.monotonic() < deadline, "hass did not finish starting"
+            await asyncio.sleep(0.25)
         entries = await hass.request("GET", "/api/config/config_entries/entry?domain=esddns")
         assert [(e["entry_id"], e["state"]) for e in entries] == [(stack.entry_id, "loaded")]
         assert (await hass.state(harness.LAST_SYNC) or {})["state"] == before
