@@ -20,6 +20,7 @@ from homeassistant.exceptions import (
     HomeAssistantError,
     ServiceValidationError,
 )
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -64,8 +65,8 @@ from .const import (
 from .gandi import (
     GandiClient,
     GandiCredentialError,
-    GandiError,
     GandiDomainNotFoundError,
+    GandiError,
     GandiRateLimitError,
     RecordType,
     Rrset,
@@ -812,9 +813,20 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         return self._fire(RecordResult(key, before, after, Action.UPDATED))
 
     def _fire(self, result: RecordResult) -> RecordResult:
-        """Tell automations, the logbook and blueprints what a write did (never for dry runs)."""
+        """Tell automations, the logbook and blueprints what a write did (never for dry runs).
+
+        ``repeated`` says the record's previous write failed too, so a notification can come
+        once per outage instead of once per attempt.
+        """
+        device = dr.async_get(self.hass).async_get_device({(DOMAIN, self.config_entry.entry_id)})
         self.hass.bus.async_fire(
             EVENT_RECORD_SYNCED,
-            {"entry_id": self.config_entry.entry_id, **result.as_event(self.domain)},
+            {
+                "entry_id": self.config_entry.entry_id,
+                # The logbook card of the device page finds the event by it.
+                "device_id": device.id if device is not None else None,
+                **result.as_event(self.domain),
+                "repeated": result.action is Action.FAILED and result.key in self.failed_writes,
+            },
         )
         return result
