@@ -167,8 +167,7 @@ async def test_the_device_page_shows_the_rewrite(
     await setup_entry(hass, entry)
     public_sources.answer(NEW_PUBLIC)
     await _tick(hass, freezer, 5)
-    device = dr.async_get(hass).async_get_device({(DOMAIN, entry.entry_id)})
-    assert device is not None
+    (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     await async_wait_recording_done(hass)
 
     client = await hass_ws_client()

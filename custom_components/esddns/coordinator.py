@@ -818,7 +818,11 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         ``repeated`` says the record's previous write failed too, so a notification can come
         once per outage instead of once per attempt.
         """
-        device = dr.async_get(self.hass).async_get_device({(DOMAIN, self.config_entry.entry_id)})
+        # The entry's own device (async_get_device is deprecated from 2026.x, this works on both).
+        devices = dr.async_entries_for_config_entry(
+            dr.async_get(self.hass), self.config_entry.entry_id
+        )
+        device = devices[0] if devices else None
         self.hass.bus.async_fire(
             EVENT_RECORD_SYNCED,
             {
