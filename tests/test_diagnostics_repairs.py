@@ -153,17 +153,22 @@ async def test_address_change_is_not_a_fight(
     assert not issue_registry.issues
 
 
+@pytest.mark.parametrize("generic", [False, True], ids=["unknown-domain", "plain-404"])
 async def test_domain_gone_from_gandi_raises_a_repair(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
     freezer: FrozenDateTimeFactory,
     issue_registry: ir.IssueRegistry,
+    generic: bool,
 ) -> None:
-    """Gandi answers "Unknown domain": the user is told, and the issue goes once it is back."""
+    """Gandi no longer serves the domain, whatever the words of its 404: the user is told,
+    nothing is written (no record is "created" every cycle), and the issue goes once it is back."""
+    fake_gandi.generic_unknown_domain = generic
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
     await setup_entry(hass, make_entry(fake_gandi, public_sources))
     fake_gandi.remove_domain("example.com")
+    await _tick(hass, freezer, 60)
     await _tick(hass, freezer, 60)
     (issue,) = issue_registry.issues.values()
     assert issue.translation_key == "domain_missing"

@@ -40,7 +40,7 @@ from custom_components.esddns.const import (
 )
 from custom_components.esddns.coordinator import WanIpCoordinator
 from custom_components.esddns.gandi import GandiClient
-from custom_components.esddns.wan import Family, source as source_module
+from custom_components.esddns.wan import Family, consensus, source as source_module
 from devtools.fakes.gandi import FakeGandi
 from devtools.fakes.http_source import FakeHttpSource
 from devtools.fakes.stun import LIE, FakeStunServer
@@ -328,8 +328,12 @@ async def test_a_50_50_split_writes_nothing_and_raises_a_repair(
     public_sources: PublicSources,
     issue_registry: ir.IssueRegistry,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Two providers say one address, two another, quorum 3: nothing is trusted or written."""
+    # Every round asks everyone, so the round after the fix is seen to end the split (a
+    # hedged round would leave the repair until the next full round).
+    monkeypatch.setattr(consensus, "FULL_ROUND_EVERY", 1)
     fourth = await FakeStunServer(PUBLIC).start()
     try:
         servers = [*public_sources.servers, fourth]

@@ -65,7 +65,7 @@ from .gandi import (
     GandiClient,
     GandiCredentialError,
     GandiError,
-    GandiNotFoundError,
+    GandiDomainNotFoundError,
     GandiRateLimitError,
     RecordType,
     Rrset,
@@ -230,6 +230,7 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
         self._users: dict[str, frozenset[Family]] = {}
         self._missing: set[Family] = set()
         self._disagreeing_cycles: dict[Family, int] = dict.fromkeys(Family, 0)
+        self._dissenters: dict[Family, set[str]] = {family: set() for family in Family}
         self._last_address: dict[Family, IPAddress] = {}
 
     @property
@@ -315,17 +316,22 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
     def _note_disagreement(self, family: Family, detection: Detection) -> None:
         """Raise a repair when sources keep naming different public addresses.
 
-        A hedged round asks only the best few, so it can't show that the disagreement ended:
-        only a round that asked everyone clears it.
+        A hedged round may not ask the sources that disagreed, so agreement among the others
+        does not end it: a round that asked everyone, or heard them all agree, does.
         """
         issue_id = self._disagree_issue_id(family)
         # A router entity that names another address has a repair of its own (_note_router).
-        named = {o.address for o in detection.valid if o.source.kind is not SourceKind.ENTITY}
-        if len(named) > 1:
+        valid = [o for o in detection.valid if o.source.kind is not SourceKind.ENTITY]
+        if len({o.address for o in valid}) > 1:
             self._disagreeing_cycles[family] += 1
+            self._dissenters[family] = {o.source.name for o in valid}
             if self._disagreeing_cycles[family] >= REPAIR_THRESHOLD:
                 issues.async_sources_disagree(self.hass, issue_id, family, detection)
-        elif self._disagreeing_cycles[family] and (detection.full or detection.widened):
+        elif self._disagreeing_cycles[family] and (
+            detection.full
+            or detection.widened
+            or self._dissenters[family] <= {o.source.name for o in valid}
+        ):
             self._disagreeing_cycles[family] = 0
             issues.async_clear(self.hass, issue_id)
 
@@ -512,7 +518,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         except GandiRateLimitError as err:
             raise UpdateFailed(**self._rate_limited(err)) from err
         except GandiError as err:
-            if isinstance(err, GandiNotFoundError):
+            if isinstance(err, GandiDomainNotFoundError):
                 # The domain left LiveDNS (or the account): only the user can put that right.
                 issues.async_domain_missing(self.hass, self._domain_issue_id, self.domain)
             raise UpdateFailed(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv6Address
+from ipaddress import IPv4Address, IPv6Address
 
-from custom_components.esddns.wan import parse_if_inet6, preferred_ipv6
+from custom_components.esddns.wan import parse_if_inet6, preferred_ipv4, preferred_ipv6
 from custom_components.esddns.wan.interfaces import best_global_ipv6
 
 # A real-looking table: loopback, link-local, a ULA, a temporary and a stable global address
@@ -82,3 +82,10 @@ def test_preferred_among_adapter_candidates() -> None:
     assert preferred_ipv6([TEMPORARY, unknown], entries) == unknown
     assert preferred_ipv6([unknown, STABLE], entries) == STABLE
     assert preferred_ipv6(["fd00::1", "::1"], entries) is None
+
+
+def test_preferred_ipv4() -> None:
+    assert preferred_ipv4(["192.168.1.2", "not one", "::1", "100.64.0.1", "81.2.69.142"]) == (
+        IPv4Address("81.2.69.142")
+    )
+    assert preferred_ipv4(["10.0.0.1", "127.0.0.1"]) is None

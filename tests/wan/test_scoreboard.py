@@ -44,7 +44,8 @@ def test_counts_latency_and_failures() -> None:
     v6 = board.board(Family.IPV6).stats(SOURCE.name)
     assert (v6.asked, v6.cancelled, v6.latency_ms) == (0, 1, 80.0)
     assert v6.answer_rate == 0.5  # a newcomer
-    assert not v6.known
+    assert v6.known  # but no longer unheard of
+    assert not board.board(Family.IPV6).stats("never asked").known
 
 
 def test_a_different_answer_than_the_winner_is_a_failure() -> None:

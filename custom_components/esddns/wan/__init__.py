@@ -12,7 +12,7 @@ from .address import (
     classify_address,
 )
 from .consensus import Detection, LocalHandler, ask_source, detect
-from .interfaces import IfInet6Entry, parse_if_inet6, preferred_ipv6
+from .interfaces import IfInet6Entry, parse_if_inet6, preferred_ipv4, preferred_ipv6
 from .scoreboard import Scoreboard
 from .source import (
     DEFAULT_DNS,
@@ -81,6 +81,7 @@ __all__ = [
     "parse_https_source",
     "parse_if_inet6",
     "parse_stun_server",
+    "preferred_ipv4",
     "preferred_ipv6",
     "sources_for",
     "stun_source",

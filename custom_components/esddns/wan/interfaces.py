@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from ipaddress import AddressValueError, IPv6Address
+from ipaddress import AddressValueError, IPv4Address, IPv6Address
 
 from .address import AddressClass, classify_address
 
@@ -108,3 +108,15 @@ def preferred_ipv6(
         if best is None or rank < best[0]:
             best = (rank, address)
     return None if best is None else best[1]
+
+
+def preferred_ipv4(candidates: Iterable[str | IPv4Address]) -> IPv4Address | None:
+    """The first public IPv4 address among `candidates` (a host rarely has one), or None."""
+    for candidate in candidates:
+        try:
+            address = IPv4Address(str(candidate))
+        except AddressValueError:
+            continue
+        if classify_address(address) is AddressClass.PUBLIC:
+            return address
+    return None

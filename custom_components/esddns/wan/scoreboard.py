@@ -53,8 +53,10 @@ class SourceStats:
 
     @property
     def known(self) -> bool:
-        """Whether it answered lately: a candidate to be asked first."""
-        return self.answered > 0 and self.failures_in_row == 0
+        """Whether it has been asked and did not fail lately. A source the quorum always beats
+        (cancelled, never answered) counts: else a slow third provider would keep every round
+        a full one."""
+        return (self.answered > 0 or self.cancelled > 0) and self.failures_in_row == 0
 
     def expected_ms(self) -> float | None:
         """How long an answer takes at most, usually (SRTT + 4 RTTVAR, as for TCP)."""
