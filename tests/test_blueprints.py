@@ -188,7 +188,8 @@ async def test_refused_update_notifies_record_address_and_reason(
     calls = async_mock_service(hass, "notify", "mobile_app_phone")
     await _automation(hass, "notify_record_not_updated.yaml", notify_service=PHONE)
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
 
     fake_gandi.fail_next("409")
     public_sources.answer(NEW_PUBLIC)
@@ -196,13 +197,28 @@ async def test_refused_update_notifies_record_address_and_reason(
 
     assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
     # "Conflict with the zone" is Gandi's message for the 409 (devtools/fakes/gandi.py).
-    assert _said(calls) == [
+    told = [
         (
             "DNS record not updated",
             "home.example.com A could not be updated: Conflict with the zone. "
             f"It still holds {PUBLIC}.",
         )
     ]
+    assert _said(calls) == told
+
+    # The same outage goes on for two more attempts: no new message. Once a write works and
+    # a later one fails again, that is a new outage.
+    fake_gandi.fail_next("409", count=2)
+    for _ in range(2):
+        await entry.runtime_data.records.async_sync(force=False, dry_run=False)
+        await hass.async_block_till_done()
+    assert _said(calls) == told
+    await entry.runtime_data.records.async_sync(force=False, dry_run=False)
+    assert fake_gandi.get_rrset("example.com", "home", "A").values == [NEW_PUBLIC]
+    fake_gandi.fail_next("409")
+    public_sources.answer(PUBLIC)
+    await _tick(hass, freezer, 5)
+    assert len(_said(calls)) == 2
 
 
 async def test_drift_that_lasts_notifies_once_with_both_addresses(
@@ -267,6 +283,7 @@ async def test_refused_creation_says_the_record_held_nothing(
             "before": None,
             "after": None,
             "reason": "Gandi asked to slow down",
+            "repeated": False,
         },
     )
     await hass.async_block_till_done()

@@ -64,8 +64,8 @@ from .const import (
 from .gandi import (
     GandiClient,
     GandiCredentialError,
-    GandiError,
     GandiDomainNotFoundError,
+    GandiError,
     GandiRateLimitError,
     RecordType,
     Rrset,
@@ -812,9 +812,17 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         return self._fire(RecordResult(key, before, after, Action.UPDATED))
 
     def _fire(self, result: RecordResult) -> RecordResult:
-        """Tell automations, the logbook and blueprints what a write did (never for dry runs)."""
+        """Tell automations, the logbook and blueprints what a write did (never for dry runs).
+
+        ``repeated`` says the record's previous write failed too, so a notification can come
+        once per outage instead of once per attempt.
+        """
         self.hass.bus.async_fire(
             EVENT_RECORD_SYNCED,
-            {"entry_id": self.config_entry.entry_id, **result.as_event(self.domain)},
+            {
+                "entry_id": self.config_entry.entry_id,
+                **result.as_event(self.domain),
+                "repeated": result.action is Action.FAILED and result.key in self.failed_writes,
+            },
         )
         return result
