@@ -9,9 +9,11 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 import yaml
 
+from custom_components.esddns.const import DOMAIN
 from custom_components.esddns.gandi import CredentialKind
 from custom_components.esddns.services import _sync_schema
 from custom_components.esddns.wan import DetectionMode, Family
@@ -266,3 +268,17 @@ async def test_home_assistant_names_the_entities_in_its_language(
     assert len(shown) == len(entities)
     assert shown == expected
     assert f"example.com {public_ipv4}" in shown
+
+
+@pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
+async def test_home_assistant_serves_every_string_in_the_language(
+    hass: HomeAssistant, language: str
+) -> None:
+    """What the frontend asks Home Assistant for is this language's text, key for key."""
+    served: dict[str, str] = {}
+    for category in STRINGS:
+        served |= await async_get_translations(hass, language, category, [DOMAIN])
+    expected = {
+        ".".join(("component", DOMAIN, *path)): text for path, text in _language(language).items()
+    }
+    assert served == expected
