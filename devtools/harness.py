@@ -6,7 +6,7 @@ and points it at the loopback sources through the options flow, exactly as a per
 frontend. Command line (used by scripts/develop)::
 
     python -m devtools.harness config DIR --port 8123 [--develop]
-    python -m devtools.harness demo --hass URL --gandi URL --sources JSON --config DIR
+    python -m devtools.harness demo --hass URL --gandi JSON --sources JSON --config DIR
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ USERNAME = "demo"
 PASSWORD = "demo-esddns"
 TOKEN = "demo-token"  # the fake Gandi's personal access token
 DOMAIN = "example.com"
+OTHER_DOMAIN = "example.org"  # the token manages it too; not configured, for "Add entry"
 RECORD = "home"
 PUBLIC = "81.2.69.142"  # what the loopback sources report at first
 NEW_PUBLIC = "81.2.69.160"  # the address the demo suggests changing to
+OTHER_RECORD_VALUE = "192.0.2.10"  # what the demo suggests writing at Gandi behind ESDDNS's back
 
 # Entity ids follow from the device name (the domain) and the translated entity names.
 _SLUG = DOMAIN.replace(".", "_")
@@ -47,8 +49,11 @@ _CONFIGURATION = """\
 # Written by devtools/harness.py. No default_config: its bluetooth, cloud, zeroconf, ssdp,
 # dhcp and usb pieces need hardware or the internet. Home Assistant always loads the frontend
 # with what it depends on (http, api, auth, config, onboarding, websocket_api, person, ...).
+# Country and language set, so no repair asks for them.
 homeassistant:
   name: ESDDNS
+  country: GB
+  language: en
   time_zone: UTC
   unit_system: metric
 http:
@@ -301,38 +306,90 @@ async def add_esddns(hass: Hass, gandi_url: str, options: Mapping[str, Any]) -> 
     return entry_id
 
 
+@dataclass
+class Demo:
+    """What `scripts/develop --demo` set up, for the text it prints."""
+
+    hass: str  # Home Assistant's URL
+    gandi: Mapping[str, Any]  # the JSON line of devtools.fakes.gandi
+    sources: Mapping[str, Any]  # the JSON line of devtools.fakes.sources
+    config: str  # the config folder
+    token: str  # a long-lived access token of the demo user
+    device_id: str  # the device of DOMAIN
+    public: str  # the address detected first
+
+
+def demo_text(demo: Demo) -> str:
+    """The demo's instructions: where everything is, and what to try (scripts/develop)."""
+    control = demo.gandi["control_url"]
+    auth = "-H \"Authorization: Bearer $HA_TOKEN\" -H 'Content-Type: application/json'"
+    drifted = {"domain": DOMAIN, "name": RECORD, "type": "A", "values": [OTHER_RECORD_VALUE]}
+    return f"""
+ESDDNS demo is ready: {demo.hass}  (login: {USERNAME} / {PASSWORD})
+  ESDDNS entry: {RECORD}.{DOMAIN} A, automatic sync on, public address {demo.public}
+    device page: {demo.hass}/config/devices/device/{demo.device_id}
+  fake Gandi LiveDNS: {demo.gandi["url"]}  token: {TOKEN}
+    control API (to change its records, and its request log): {control}
+  loopback sources: STUN {", ".join(demo.sources["stun"])}
+                    HTTP {", ".join(demo.sources["http"])}
+  config folder: {demo.config}  (log: {demo.config}/home-assistant.log)
+
+The token also manages {OTHER_DOMAIN}: to try "Add entry", give it the token, and the fake's
+LiveDNS URL under Advanced. This Home Assistant reaches loopback only, so the new entry waits
+("No source answered") until you Configure it: Sources to ask "STUN and HTTPS", with the loopback
+STUN servers and HTTP sources above as the custom ones.
+
+For the REST calls below, the demo user's access token (valid 30 days):
+  export HA_TOKEN={demo.token}
+
+1. Change the public address that every loopback source reports:
+  curl -X POST {demo.sources["control"]}/address -d {NEW_PUBLIC}
+ESDDNS notices it at the next detection (every minute), or at once with:
+  curl -X POST {auth} \\
+    -d '{json.dumps({"entity_id": PUBLIC_IPV4})}' \\
+    {demo.hass}/api/services/homeassistant/update_entity
+Then the {RECORD}.{DOMAIN} A drift sensor turns on and ESDDNS rewrites the record.
+
+2. Change the record at Gandi behind ESDDNS's back:
+  curl -X POST -H 'Content-Type: application/json' \\
+    -d '{json.dumps(drifted)}' \\
+    {control}/rrset
+ESDDNS sees it at its next read of the records (every 5 minutes) and rewrites it. "Sync now"
+on the device page reads and rewrites at once, as does:
+  curl -X POST {auth} \\
+    -d '{json.dumps({"entity_id": SYNC_NOW})}' \\
+    {demo.hass}/api/services/button/press
+
+3. Every request ESDDNS sent to the fake Gandi (GET reads, PUT writes):
+  curl {control}/requests
+
+Ctrl-C stops Home Assistant and the fakes."""
+
+
 async def demo(args: argparse.Namespace) -> None:
     """Onboard, add the entry, wait for the first detection, print how to use the demo."""
     sources = json.loads(args.sources)
+    gandi = json.loads(args.gandi)
     async with aiohttp.ClientSession() as session:
         hass = Hass(session, args.hass)
         await hass.wait_until_up(time.monotonic() + 120)
         await hass.onboard()
-        entry_id = await add_esddns(hass, args.gandi, esddns_options(sources))
+        await add_esddns(hass, gandi["url"], esddns_options(sources))
         public = await hass.wait_for_state(PUBLIC_IPV4, PUBLIC, within=60)
         async with hass.websocket() as ws:
             token = await ws.command(
                 "auth/long_lived_access_token", client_name="ESDDNS demo", lifespan=30
             )
-    update = json.dumps({"entity_id": PUBLIC_IPV4})
-    print(
-        f"""
-ESDDNS demo is ready: {args.hass}  (login: {USERNAME} / {PASSWORD})
-  entry {entry_id} for {DOMAIN}, record {RECORD}.{DOMAIN} A; public address {public["state"]}
-  fake Gandi LiveDNS: {args.gandi}   config folder: {args.config}
-
-Change the public address that every loopback source reports:
-  curl -X POST {sources["control"]}/address -d {NEW_PUBLIC}
-ESDDNS notices it at the next detection (every minute), or at once with:
-  curl -X POST -H 'Authorization: Bearer {token}' \\
-    -H 'Content-Type: application/json' -d '{update}' \\
-    {args.hass}/api/services/homeassistant/update_entity
-Then {DRIFT_A} turns on, the record is rewritten, and the write is in the fake's log:
-  curl {args.gandi.rsplit("/v5/", 1)[0]}/_fake/requests
-
-Ctrl-C stops Home Assistant and the fakes.""",
-        flush=True,
+            devices = await ws.command("config/device_registry/list")
+    device_id = next(
+        d["id"]
+        for d in devices
+        if d["name"] == DOMAIN and any(i[0] == "esddns" for i in d["identifiers"])
     )
+    text = demo_text(
+        Demo(args.hass, gandi, sources, args.config, token, device_id, public["state"])
+    )
+    print(text, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -345,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config.add_argument("--develop", action="store_true", help="add history and logbook")
     run = commands.add_parser("demo", help="onboard and add the ESDDNS entry")
     run.add_argument("--hass", required=True, help="http://127.0.0.1:PORT")
-    run.add_argument("--gandi", required=True, help="the fake's LiveDNS URL")
+    run.add_argument("--gandi", required=True, help="the JSON line of devtools.fakes.gandi")
     run.add_argument("--sources", required=True, help="the JSON line of devtools.fakes.sources")
     run.add_argument("--config", required=True, help="the config folder, to print")
     args = parser.parse_args(argv)

@@ -8,6 +8,11 @@ public STUN, HTTPS and DNS servers. The demo and the end-to-end tests must stay 
 an audit hook refuses (ENETUNREACH, as an offline host would) every connect or send to another
 address, and every name lookup except ``localhost``; c-ares resolvers are bound to 127.0.0.1.
 The integration does not know about this.
+
+Onboarding also adds integrations that live on the internet: weather (met), internet radio
+(radio_browser) and text-to-speech (google_translate). Offline, and without their requirements
+(--skip-pip), they fail with tracebacks, and Google Translate with a red "Failed to set up" card,
+none of which has to do with ESDDNS: the flows onboarding starts for them are aborted.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import socket
 import sys
 from typing import Any
 
+# What Home Assistant's onboarding sets up that needs the internet (2025.4 to 2026.11).
+INTERNET_ONBOARDING = frozenset({"google_translate", "met", "radio_browser"})
 _SENDS = frozenset({"socket.connect", "socket.sendto", "socket.sendmsg"})
 _LOOKUPS = frozenset({"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex"})
 
@@ -77,10 +84,32 @@ def _bind_cares_to_loopback() -> None:
     pycares.Channel.__init__ = init  # type: ignore[method-assign]
 
 
+def _skip_internet_onboarding() -> None:
+    """Abort the flows onboarding starts for INTERNET_ONBOARDING (it ignores their outcome)."""
+    from homeassistant import config_entries
+    from homeassistant.data_entry_flow import FlowResultType
+
+    manager = config_entries.ConfigEntriesFlowManager
+    original = manager.async_init
+
+    async def async_init(
+        self: config_entries.ConfigEntriesFlowManager, handler: str, **kwargs: Any
+    ) -> config_entries.ConfigFlowResult:
+        context = kwargs.get("context") or {}
+        if context.get("source") == "onboarding" and handler in INTERNET_ONBOARDING:
+            return config_entries.ConfigFlowResult(
+                type=FlowResultType.ABORT, flow_id="", handler=handler, reason="loopback_only"
+            )
+        return await original(self, handler, **kwargs)
+
+    manager.async_init = async_init  # type: ignore[method-assign]
+
+
 def main() -> int:
     """Install the guards, then run Home Assistant's own entry point with our arguments."""
     sys.addaudithook(_guard)
     _bind_cares_to_loopback()
+    _skip_internet_onboarding()
     # Imported after the hook, so nothing Home Assistant starts escapes it.
     from homeassistant.__main__ import main as hass_main
 

@@ -34,8 +34,13 @@ from devtools.harness import (
     DOMAIN,
     LAST_SYNC,
     NEW_PUBLIC,
+    OTHER_DOMAIN,
+    OTHER_RECORD_VALUE,
     PASSWORD,
+    PUBLIC,
+    RECORD,
     RECORD_A,
+    SYNC_NOW,
     TOKEN,
     USERNAME,
     Hass,
@@ -53,7 +58,6 @@ CHROMIUM_FLAGS = [
 WIDTH, HEIGHT = 1280, 900
 MARGIN = 16  # around a dialog, in pixels
 FAILED = REPO / ".ha-config" / "demo" / "screenshots-failed.png"  # ignored by git
-OTHER_DOMAIN = "example.org"  # the fake Gandi's demo token manages it too; not configured
 
 # Finds elements and text through every open shadow root; prefixed to each evaluated expression.
 _DEEP_JS = """
@@ -97,10 +101,16 @@ def demo(log: Path, within: float = 240.0) -> Iterator[dict[str, str]]:
             time.sleep(0.5)
         hass = re.search(r"ESDDNS demo is ready: (\S+)", text)
         gandi = re.search(r"fake Gandi LiveDNS: (\S+)", text)
+        control = re.search(r"control API .*: (\S+)", text)
         sources = re.search(r"curl -X POST (\S+)/address", text)
-        if not hass or not gandi or not sources:
+        if not hass or not gandi or not control or not sources:
             raise RuntimeError("unexpected output of scripts/develop --demo")
-        yield {"hass": hass[1], "gandi": gandi[1], "sources": sources[1]}
+        yield {
+            "hass": hass[1],
+            "gandi": gandi[1],
+            "gandi_control": control[1],
+            "sources": sources[1],
+        }
     finally:
         stop(process, "scripts/develop")
 
@@ -330,8 +340,20 @@ async def device_page(page: Page, url: str, device_id: str) -> None:
     main = "deep('ha-config-device-page')"
     await page.shoot(
         "device-page.png",
-        f"{main} && ['Sync now', 'Public IPv4', 'drift', 'Last successful sync', {NEW_PUBLIC!r}]"
+        f"{main} && ['Sync now', 'Public IPv4', 'drift', 'DNS up to date', 'Last successful sync',"
+        f" {NEW_PUBLIC!r}]"
         f".every((s) => deepText({main}).includes(s)) && !deepText({main}).includes('Unknown')",
+    )
+
+
+async def logbook(page: Page, url: str) -> None:
+    """The logbook panel: ESDDNS's own lines (the rewrites) among the entities' changes."""
+    await page.goto(f"{url}/logbook", height=1400)  # the whole story, both rewrites
+    main = "deep('ha-panel-logbook')"
+    await page.shoot(
+        "logbook.png",
+        f"{main} && deepText({main}).includes('rewritten: {OTHER_RECORD_VALUE}')"
+        f" && deepText({main}).includes('rewritten: {PUBLIC}')",
     )
 
 
@@ -367,6 +389,12 @@ async def take(urls: dict[str, str]) -> None:
             response.raise_for_status()
         await hass.detect_now()
         await hass.wait_for_state(RECORD_A, NEW_PUBLIC, within=60)
+        # Then someone changes the record at Gandi, and "Sync now" puts it right.
+        drifted = {"domain": DOMAIN, "name": RECORD, "type": "A", "values": [OTHER_RECORD_VALUE]}
+        async with session.post(urls["gandi_control"] + "/rrset", json=drifted) as response:
+            response.raise_for_status()
+        await hass.call_service("button", "press", {"entity_id": SYNC_NOW})
+        await hass.wait_for_state(RECORD_A, NEW_PUBLIC, within=30)
         deadline = time.monotonic() + 30
         while (await hass.wait_for_state(LAST_SYNC))["state"] in ("unknown", "unavailable"):
             if time.monotonic() > deadline:
@@ -381,6 +409,7 @@ async def take(urls: dict[str, str]) -> None:
             try:
                 await config_flow(page, url, urls["gandi"])
                 await device_page(page, url, device_id)
+                await logbook(page, url)
                 await options_flow(page, url)
             except Exception:
                 shot = await page.send("Page.captureScreenshot", format="png")

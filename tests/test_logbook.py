@@ -8,6 +8,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -149,4 +150,39 @@ async def test_websocket_and_older_event_shapes(
     assert [(e["name"], e["message"]) for e in response["result"] if e.get("domain") == DOMAIN] == [
         ("ESDDNS", "Public IPv6 changed: 2001:db8::1 → 2001:db8::2"),
         ("ESDDNS", "example.com AAAA created: 2001:db8::2"),
+    ]
+
+
+async def test_the_device_page_shows_the_rewrite(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The logbook card of the entry's device page (a device filter) shows its writes."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    start = await _setup_logbook(hass)
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    public_sources.answer(NEW_PUBLIC)
+    await _tick(hass, freezer, 5)
+    device = dr.async_get(hass).async_get_device({(DOMAIN, entry.entry_id)})
+    assert device is not None
+    await async_wait_recording_done(hass)
+
+    client = await hass_ws_client()
+    await client.send_json(
+        {
+            "id": 1,
+            "type": "logbook/get_events",
+            "start_time": start.isoformat(),
+            "end_time": (dt_util.utcnow() + timedelta(hours=1)).isoformat(),
+            "device_ids": [device.id],
+        }
+    )
+    response = await client.receive_json()
+    assert response["success"], response
+    assert [e["message"] for e in response["result"] if e.get("domain") == DOMAIN] == [
+        f"home.example.com A rewritten: {PUBLIC} → {NEW_PUBLIC}"
     ]

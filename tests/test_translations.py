@@ -110,6 +110,7 @@ def test_exception_and_issue_keys_are_translated_and_used() -> None:
         used |= _quoted(r'translation_key="(\w+)"', source)
         used |= _quoted(r'async_get_exception_message\(DOMAIN, "(\w+)"', source)
         used |= _quoted(r'return "(router_\w+)"', source)
+        used |= _quoted(r'_raise\(\s*hass,\s*issue_id,\s*"(\w+)"', source)
     issues = set(STRINGS["issues"])
     assert issues <= used
     assert used - issues == set(STRINGS["exceptions"])

@@ -26,11 +26,23 @@ async def async_setup_entry(
     async_add_entities(entities)
 
 
-class DriftSensor(EsddnsRecordEntity, BinarySensorEntity):
+class _RecordsAndAddressSensor(EsddnsRecordEntity, BinarySensorEntity):
+    """A problem sensor that compares the records with the public address."""
+
+    _attr_device_class = BinarySensorDeviceClass.PROBLEM
+
+    async def async_added_to_hass(self) -> None:
+        """Also follow the public address, which changes on its own schedule."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.wan.async_add_listener(self._handle_coordinator_update)
+        )
+
+
+class DriftSensor(_RecordsAndAddressSensor):
     """On when a record no longer holds the public address."""
 
     _attr_translation_key = "drift"
-    _attr_device_class = BinarySensorDeviceClass.PROBLEM
 
     def __init__(self, entry: EsddnsConfigEntry, key: RecordKey) -> None:
         """Compare one record with the public address of its family."""
@@ -40,13 +52,6 @@ class DriftSensor(EsddnsRecordEntity, BinarySensorEntity):
             "record": key.label(self.coordinator.domain),
             "type": key.type.value,
         }
-
-    async def async_added_to_hass(self) -> None:
-        """Also follow the public address, which changes on its own schedule."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            self.coordinator.wan.async_add_listener(self._handle_coordinator_update)
-        )
 
     @property
     def available(self) -> bool:
@@ -59,7 +64,7 @@ class DriftSensor(EsddnsRecordEntity, BinarySensorEntity):
         return self.coordinator.drift(self.key)
 
 
-class HealthSensor(EsddnsRecordEntity, BinarySensorEntity):
+class HealthSensor(_RecordsAndAddressSensor):
     """One signal for dashboards and uptime checks: on when anything keeps DNS from being right.
 
     On when a record drifted, a write failed, the records can't be read, or a family a record
@@ -67,18 +72,10 @@ class HealthSensor(EsddnsRecordEntity, BinarySensorEntity):
     """
 
     _attr_translation_key = "dns_up_to_date"
-    _attr_device_class = BinarySensorDeviceClass.PROBLEM
 
     def __init__(self, entry: EsddnsConfigEntry) -> None:
         """Watch the whole entry."""
         super().__init__(entry, "dns_up_to_date")
-
-    async def async_added_to_hass(self) -> None:
-        """Also follow the public address, which changes on its own schedule."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            self.coordinator.wan.async_add_listener(self._handle_coordinator_update)
-        )
 
     @property
     def available(self) -> bool:

@@ -260,6 +260,16 @@ async def _async_list_domains(
     return []
 
 
+async def _async_manages(
+    hass: HomeAssistant, credential: Credential, api_url: str, domain: str, errors: FormErrors
+) -> bool:
+    """Whether the credential works and may manage ``domain``; why not, in ``errors``."""
+    domains = await _async_list_domains(hass, credential, api_url, errors)
+    if not errors and domain not in domains:
+        errors.add("base", "domain_not_managed")
+    return not errors
+
+
 def _credential_data(credential: Credential, api_url: str) -> dict[str, str]:
     return {
         CONF_CREDENTIAL_KIND: credential.kind.value,
@@ -352,15 +362,10 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
                 entry.data[CONF_API_URL],
                 errors,
             )
-            if found is not None:
-                credential, api_url = found
-                domains = await _async_list_domains(self.hass, credential, api_url, errors)
-                if not errors and domain not in domains:
-                    errors.add("base", "domain_not_managed")
-                if not errors:
-                    return self.async_update_reload_and_abort(
-                        entry, data_updates={CONF_SECRET: credential.secret}
-                    )
+            if found is not None and await _async_manages(self.hass, *found, domain, errors):
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_SECRET: found[0].secret}
+                )
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_SECRET): SECRET_SELECTOR}),
@@ -383,15 +388,14 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
             )
             found = _credential_from(kind, secret, user_input[CONF_ADVANCED][CONF_API_URL], errors)
             records = _validate_records(user_input, domain, errors)
-            if found is not None and not errors:
-                credential, api_url = found
-                domains = await _async_list_domains(self.hass, credential, api_url, errors)
-                if not errors and domain not in domains:
-                    errors.add("base", "domain_not_managed")
-                if not errors:
-                    return self.async_update_reload_and_abort(
-                        entry, data_updates={**_credential_data(credential, api_url), **records}
-                    )
+            if (
+                found is not None
+                and not errors
+                and await _async_manages(self.hass, *found, domain, errors)
+            ):
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={**_credential_data(*found), **records}
+                )
         defaults = dict(user_input or entry.data)
         defaults.update((user_input or {}).get(CONF_ADVANCED, {}))
         return self.async_show_form(

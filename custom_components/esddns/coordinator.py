@@ -20,6 +20,7 @@ from homeassistant.exceptions import (
     HomeAssistantError,
     ServiceValidationError,
 )
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -817,10 +818,13 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         ``repeated`` says the record's previous write failed too, so a notification can come
         once per outage instead of once per attempt.
         """
+        device = dr.async_get(self.hass).async_get_device({(DOMAIN, self.config_entry.entry_id)})
         self.hass.bus.async_fire(
             EVENT_RECORD_SYNCED,
             {
                 "entry_id": self.config_entry.entry_id,
+                # The logbook card of the device page finds the event by it.
+                "device_id": device.id if device is not None else None,
                 **result.as_event(self.domain),
                 "repeated": result.action is Action.FAILED and result.key in self.failed_writes,
             },

@@ -151,7 +151,11 @@ def wait_for_stun(port: int, timeout: float) -> None:
 
 
 def start_coturn(stack: Stack) -> str:
-    """Debian's coturn as a STUN-only server on loopback; its endpoint."""
+    """Debian's coturn as a STUN-only server on loopback; its endpoint. ESDDNS_COTURN=HOST:PORT
+    names a running one instead (scripts/test --latest: the host's, for tests in its chroot)."""
+    if external := os.environ.get("ESDDNS_COTURN"):
+        wait_for_stun(int(external.rpartition(":")[2]), FAKE_TIMEOUT)
+        return external
     turnserver = shutil.which("turnserver")
     if turnserver is None:
         message = "turnserver (Debian's coturn) is missing; scripts/setup installs it"

@@ -140,7 +140,7 @@ async def test_unexpected_exception_is_an_error_outcome(wan_fakes: WanFakes) -> 
     fakes = await wan_fakes.start(stun=2)
 
     class Broken:
-        def get(self, *args: object, **kwargs: object) -> None:
+        def request(self, *args: object, **kwargs: object) -> None:
             raise RuntimeError("boom")
 
     session = cast(aiohttp.ClientSession, Broken())

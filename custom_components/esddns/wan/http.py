@@ -9,6 +9,7 @@ compressed answer is malformed.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 
 import aiohttp
 
@@ -23,7 +24,7 @@ from .source import (
 )
 
 BODY_CAP = 1024  # a bare address or a Cloudflare trace fits easily; anything bigger is wrong
-_HEADERS = {"Accept": "text/plain", "Accept-Encoding": "identity", "Cache-Control": "no-cache"}
+_HEADERS = {"Accept": "text/plain", "Cache-Control": "no-cache"}
 # The caller's limit (asyncio.timeout around the whole request, body included) is the deadline;
 # the session's own (aiohttp's default: 5 min) would only add two timers to every request.
 _NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout(
@@ -62,38 +63,56 @@ def _refuse_compressed(response: aiohttp.ClientResponse) -> None:
         raise MalformedAnswer(f"compressed body ({shown}) refused")
 
 
-async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
-    """At most BODY_CAP + 1 bytes: enough to know the body is too big, never the whole of it."""
-    if response.content_length is not None and response.content_length > BODY_CAP:
-        raise MalformedAnswer("body over 1 KiB")
+async def _read_capped(response: aiohttp.ClientResponse, cap: int, too_big: str) -> bytes:
+    """At most ``cap`` bytes: one more is enough to know the body is too big."""
+    if response.content_length is not None and response.content_length > cap:
+        raise MalformedAnswer(too_big)
     body = b""
-    while len(body) <= BODY_CAP:
-        chunk = await response.content.read(BODY_CAP + 1 - len(body))
+    while len(body) <= cap:
+        chunk = await response.content.read(cap + 1 - len(body))
         if not chunk:
             break
         body += chunk
+    if len(body) > cap:
+        raise MalformedAnswer(too_big)
     return body
 
 
-async def query_https(source: Source, session: aiohttp.ClientSession, limit: float) -> IPAddress:
-    """GET the source's URL and parse the address in the body."""
+async def fetch(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    limit: float,
+    headers: Mapping[str, str],
+    cap: int,
+    too_big: str,
+    check: Callable[[aiohttp.ClientResponse], None] = lambda response: None,
+    data: bytes | None = None,
+) -> bytes:
+    """One request to a source, the way every HTTPS-borne source is asked.
+
+    No redirects, nothing inflated, 200 only, ``check`` on the headers, a body of at most
+    ``cap`` bytes, all within ``limit`` seconds; every failure is a SourceFailure.
+    """
     try:
         async with (
             asyncio.timeout(limit),
-            session.get(
-                source.url,
-                headers=_HEADERS,
+            session.request(
+                method,
+                url,
+                data=data,
+                headers={**headers, "Accept-Encoding": "identity"},
                 allow_redirects=False,
-                timeout=_NO_AIOHTTP_TIMEOUT,
                 auto_decompress=False,
+                timeout=_NO_AIOHTTP_TIMEOUT,
             ) as response,
         ):
             if response.status != 200:
                 raise SourceRefused(f"HTTP {response.status}")
-            if response.content_type == "text/html":
-                raise MalformedAnswer("HTML page, not an address")
+            check(response)
             _refuse_compressed(response)
-            body = await _read_capped(response)
+            return await _read_capped(response, cap, too_big)
     except TimeoutError:
         raise SourceTimeout("no answer") from None
     except aiohttp.ClientConnectorError as err:
@@ -102,4 +121,23 @@ async def query_https(source: Source, session: aiohttp.ClientSession, limit: flo
         raise SourceFailure(f"cannot connect: {err.os_error}") from None
     except (aiohttp.ClientError, OSError, ValueError) as err:
         raise SourceFailure(f"{type(err).__name__}: {err}") from None
+
+
+def _not_html(response: aiohttp.ClientResponse) -> None:
+    if response.content_type == "text/html":
+        raise MalformedAnswer("HTML page, not an address")
+
+
+async def query_https(source: Source, session: aiohttp.ClientSession, limit: float) -> IPAddress:
+    """GET the source's URL and parse the address in the body."""
+    body = await fetch(
+        session,
+        "GET",
+        source.url,
+        limit=limit,
+        headers=_HEADERS,
+        cap=BODY_CAP,
+        too_big="body over 1 KiB",
+        check=_not_html,
+    )
     return parse_body(body)

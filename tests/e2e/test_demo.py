@@ -1,0 +1,203 @@
+"""`scripts/develop --demo` as a newcomer uses it: the commands it prints, pasted into a shell,
+do what it says, and its Home Assistant log holds no error that is not ESDDNS's own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import json
+import os
+from pathlib import Path
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+import urllib.request
+
+import aiohttp
+import pytest
+import pytest_socket  # type: ignore[import-untyped]
+
+from devtools import harness
+
+from .conftest import free_port
+from .test_e2e import FIRST_ROUND, log_records
+
+# scripts/develop runs the Home Assistant of .venv (scripts/setup); under another interpreter (the
+# newest Home Assistant's, scripts/test --latest) this test would not test that one.
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        Path(sys.prefix).resolve() != (harness.REPO / ".venv").resolve(),
+        reason="scripts/develop runs .venv's Home Assistant, not this interpreter's",
+    ),
+]
+
+READY_TIMEOUT = 180.0  # hass, the fakes and the harness on 2 busy cores
+WAIT = 60.0  # for a write the demo announces (detections run every minute)
+
+
+class Demo:
+    """A running `scripts/develop --demo` and what it printed."""
+
+    def __init__(self, process: subprocess.Popen[str], text: str, config: Path) -> None:
+        """Keep the process, its output up to "ready", and its config folder."""
+        self.process = process
+        self.text = text
+        self.config = config
+        token = re.search(r"^  export HA_TOKEN=(\S+)$", text, re.MULTILINE)
+        assert token, text
+        self.token = token[1]
+        url = re.search(r"^ESDDNS demo is ready: (\S+)", text, re.MULTILINE)
+        assert url, text
+        self.url = url[1]
+
+    def command(self, needle: str) -> str:
+        """The printed shell command (with its continuation lines) that contains ``needle``."""
+        commands = re.findall(r"^  (curl (?:.*\\\n)*.*)$", self.text, re.MULTILINE)
+        found = [c for c in commands if needle in c]
+        assert len(found) == 1, f"{needle!r} in {commands}"
+        return str(found[0])
+
+    def run(self, needle: str) -> str:
+        """Paste a printed command into bash, as the user would; its output."""
+        done = subprocess.run(  # noqa: S603 - bash with the demo's own command
+            ["/bin/bash", "-c", "set -e; " + self.command(needle)],
+            env={**os.environ, "HA_TOKEN": self.token},
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        return done.stdout
+
+    def gandi_requests(self) -> list[dict[str, Any]]:
+        """The fake Gandi's request log, through the printed command."""
+        found: list[dict[str, Any]] = json.loads(self.run("/_fake/requests"))
+        return found
+
+    def state(self, entity_id: str) -> str:
+        """An entity's state over REST with the printed token."""
+        request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
+            f"{self.url}/api/states/{entity_id}",
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return str(json.load(response)["state"])
+
+
+def _read_until_ready(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    text = ""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while "develop: ready" not in text:
+        ready, _, _ = select.select([process.stdout], [], [], 1.0)
+        line = process.stdout.readline() if ready else ""
+        if ready and not line:
+            raise AssertionError(f"scripts/develop --demo ended ({process.wait()}):\n{text}")
+        text += line
+        if time.monotonic() > deadline:
+            raise AssertionError(f"scripts/develop --demo not ready in {READY_TIMEOUT} s:\n{text}")
+    return text
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """`scripts/develop --demo` on a free port and a temporary config folder."""
+    pytest_socket.enable_socket()  # module-scoped setup runs before socket_enabled
+    config = tmp_path_factory.mktemp("demo") / "config"
+    env = {
+        **os.environ,
+        "ESDDNS_HASS_PORT": str(free_port()),
+        "ESDDNS_DEMO_CONFIG": str(config),
+    }
+    process = subprocess.Popen(  # noqa: S603 - our own script
+        [str(harness.REPO / "scripts" / "develop"), "--demo"],
+        cwd=harness.REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,  # its own process group, stopped as one below
+    )
+    try:
+        yield Demo(process, _read_until_ready(process), config)
+    finally:
+        # scripts/develop stops what it started on SIGTERM; the group catches stragglers.
+        process.terminate()
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_prints_the_login_the_fake_gandi_and_its_other_domain(
+    demo: Demo, socket_enabled: None
+) -> None:
+    """Everything a newcomer needs to log in and to try "Add entry" is on the screen."""
+    assert f"(login: {harness.USERNAME} / {harness.PASSWORD})" in demo.text
+    assert re.search(r"fake Gandi LiveDNS: http://127\.0\.0\.1:\d+/v5/livedns  token: demo-token",
+                     demo.text)  # fmt: skip
+    assert f"The token also manages {harness.OTHER_DOMAIN}" in demo.text
+    assert "/config/devices/device/" in demo.text
+
+
+def test_record_changed_behind_its_back_is_read_and_rewritten_by_sync_now(
+    demo: Demo, socket_enabled: None
+) -> None:
+    """The printed rrset command drifts the record; the printed button press reads Gandi once,
+    then writes once, and the drift sensor is off again."""
+    before = len(demo.gandi_requests())
+    demo.run("/_fake/rrset")
+    demo.run("button/press")
+    new = [(r["method"], r["path"], r["body"]) for r in demo.gandi_requests()[before:]]
+    path = f"/v5/livedns/domains/{harness.DOMAIN}/records/{harness.RECORD}/A"
+    written = {"rrset_values": [harness.PUBLIC], "rrset_ttl": 300}
+    # The write is read back (verification), hence the last GET.
+    assert new == [("GET", path, None), ("PUT", path, written), ("GET", path, None)]
+    assert demo.state(harness.RECORD_A) == harness.PUBLIC
+    assert demo.state(harness.DRIFT_A) == "off"
+
+
+def test_new_public_address_is_detected_and_written(demo: Demo, socket_enabled: None) -> None:
+    """The printed address change and detection lead to one write of the new address."""
+    demo.run("/address -d")
+    demo.run("update_entity")
+    deadline = time.monotonic() + WAIT
+    while demo.state(harness.RECORD_A) != harness.NEW_PUBLIC:
+        assert time.monotonic() < deadline, "the new address was not written"
+        time.sleep(0.5)
+    puts = [r["body"] for r in demo.gandi_requests() if r["method"] == "PUT"]
+    assert puts[-1] == {"rrset_values": [harness.NEW_PUBLIC], "rrset_ttl": 300}
+    assert demo.state(harness.DRIFT_A) == "off"
+
+
+async def test_no_repair_and_every_entry_loaded(demo: Demo, socket_enabled: None) -> None:
+    """No "country not configured" repair, no "Failed to set up" card from onboarding."""
+    async with aiohttp.ClientSession() as session:
+        hass = harness.Hass(session, demo.url, demo.token)
+        entries = await hass.request("GET", "/api/config/config_entries/entry")
+        async with hass.websocket() as ws:
+            issues = await ws.command("repairs/list_issues")
+    assert [e["title"] for e in entries if e["state"] != "loaded"] == []
+    assert issues["issues"] == []
+
+
+def test_log_has_no_error_but_the_first_round(demo: Demo, socket_enabled: None) -> None:
+    """No traceback from onboarding's internet integrations, the camera's libturbojpeg or
+    anything else. The entry's first detection, with the built-in internet sources before the
+    options point it at the loopback ones, is the only error (and ESDDNS's own)."""
+    log = (demo.config / "home-assistant.log").read_text()
+    errors = [
+        record
+        for level, record in log_records(log)
+        if (level in ("ERROR", "CRITICAL") or "Traceback" in record)
+        and not re.search(FIRST_ROUND, record)
+    ]
+    assert errors == []
