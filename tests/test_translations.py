@@ -7,12 +7,18 @@ from pathlib import Path
 import re
 from typing import Any
 
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 import yaml
 
+from custom_components.esddns.const import DOMAIN
 from custom_components.esddns.gandi import CredentialKind
 from custom_components.esddns.services import _sync_schema
 from custom_components.esddns.wan import DetectionMode, Family
+from devtools.fakes.gandi import FakeGandi
+from tests.integration import PublicSources, make_entry, setup_entry
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / "esddns"
 CODE = {path.name: path.read_text() for path in COMPONENT.glob("*.py")}
@@ -120,3 +126,160 @@ def test_selector_options_match_the_enums() -> None:
     assert set(STRINGS["selector"]["detection_mode"]["options"]) == {
         mode.value for mode in DetectionMode
     }
+
+
+TRANSLATIONS = COMPONENT / "translations"
+LANGUAGES = ("de", "en", "es", "fr", "it", "nl")
+PLACEHOLDER = re.compile(r"{(\w+)}")
+# Names, protocols and literals that a translation must carry over unchanged.
+VERBATIM = (
+    "ESDDNS",
+    "Gandi",
+    "LiveDNS",
+    "STUN",
+    "HTTPS",
+    "DNS over HTTPS",
+    "IPv4",
+    "IPv6",
+    "AAAA",
+    "TTL",
+    "CGNAT",
+    "VPN",
+    "API",
+    "esddns.sync",
+    "admin.gandi.net",
+    "api.gandi.net",
+    "api.sandbox.gandi.net",
+    "Manage domain name technical configurations",
+    "udp+tcp://",
+    "user:password@",
+    "[IPv6]:port",
+    "2592000",
+    "(ms)",
+    "(s)",
+)
+
+
+def _strings(tree: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    """Every leaf of a translation tree, by its key path."""
+    if not isinstance(tree, dict):
+        return {path: tree}
+    leaves: dict[tuple[str, ...], Any] = {}
+    for key, value in tree.items():
+        leaves |= _strings(value, (*path, key))
+    return leaves
+
+
+ENGLISH = _strings(STRINGS)
+
+
+def _language(language: str) -> dict[tuple[str, ...], Any]:
+    return _strings(json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8")))
+
+
+def test_every_language_is_shipped() -> None:
+    """The UI speaks exactly the languages the README promises; no stray files."""
+    assert sorted(path.stem for path in TRANSLATIONS.glob("*.json")) == sorted(LANGUAGES)
+    readme = (COMPONENT.parent.parent / "README.md").read_text(encoding="utf-8")
+    promise = next(line for line in readme.splitlines() if line.startswith("ESDDNS speaks "))
+    for name in ("English", "French", "German", "Dutch", "Spanish", "Italian"):
+        assert name in promise
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_language_file_is_json_with_only_non_empty_strings(language: str) -> None:
+    """Each file parses, and every value is a string with something to show."""
+    for path, text in _language(language).items():
+        assert isinstance(text, str), path
+        assert text.strip(), path
+        assert text == text.strip(), path
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_language_has_exactly_the_keys_of_strings_json(language: str) -> None:
+    """A key missing from a language shows up raw in the UI; an extra one is dead."""
+    keys = set(_language(language))
+    assert sorted(set(ENGLISH) - keys) == [], "missing"
+    assert sorted(keys - set(ENGLISH)) == [], "not in strings.json"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_language_keeps_the_english_placeholders(language: str) -> None:
+    """Same {placeholders} as English: none renamed, dropped or added, no stray brace."""
+    for path, text in _language(language).items():
+        english = ENGLISH[path]
+        assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(english)), path
+        assert not set(PLACEHOLDER.sub("", text)) & set("{}"), path
+        # the frontend formats with ICU MessageFormat, where an apostrophe next to a brace
+        # quotes it and the placeholder would be shown raw
+        assert not re.search(r"'{|}'", text), path
+        text.format(**dict.fromkeys(PLACEHOLDER.findall(english), "x"))
+
+
+@pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
+def test_language_is_translated_but_keeps_names_verbatim(language: str) -> None:
+    """Sentences are translated; product, protocol and literal names are not."""
+    for path, text in _language(language).items():
+        english = ENGLISH[path]
+        if len(PLACEHOLDER.sub("", english).split()) > 3:
+            assert text != english, path
+        for name in VERBATIM:
+            if name in english:
+                assert name in text, (path, name)
+
+
+@pytest.mark.parametrize(
+    ("language", "public_ipv4"),
+    [
+        ("de", "Öffentliche IPv4-Adresse"),
+        ("es", "Dirección IPv4 pública"),
+        ("fr", "Adresse IPv4 publique"),
+        ("it", "Indirizzo IPv4 pubblico"),
+        ("nl", "Openbaar IPv4-adres"),
+    ],
+)
+async def test_home_assistant_names_the_entities_in_its_language(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    language: str,
+    public_ipv4: str,
+) -> None:
+    """With the server language set, every entity is named from that language's file."""
+    hass.config.language = language
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+
+    names = _language(language)
+    placeholders = {"record": "home.example.com", "type": "A"}
+    expected = {
+        f"example.com {names['entity', platform, key, 'name'].format(**placeholders)}"
+        for platform, key in [
+            ("sensor", "public_ipv4"),
+            ("sensor", "record_value"),
+            ("sensor", "last_sync"),
+            ("binary_sensor", "drift"),
+            ("binary_sensor", "dns_up_to_date"),
+            ("button", "sync_now"),
+        ]
+    }
+    entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    states = [hass.states.get(entity.entity_id) for entity in entities]
+    shown = {state.attributes["friendly_name"] for state in states if state is not None}
+    assert len(shown) == len(entities)
+    assert shown == expected
+    assert f"example.com {public_ipv4}" in shown
+
+
+@pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
+async def test_home_assistant_serves_every_string_in_the_language(
+    hass: HomeAssistant, language: str
+) -> None:
+    """What the frontend asks Home Assistant for is this language's text, key for key."""
+    served: dict[str, str] = {}
+    for category in STRINGS:
+        served |= await async_get_translations(hass, language, category, [DOMAIN])
+    expected = {
+        ".".join(("component", DOMAIN, *path)): text for path, text in _language(language).items()
+    }
+    assert served == expected
