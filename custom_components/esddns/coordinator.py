@@ -73,6 +73,7 @@ from .gandi import (
 )
 from .history import SyncHistory
 from .local_sources import local_handlers
+from .streaks import Streaks
 from .sync import Action, RecordKey, RecordResult, describe_answers, in_sync
 from .wan import (
     AddressClass,
@@ -227,10 +228,10 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
         self._sources = {family: settings.sources(family) for family in Family}
         for family, sources in self._sources.items():
             self.scoreboard.retain(family, (source.name for source in sources))
-        self._router_cycles: dict[str, int] = {}
+        self._router: Streaks[str] = Streaks()
         self._users: dict[str, frozenset[Family]] = {}
-        self._missing: set[Family] = set()
-        self._disagreeing_cycles: dict[Family, int] = dict.fromkeys(Family, 0)
+        self._no_consensus: Streaks[Family] = Streaks()
+        self._disagreement: Streaks[Family] = Streaks()
         self._dissenters: dict[Family, set[str]] = {family: set() for family in Family}
         self._last_address: dict[Family, IPAddress] = {}
 
@@ -302,16 +303,15 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
 
     def _note_consensus(self, family: Family, detection: Detection) -> None:
         """Log once when a family loses its consensus, and once when it is back."""
-        if detection.address is None and family not in self._missing:
-            self._missing.add(family)
-            LOGGER.warning(
-                "No consensus on the public %s address (quorum %s); answers: %s",
-                family.value,
-                detection.quorum,
-                describe_answers(detection) or "none",
-            )
-        elif detection.address is not None and family in self._missing:
-            self._missing.discard(family)
+        if detection.address is None:
+            if self._no_consensus.seen(family) == 1:
+                LOGGER.warning(
+                    "No consensus on the public %s address (quorum %s); answers: %s",
+                    family.value,
+                    detection.quorum,
+                    describe_answers(detection) or "none",
+                )
+        elif self._no_consensus.over(family):
             LOGGER.info("Consensus on the public %s address is back", family.value)
 
     def _note_disagreement(self, family: Family, detection: Detection) -> None:
@@ -324,16 +324,15 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
         # A router entity that names another address has a repair of its own (_note_router).
         valid = [o for o in detection.valid if o.source.kind is not SourceKind.ENTITY]
         if len({o.address for o in valid}) > 1:
-            self._disagreeing_cycles[family] += 1
             self._dissenters[family] = {o.source.name for o in valid}
-            if self._disagreeing_cycles[family] >= REPAIR_THRESHOLD:
+            if self._disagreement.seen(family) >= REPAIR_THRESHOLD:
                 issues.async_sources_disagree(self.hass, issue_id, family, detection)
-        elif self._disagreeing_cycles[family] and (
+        elif family in self._disagreement and (
             detection.full
             or detection.widened
             or self._dissenters[family] <= {o.source.name for o in valid}
         ):
-            self._disagreeing_cycles[family] = 0
+            self._disagreement.over(family)
             issues.async_clear(self.hass, issue_id)
 
     def _disagree_issue_id(self, family: Family) -> str:
@@ -355,13 +354,12 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
             )
             kind = _router_problem(outcome, public)
             if kind is None:
-                if self._router_cycles.pop(issue_id, 0):
+                if self._router.over(issue_id):
                     issues.async_clear(self.hass, issue_id)
                 continue
             # The router's entity updates on its own schedule: a change of address must not
             # look like a second NAT for the round or two until it catches up.
-            self._router_cycles[issue_id] = self._router_cycles.get(issue_id, 0) + 1
-            if self._router_cycles[issue_id] >= REPAIR_THRESHOLD:
+            if self._router.seen(issue_id) >= REPAIR_THRESHOLD:
                 assert public is not None  # _router_problem needs both
                 assert outcome.address is not None
                 issues.async_router_problem(
@@ -389,7 +387,7 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
         """Drop this coordinator's repair issues (when it is disposed of)."""
         for family in Family:
             issues.async_clear(self.hass, self._disagree_issue_id(family))
-        for issue_id in self._router_cycles:
+        for issue_id in self._router:
             issues.async_clear(self.hass, issue_id)
 
 
@@ -496,7 +494,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         self.quiet = 0
         self._not_before = 0.0
         self._written: dict[RecordKey, IPAddress] = {}
-        self._overwritten: dict[RecordKey, int] = {}
+        self._overwritten: Streaks[RecordKey] = Streaks()
         self._last_inputs: tuple[object, object] | None = None
         self._verifying = False
         # Records whose last write failed, with Gandi's reason.
@@ -561,15 +559,14 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             issue_id = self._overwritten_issue_id(key)
             current_public = public.address(key.family) if public is not None else None
             if current_public == written and not in_sync(records.get(key), written):
-                self._overwritten[key] = self._overwritten.get(key, 0) + 1
-                if self._overwritten[key] >= REPAIR_THRESHOLD:
+                if self._overwritten.seen(key) >= REPAIR_THRESHOLD:
                     issues.async_record_overwritten(
                         self.hass, issue_id, key.label(self.domain), key.type.value
                     )
             elif (
                 not self._verifying
                 and in_sync(records.get(key), written)
-                and self._overwritten.pop(key, 0)
+                and self._overwritten.over(key)
             ):
                 # A whole check cycle in which nobody touched it: the fight is over.
                 issues.async_clear(self.hass, issue_id)
