@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import DOMAIN
 from .coordinator import EsddnsConfigEntry, RecordCoordinator, WanIpCoordinator
@@ -21,27 +23,30 @@ def device_info(entry: EsddnsConfigEntry) -> DeviceInfo:
     )
 
 
-class EsddnsRecordEntity(CoordinatorEntity[RecordCoordinator]):
+class EsddnsEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
+    """An entity of an entry's device, fed by one of its coordinators."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, entry: EsddnsConfigEntry, coordinator: CoordinatorT, key: str) -> None:
+        """Attach the entity to its entry's device; ``key`` makes its unique id."""
+        super().__init__(coordinator)
+        self._attr_unique_id = f"{entry.entry_id}_{key}"
+        self._attr_device_info = device_info(entry)
+        entry.runtime_data.unique_ids.add(self.unique_id or "")
+
+
+class EsddnsRecordEntity(EsddnsEntity[RecordCoordinator]):
     """An entity fed by the entry's records at Gandi."""
 
-    _attr_has_entity_name = True
-
     def __init__(self, entry: EsddnsConfigEntry, key: str) -> None:
-        """Attach the entity to its entry's device."""
-        super().__init__(entry.runtime_data.records)
-        self._attr_unique_id = f"{entry.entry_id}_{key}"
-        self._attr_device_info = device_info(entry)
-        entry.runtime_data.unique_ids.add(self.unique_id or "")
+        """Follow the entry's record coordinator."""
+        super().__init__(entry, entry.runtime_data.records, key)
 
 
-class EsddnsWanEntity(CoordinatorEntity[WanIpCoordinator]):
+class EsddnsWanEntity(EsddnsEntity[WanIpCoordinator]):
     """An entity fed by the shared public-IP detection."""
 
-    _attr_has_entity_name = True
-
     def __init__(self, entry: EsddnsConfigEntry, key: str) -> None:
-        """Attach the entity to its entry's device."""
-        super().__init__(entry.runtime_data.wan)
-        self._attr_unique_id = f"{entry.entry_id}_{key}"
-        self._attr_device_info = device_info(entry)
-        entry.runtime_data.unique_ids.add(self.unique_id or "")
+        """Follow the detection the entry shares."""
+        super().__init__(entry, entry.runtime_data.wan, key)
