@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import logging
 import re
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -178,3 +180,18 @@ async def test_domain_gone_from_gandi_raises_a_repair(
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
     await _tick(hass, freezer, 60)
     assert not issue_registry.issues
+
+
+async def test_home_assistant_finds_no_bad_repairs_platform(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """HA loads `<integration>.repairs` as a repairs platform: ESDDNS has none (its repair
+    issues live in issues.py), so no "Invalid repairs platform" error and traceback."""
+    assert await async_setup_component(hass, "repairs", {})
+    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    await hass.async_block_till_done()
+    assert "Invalid repairs platform" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
