@@ -1,4 +1,5 @@
-"""What a source's failure can be: each error carries the outcome status it becomes."""
+"""Errors of public-IP discovery: custom source text that cannot be used, and the ways a source
+can fail to give an address, each carrying the outcome status it becomes."""
 
 from __future__ import annotations
 
