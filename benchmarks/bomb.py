@@ -33,7 +33,7 @@ import aiohttp
 
 from custom_components.esddns.gandi import Credential, CredentialKind, GandiClient, GandiError
 from custom_components.esddns.wan import Family, OutcomeStatus, ask_source, https_source
-from custom_components.esddns.wan.source import MalformedAnswer
+from custom_components.esddns.wan.errors import MalformedAnswer
 from devtools.fakes.gandi import CONTROL_PREFIX, FakeGandi, compressed_zeros
 from devtools.fakes.http_source import FakeHttpSource
 

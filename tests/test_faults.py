@@ -40,7 +40,7 @@ from custom_components.esddns.const import (
 )
 from custom_components.esddns.coordinator import WanIpCoordinator
 from custom_components.esddns.gandi import GandiClient
-from custom_components.esddns.wan import Family, consensus, source as source_module
+from custom_components.esddns.wan import Family, consensus, sources as sources_module
 from devtools.fakes.gandi import FakeGandi
 from devtools.fakes.http_source import FakeHttpSource
 from devtools.fakes.stun import LIE, FakeStunServer
@@ -296,12 +296,12 @@ async def test_one_provider_lying_through_two_sources_is_one_vote(
     if transport == "https":
         liars = [await wan_fakes.http_source(LIE) for _ in range(2)]
         monkeypatch.setattr(
-            source_module, "DEFAULT_STUN", tuple(s.source() for s in honest)
+            sources_module, "DEFAULT_STUN", tuple(s.source() for s in honest)
         )  # two honest providers
         monkeypatch.setattr(
-            source_module, "DEFAULT_HTTPS", tuple(f.source(provider="liar") for f in liars)
+            sources_module, "DEFAULT_HTTPS", tuple(f.source(provider="liar") for f in liars)
         )
-        monkeypatch.setattr(source_module, "DEFAULT_DNS", ())
+        monkeypatch.setattr(sources_module, "DEFAULT_DNS", ())
         entry = make_entry(fake_gandi, public_sources, builtin_sources=True)
     else:
         liar = public_sources.servers[2]

@@ -23,7 +23,7 @@ from custom_components.esddns.const import (
     EVENT_RECORD_SYNCED,
 )
 from custom_components.esddns.coordinator import DATA_WAN
-from custom_components.esddns.wan import source as source_module
+from custom_components.esddns.wan import sources as sources_module
 from devtools.fakes.gandi import FakeGandi
 from devtools.fakes.stun import FakeStunServer
 from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
@@ -318,10 +318,10 @@ async def test_two_entries_with_default_options_share_one_round(
 ) -> None:
     """With no options at all (the built-in sources), two domains still cost one round."""
     monkeypatch.setattr(
-        source_module, "DEFAULT_STUN", tuple(s.source() for s in public_sources.servers)
+        sources_module, "DEFAULT_STUN", tuple(s.source() for s in public_sources.servers)
     )
-    monkeypatch.setattr(source_module, "DEFAULT_HTTPS", ())
-    monkeypatch.setattr(source_module, "DEFAULT_DNS", ())
+    monkeypatch.setattr(sources_module, "DEFAULT_HTTPS", ())
+    monkeypatch.setattr(sources_module, "DEFAULT_DNS", ())
     first = make_entry(fake_gandi, public_sources, builtin_sources=True)
     second = make_entry(fake_gandi, public_sources, domain="example.org", builtin_sources=True)
     first.add_to_hass(hass)
@@ -349,12 +349,12 @@ async def test_ipv6_records_follow_the_ipv6_consensus(
     v6_servers = [await FakeStunServer(PUBLIC_V6).start() for _ in range(2)]
     try:
         monkeypatch.setattr(
-            source_module,
+            sources_module,
             "DEFAULT_STUN",
             tuple(s.source() for s in [*public_sources.servers, *v6_servers]),
         )
-        monkeypatch.setattr(source_module, "DEFAULT_HTTPS", ())
-        monkeypatch.setattr(source_module, "DEFAULT_DNS", ())
+        monkeypatch.setattr(sources_module, "DEFAULT_HTTPS", ())
+        monkeypatch.setattr(sources_module, "DEFAULT_DNS", ())
         entry = make_entry(fake_gandi, public_sources, types=["A", "AAAA"], builtin_sources=True)
         await setup_entry(hass, entry)
         assert hass.states.get(PUBLIC_IPV4).state == PUBLIC

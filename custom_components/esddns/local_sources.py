@@ -17,6 +17,7 @@ from .wan import (
     IfInet6Entry,
     IPAddress,
     LocalHandler,
+    Source,
     SourceFailure,
     SourceKind,
     SourceRefused,
@@ -25,7 +26,6 @@ from .wan import (
     parse_if_inet6,
     preferred_ipv6,
 )
-from .wan.source import Source
 
 # What Linux says of each IPv6 address (temporary, deprecated, tentative...): Home Assistant's
 # adapter data has no such flags, so a stable address can't be told from a privacy one there.

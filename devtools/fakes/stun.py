@@ -21,16 +21,14 @@ import struct
 from typing import Any, Literal, get_args
 
 from custom_components.esddns.wan import Family, Source, SourceKind, stun_source
-from custom_components.esddns.wan.stun import (
+from custom_components.esddns.wan.stun_codec import (
     ATTR_XOR_MAPPED_ADDRESS,
     BINDING_REQUEST,
     BINDING_SUCCESS,
     HEADER,
     MAGIC_COOKIE,
-    binding_error,
-    binding_success,
-    encode_attribute,
 )
+from devtools.stun_messages import binding_error, binding_success, encode_attribute
 
 type CraftedMode = Literal["stitched", "lying_mismatch", "trailing_garbage"]
 type StunMode = (

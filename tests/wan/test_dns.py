@@ -10,7 +10,7 @@ import pytest
 
 from custom_components.esddns.wan import DEFAULT_DNS, Family, OutcomeStatus, ask_source
 from custom_components.esddns.wan.dns import _values_of_dns_result, parse_dns_answer
-from custom_components.esddns.wan.source import MalformedAnswer
+from custom_components.esddns.wan.errors import MalformedAnswer
 from tests.fixtures_wan import WanFakes, fake_dns_source
 
 PUBLIC = ip_address("81.2.69.142")

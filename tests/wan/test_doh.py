@@ -17,13 +17,12 @@ from custom_components.esddns.wan import (
     doh_source,
 )
 from custom_components.esddns.wan.dns_wire import (
-    DnsWireError,
     build_query,
     encode_name,
     parse_response,
     read_name,
 )
-from custom_components.esddns.wan.source import MalformedAnswer
+from custom_components.esddns.wan.errors import DnsWireError, MalformedAnswer
 from devtools.fakes.dns import build_reply
 
 from .conftest import DohFactory

@@ -15,8 +15,8 @@ import pytest
 
 from custom_components.esddns.wan import IPAddress
 from custom_components.esddns.wan.dns import parse_dns_answer
+from custom_components.esddns.wan.errors import MalformedAnswer
 from custom_components.esddns.wan.http import BODY_CAP, parse_body
-from custom_components.esddns.wan.source import MalformedAnswer
 
 from .test_stun_codec import RFC5769_IPV4, RFC5769_IPV6, RFC5769_TXID, _check, _mutants
 

@@ -21,7 +21,7 @@ from custom_components.esddns.wan.dns_wire import (
     encode_name,
     parse_response,
 )
-from custom_components.esddns.wan.source import SourceFailure
+from custom_components.esddns.wan.errors import SourceFailure
 
 hypothesis = pytest.importorskip("hypothesis")
 given, st = hypothesis.given, hypothesis.strategies

@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 
 from custom_components.esddns.wan import Family, OutcomeStatus, ask_source, https_source
+from custom_components.esddns.wan.errors import MalformedAnswer
 from custom_components.esddns.wan.http import BODY_CAP, parse_body
-from custom_components.esddns.wan.source import MalformedAnswer
 from devtools.fakes.gandi import compressed_zeros
 from tests.fixtures_wan import WanFakes
 

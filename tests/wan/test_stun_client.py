@@ -23,18 +23,15 @@ from custom_components.esddns.wan import (
     detect,
     stun_source,
 )
-from custom_components.esddns.wan.source import SourceFailure
-from custom_components.esddns.wan.stun import (
-    RTO,
+from custom_components.esddns.wan.errors import (
+    SourceFailure,
     StunBindingError,
     StunMalformedError,
-    _TcpBinding,
-    _UdpBinding,
-    binding_request,
-    binding_success,
-    resolve,
 )
+from custom_components.esddns.wan.stun import RTO, _TcpBinding, _UdpBinding, resolve
+from custom_components.esddns.wan.stun_codec import binding_request
 from devtools.fakes.stun import CRAFTED_MODES, LIE, CraftedMode, crafted_stream
+from devtools.stun_messages import binding_success
 from tests.fixtures_wan import WanFakes
 
 PUBLIC = ip_address("81.2.69.142")
@@ -182,11 +179,8 @@ def test_the_crafted_streams_are_what_they_claim() -> None:
     """Read the old, trusting way (frame by declared length, skip other transactions by theirs),
     each stream yields an address that no server sent, or takes an answer the stream's garbage
     puts in doubt: what the client must refuse."""
-    from custom_components.esddns.wan.stun import (
-        HEADER,
-        StunMismatchError,
-        parse_binding_response,
-    )
+    from custom_components.esddns.wan.errors import StunMismatchError
+    from custom_components.esddns.wan.stun_codec import HEADER, parse_binding_response
 
     txid = bytes(range(12))
 

@@ -11,7 +11,13 @@ import zlib
 
 import pytest
 
-from custom_components.esddns.wan.stun import (
+from custom_components.esddns.wan.errors import (
+    StunBindingError,
+    StunError,
+    StunMalformedError,
+    StunMismatchError,
+)
+from custom_components.esddns.wan.stun_codec import (
     ATTR_FINGERPRINT,
     ATTR_MAPPED_ADDRESS,
     ATTR_MESSAGE_INTEGRITY,
@@ -20,19 +26,17 @@ from custom_components.esddns.wan.stun import (
     BINDING_SUCCESS,
     KNOWN_REQUIRED,
     MappedAddress,
-    StunBindingError,
-    StunError,
-    StunMalformedError,
-    StunMismatchError,
-    add_fingerprint,
-    binding_error,
     binding_request,
-    binding_success,
-    encode_address,
-    encode_attribute,
     encode_message,
     new_transaction_id,
     parse_binding_response,
+)
+from devtools.stun_messages import (
+    add_fingerprint,
+    binding_error,
+    binding_success,
+    encode_address,
+    encode_attribute,
 )
 
 

@@ -1,6 +1,8 @@
 """Public-IP discovery: STUN, HTTPS, DNS, DoH and local sources agreed on by a quorum.
 
-Pure asyncio: no Home Assistant imports.
+Pure asyncio: no Home Assistant imports. `models` holds the data, `errors` the failures,
+`sources` the definitions and defaults, `consensus` the rounds; one module per way of asking
+(`stun` over `stun_codec`, `http`, `dns`, `doh` over `dns_wire`).
 """
 
 from .address import (
@@ -11,26 +13,31 @@ from .address import (
     IPAddress,
     classify_address,
 )
-from .consensus import Detection, LocalHandler, ask_source, detect
+from .consensus import LocalHandler, ask_source, detect
+from .errors import (
+    InvalidSourceError,
+    MalformedAnswer,
+    SourceFailure,
+    SourceRefused,
+    SourceTimeout,
+)
 from .interfaces import IfInet6Entry, parse_if_inet6, preferred_ipv4, preferred_ipv6
+from .models import (
+    LOCAL_KINDS,
+    Detection,
+    DetectionMode,
+    Family,
+    OutcomeStatus,
+    Source,
+    SourceKind,
+    SourceOutcome,
+)
 from .scoreboard import Scoreboard
-from .source import (
+from .sources import (
     DEFAULT_DNS,
     DEFAULT_DOH,
     DEFAULT_HTTPS,
     DEFAULT_STUN,
-    LOCAL_KINDS,
-    DetectionMode,
-    Family,
-    InvalidSourceError,
-    MalformedAnswer,
-    OutcomeStatus,
-    Source,
-    SourceFailure,
-    SourceKind,
-    SourceOutcome,
-    SourceRefused,
-    SourceTimeout,
     dns_source,
     doh_source,
     entity_source,

@@ -21,17 +21,18 @@ import aiohttp
 from .address import PUBLIC_ONLY, AddressPolicy, IPAddress
 from .dns import query_dns
 from .doh import query_doh
+from .errors import SourceFailure
 from .http import query_https
-from .scoreboard import FamilyBoard, Scoreboard
-from .source import (
+from .models import (
     LOCAL_KINDS,
+    Detection,
     Family,
     OutcomeStatus,
     Source,
-    SourceFailure,
     SourceKind,
     SourceOutcome,
 )
+from .scoreboard import FamilyBoard, Scoreboard
 from .stun import query_stun
 
 type LocalHandler = Callable[[Source, Family], Awaitable[IPAddress]]
@@ -51,50 +52,6 @@ KIND_COST = {
 
 _LOGGER = logging.getLogger(__name__)
 _DETAIL_MAX = 120
-
-
-@dataclass(frozen=True, slots=True)
-class Detection:
-    """The result of one detection round."""
-
-    family: Family
-    address: IPAddress | None  # None: no consensus
-    quorum: int
-    outcomes: tuple[SourceOutcome, ...]  # one per source asked, in the order given
-    elapsed_ms: float
-    full: bool = True  # every source was asked from the start (no scoreboard, or a full round)
-    widened: bool = False  # a hedged round had to ask everyone after a failure or disagreement
-
-    @property
-    def consensus(self) -> bool:
-        """Whether a quorum of providers agreed."""
-        return self.address is not None
-
-    @property
-    def agreeing(self) -> tuple[SourceOutcome, ...]:
-        """Outcomes that gave the winning address."""
-        return tuple(o for o in self.valid if o.address == self.address)
-
-    @property
-    def disagreeing(self) -> tuple[SourceOutcome, ...]:
-        """Outcomes that gave another valid public address (all of them without consensus)."""
-        return tuple(o for o in self.valid if o.address != self.address)
-
-    @property
-    def valid(self) -> tuple[SourceOutcome, ...]:
-        """Outcomes that gave a usable address."""
-        return tuple(o for o in self.outcomes if o.status is OutcomeStatus.ADDRESS)
-
-    @property
-    def answers(self) -> dict[IPAddress, tuple[str, ...]]:
-        """Each usable address, with the distinct providers that gave it."""
-        result: dict[IPAddress, list[str]] = {}
-        for outcome in self.valid:
-            assert outcome.address is not None
-            providers = result.setdefault(outcome.address, [])
-            if outcome.source.provider not in providers:
-                providers.append(outcome.source.provider)
-        return {address: tuple(providers) for address, providers in result.items()}
 
 
 async def _query(

@@ -15,14 +15,9 @@ import aiodns
 import pycares
 
 from .address import IPAddress
-from .source import (
-    MalformedAnswer,
-    Source,
-    SourceFailure,
-    SourceRefused,
-    SourceTimeout,
-    parse_address,
-)
+from .errors import MalformedAnswer, SourceFailure, SourceRefused, SourceTimeout
+from .models import Source
+from .sources import parse_address
 
 # Google adds this informational TXT record when the query carries an EDNS client subnet.
 _INFO_PREFIXES = ("edns0-client-subnet",)

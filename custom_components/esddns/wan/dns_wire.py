@@ -10,7 +10,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv6Address
 import struct
 
-from .source import MalformedAnswer, SourceRefused
+from .errors import DnsWireError, MalformedAnswer, SourceRefused
 
 TYPES = {"A": 1, "AAAA": 28, "TXT": 16}
 CLASSES = {"IN": 1, "CHAOS": 3}
@@ -23,12 +23,8 @@ _RCODE_REFUSED = {2: "SERVFAIL", 5: "REFUSED"}
 _RCODE_OTHER = {1: "FORMERR", 3: "NXDOMAIN", 4: "NOTIMP"}
 
 
-class DnsWireError(MalformedAnswer):
-    """The message is not a well-formed answer to our question."""
-
-
 def encode_name(name: str) -> bytes:
-    """`name` as wire labels (LDH names only: source.py has checked them)."""
+    """`name` as wire labels (LDH names only: sources.py has checked them)."""
     labels = [label.encode("ascii") for label in name.rstrip(".").split(".")]
     if any(not 0 < len(label) < 64 for label in labels):
         raise ValueError(f"not a DNS name: {name!r}")

@@ -13,8 +13,9 @@ import aiohttp
 from .address import IPAddress
 from .dns import parse_dns_answer
 from .dns_wire import build_query, parse_response
+from .errors import MalformedAnswer
 from .http import fetch
-from .source import MalformedAnswer, Source
+from .models import Source
 
 BODY_CAP = 2048  # a who-am-I answer is ~100 bytes; padded ones (RFC 8467) stay under 512
 MEDIA_TYPE = "application/dns-message"

@@ -14,14 +14,9 @@ from collections.abc import Callable, Mapping
 import aiohttp
 
 from .address import IPAddress
-from .source import (
-    MalformedAnswer,
-    Source,
-    SourceFailure,
-    SourceRefused,
-    SourceTimeout,
-    parse_address,
-)
+from .errors import MalformedAnswer, SourceFailure, SourceRefused, SourceTimeout
+from .models import Source
+from .sources import parse_address
 
 BODY_CAP = 1024  # a bare address or a Cloudflare trace fits easily; anything bigger is wrong
 _HEADERS = {"Accept": "text/plain", "Cache-Control": "no-cache"}

@@ -14,7 +14,7 @@ import math
 import time
 from typing import Any
 
-from .source import Family, OutcomeStatus, SourceOutcome
+from .models import Family, OutcomeStatus, SourceOutcome
 
 VERSION = 1
 _ALPHA, _BETA = 0.125, 0.25  # RFC 6298's gains

@@ -1,4 +1,4 @@
-"""Source definitions: kinds, defaults, modes, parsing of custom sources, and outcomes.
+"""Source definitions: constructors, parsing of custom sources, the defaults and the modes.
 
 Provider rule: consensus counts *providers*, not sources, so one operator cannot outvote the rest.
 The built-in sources name their operator (Google, Cloudflare, ...). Each distinct custom endpoint
@@ -10,127 +10,16 @@ so users must pick servers run by independent operators, or the quorum means not
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address, ip_address
 import re
-from typing import ClassVar
 from urllib.parse import urlsplit
 
 from .address import IPAddress
+from .errors import InvalidSourceError, MalformedAnswer
+from .models import BOTH_FAMILIES, DetectionMode, Family, Source, SourceKind
 
-
-class Family(StrEnum):
-    """The address family being detected."""
-
-    IPV4 = "ipv4"
-    IPV6 = "ipv6"
-
-
-BOTH_FAMILIES = frozenset(Family)
 _V4 = frozenset({Family.IPV4})
 _V6 = frozenset({Family.IPV6})
-
-
-class DetectionMode(StrEnum):
-    """Which kinds of sources are asked."""
-
-    ALL = "all"
-    STUN_HTTPS = "stun_https"
-    STUN = "stun"
-    HTTPS = "https"
-    DNS = "dns"
-
-
-class SourceKind(StrEnum):
-    """How a source is asked."""
-
-    STUN_UDP = "stun_udp"
-    STUN_TCP = "stun_tcp"
-    HTTPS = "https"
-    DNS = "dns"
-    DOH = "doh"  # DNS-over-HTTPS (RFC 8484): a "who am I" name asked over TLS
-    ENTITY = "entity"  # a Home Assistant entity whose state is an address (the router's WAN IP)
-    INTERFACE = "interface"  # the host's own global address
-
-
-# Kinds answered by the caller's own handlers (see `detect(local=...)`), not over the network.
-LOCAL_KINDS = frozenset({SourceKind.ENTITY, SourceKind.INTERFACE})
-
-
-class OutcomeStatus(StrEnum):
-    """What one source's answer came to."""
-
-    ADDRESS = "address"
-    TIMEOUT = "timeout"
-    REFUSED = (
-        "refused"  # the server declined: connection refused, STUN error, HTTP status, DNS REFUSED
-    )
-    MALFORMED = "malformed"  # an answer came, but not one address of the asked family
-    NOT_PUBLIC = "not_public"
-    ERROR = "error"  # anything else: name does not resolve, TLS failure, unexpected exception
-    CANCELLED = "cancelled"  # the quorum was reached first
-
-
-class InvalidSourceError(ValueError):
-    """Custom source text that cannot be used."""
-
-
-class SourceFailure(Exception):  # noqa: N818 - a failure outcome, not a programming error
-    """A source did not give an address; `status` is the outcome it becomes."""
-
-    status: ClassVar[OutcomeStatus] = OutcomeStatus.ERROR
-
-
-class MalformedAnswer(SourceFailure):
-    """The answer is not exactly one address."""
-
-    status = OutcomeStatus.MALFORMED
-
-
-class SourceRefused(SourceFailure):
-    """The server declined to answer."""
-
-    status = OutcomeStatus.REFUSED
-
-
-class SourceTimeout(SourceFailure):
-    """No usable answer within the source's timeout."""
-
-    status = OutcomeStatus.TIMEOUT
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """One place to ask for the public address. Fields after `name` depend on `kind`."""
-
-    kind: SourceKind
-    provider: str
-    name: str
-    host: str = ""  # STUN and DNS: server name or address literal (no brackets)
-    port: int = 0
-    url: str = ""  # HTTPS and DoH
-    query_name: str = ""  # DNS and DoH
-    query_type: str = ""  # DNS and DoH: A, AAAA or TXT
-    query_class: str = "IN"  # DNS and DoH: IN or CHAOS
-    entity_id: str = ""  # ENTITY
-    families: frozenset[Family] = field(default=BOTH_FAMILIES)
-    timeout: float | None = None  # None: the detection's timeout
-
-    def serves(self, family: Family) -> bool:
-        """Whether this source can report an address of `family`."""
-        return family in self.families
-
-
-@dataclass(frozen=True, slots=True)
-class SourceOutcome:
-    """What one source answered, and how long it took."""
-
-    source: Source
-    status: OutcomeStatus
-    address: IPAddress | None = None  # set for ADDRESS and NOT_PUBLIC
-    latency_ms: float | None = None
-    detail: str = ""
 
 
 # --- parsing -------------------------------------------------------------------------------
