@@ -302,6 +302,7 @@ async def test_one_provider_lying_through_two_sources_is_one_vote(
             sources_module, "DEFAULT_HTTPS", tuple(f.source(provider="liar") for f in liars)
         )
         monkeypatch.setattr(sources_module, "DEFAULT_DNS", ())
+        monkeypatch.setattr(sources_module, "DEFAULT_DOH", ())
         entry = make_entry(fake_gandi, public_sources, builtin_sources=True)
     else:
         liar = public_sources.servers[2]

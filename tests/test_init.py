@@ -322,6 +322,7 @@ async def test_two_entries_with_default_options_share_one_round(
     )
     monkeypatch.setattr(sources_module, "DEFAULT_HTTPS", ())
     monkeypatch.setattr(sources_module, "DEFAULT_DNS", ())
+    monkeypatch.setattr(sources_module, "DEFAULT_DOH", ())
     first = make_entry(fake_gandi, public_sources, builtin_sources=True)
     second = make_entry(fake_gandi, public_sources, domain="example.org", builtin_sources=True)
     first.add_to_hass(hass)
@@ -355,6 +356,7 @@ async def test_ipv6_records_follow_the_ipv6_consensus(
         )
         monkeypatch.setattr(sources_module, "DEFAULT_HTTPS", ())
         monkeypatch.setattr(sources_module, "DEFAULT_DNS", ())
+        monkeypatch.setattr(sources_module, "DEFAULT_DOH", ())
         entry = make_entry(fake_gandi, public_sources, types=["A", "AAAA"], builtin_sources=True)
         await setup_entry(hass, entry)
         assert hass.states.get(PUBLIC_IPV4).state == PUBLIC
