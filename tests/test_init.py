@@ -441,3 +441,22 @@ async def test_records_removed_in_reconfigure_take_their_entities_along(
     }
     assert disabled in after
     assert hass.states.get("binary_sensor.example_com_vpn_example_com_a_drift") is None
+
+
+async def test_a_ttl_other_than_the_configured_one_is_drift_and_is_rewritten(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """The record holds the public address but someone set its TTL to an hour: drift, and one
+    rewrite puts back the TTL the entry asks for (ddclient does the same)."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC], ttl=3600)
+    entry = make_entry(fake_gandi, public_sources, auto_sync=False)
+    await setup_entry(hass, entry)
+    assert hass.states.get(DRIFT).state == STATE_ON
+    assert fake_gandi.writes() == []
+
+    await entry.runtime_data.records.async_sync(force=False, dry_run=False)
+    await hass.async_block_till_done()
+    (write,) = fake_gandi.writes()
+    assert write.body == {"rrset_values": [PUBLIC], "rrset_ttl": 300}
+    assert fake_gandi.get_rrset("example.com", "home", "A").ttl == 300
+    assert hass.states.get(DRIFT).state == STATE_OFF

@@ -589,7 +589,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             return None
         if key not in self.data:
             return None
-        return not in_sync(self.data[key], public)
+        return not in_sync(self.data[key], public, self.ttl)
 
     def problems(self) -> dict[str, list[str]]:
         """What keeps the records from being up to date, in the words of the health sensor."""
@@ -787,7 +787,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         assert address is not None  # filtered by the caller
         current = self.data.get(key) if self.data is not None else None
         before = current.values if current is not None else None
-        if in_sync(current, address):
+        if in_sync(current, address, self.ttl):
             return RecordResult(key, before, before, Action.UNCHANGED)
         after = (str(address),)
         if dry_run:

@@ -82,9 +82,14 @@ class RecordResult:
         }
 
 
-def in_sync(rrset: Rrset | None, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Whether the record holds exactly the public address (compared as addresses, not text)."""
-    if rrset is None or not rrset.values:
+def in_sync(
+    rrset: Rrset | None,
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    ttl: int | None = None,
+) -> bool:
+    """Whether the record holds exactly the public address (compared as addresses, not text)
+    and, when ``ttl`` is given, has that TTL: both are what the user asked for."""
+    if rrset is None or not rrset.values or (ttl is not None and rrset.ttl != ttl):
         return False
     try:
         values = {ipaddress.ip_address(value) for value in rrset.values}

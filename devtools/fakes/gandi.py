@@ -345,9 +345,13 @@ class FakeGandi:
         name: str,
         rtype: str,
         values: Sequence[str],
-        ttl: int = DEFAULT_TTL,
+        ttl: int = MIN_TTL,
     ) -> None:
-        """Write an rrset directly, as someone else editing the zone would (no request logged)."""
+        """Write an rrset directly, as someone else editing the zone would (no request logged).
+
+        The TTL defaults to the one a DDNS record usually has (and ESDDNS's default), not to
+        LiveDNS's 10800 for a write without rrset_ttl.
+        """
         domain = domain.lower().rstrip(".")
         self.add_domain(domain)
         key = (name.lower(), rtype.upper())
