@@ -38,7 +38,7 @@ from custom_components.esddns.const import (
     CONF_STUN_SERVERS,
     DOMAIN,
 )
-from custom_components.esddns.coordinator import WanIpCoordinator
+from custom_components.esddns.coordinator import DetectionCoordinator
 from custom_components.esddns.gandi import GandiClient
 from custom_components.esddns.wan import Family, consensus, sources as sources_module
 from devtools.fakes.gandi import FakeGandi
@@ -72,15 +72,15 @@ class WriteAudit:
     def __init__(self, gandi: FakeGandi, monkeypatch: pytest.MonkeyPatch) -> None:
         self.gandi = gandi
         self.marks: list[tuple[int, str | None]] = [(0, None)]  # (request index, consensus)
-        original = WanIpCoordinator.async_update_listeners
+        original = DetectionCoordinator.async_update_listeners
 
-        def noting(coordinator: WanIpCoordinator) -> None:
+        def noting(coordinator: DetectionCoordinator) -> None:
             fresh = coordinator.fresh()
             address = fresh.address(Family.IPV4) if fresh is not None else None
             self.marks.append((len(self.gandi.requests), str(address) if address else None))
             original(coordinator)
 
-        monkeypatch.setattr(WanIpCoordinator, "async_update_listeners", noting)
+        monkeypatch.setattr(DetectionCoordinator, "async_update_listeners", noting)
 
     def check(self) -> int:
         """Assert every write so far; return how many there were."""

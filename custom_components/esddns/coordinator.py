@@ -107,7 +107,7 @@ class EsddnsData:
     """What a loaded entry holds at run time."""
 
     client: GandiClient
-    wan: WanIpCoordinator
+    wan: DetectionCoordinator
     records: RecordCoordinator
     history: SyncHistory
     # The unique ids of the entities this setup created; any other is left from older settings.
@@ -158,7 +158,7 @@ class DetectionSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class PublicIp:
+class DetectionRound:
     """One detection round: a consensus (or not) per family asked."""
 
     detections: Mapping[Family, Detection]
@@ -177,7 +177,7 @@ class WanRegistry:
 
     store: Store[dict[str, Any]]
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    coordinators: dict[DetectionSettings, WanIpCoordinator] = field(default_factory=dict)
+    coordinators: dict[DetectionSettings, DetectionCoordinator] = field(default_factory=dict)
     boards: dict[str, Any] | None = None  # as stored, by settings fingerprint
 
     async def async_scoreboard(self, settings: DetectionSettings) -> Scoreboard:
@@ -198,7 +198,7 @@ class WanRegistry:
         self.store.async_delay_save(lambda: dict(self.boards or {}), SCOREBOARD_SAVE_DELAY)
 
 
-class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
+class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
     """Finds the public address for every entry that shares these settings.
 
     It is not tied to one entry (``config_entry=None``): the first entry's setup creates it,
@@ -255,7 +255,7 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
         """Remove an entry; True when it was a user."""
         return self._users.pop(entry_id, None) is not None
 
-    def fresh(self) -> PublicIp | None:
+    def fresh(self) -> DetectionRound | None:
         """The last detection, if it is recent and succeeded: the only kind worth writing from."""
         if not self.last_update_success or self.data is None:
             return None
@@ -263,7 +263,7 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
             return None
         return self.data
 
-    async def _async_update_data(self) -> PublicIp:
+    async def _async_update_data(self) -> DetectionRound:
         families = sorted(self.families)
         results = await asyncio.gather(
             *(
@@ -299,7 +299,7 @@ class WanIpCoordinator(DataUpdateCoordinator[PublicIp]):
                     EVENT_PUBLIC_IP_CHANGED,
                     {"family": family.value, "before": str(old), "after": str(detection.address)},
                 )
-        return PublicIp(detections=detections, detected_at=dt_util.utcnow())
+        return DetectionRound(detections=detections, detected_at=dt_util.utcnow())
 
     def _note_consensus(self, family: Family, detection: Detection) -> None:
         """Log once when a family loses its consensus, and once when it is back."""
@@ -407,7 +407,7 @@ def _router_problem(outcome: SourceOutcome, public: IPAddress | None) -> str | N
     return None
 
 
-async def async_acquire_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> WanIpCoordinator:
+async def async_acquire_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> DetectionCoordinator:
     """Join (or create) the detection coordinator for this entry's settings.
 
     Raises ConfigEntryNotReady-worthy UpdateFailed when no source answers at all.
@@ -424,7 +424,7 @@ async def async_acquire_wan(hass: HomeAssistant, entry: EsddnsConfigEntry) -> Wa
     async with registry.lock:
         coordinator = registry.coordinators.get(settings)
         if coordinator is None:
-            coordinator = WanIpCoordinator(
+            coordinator = DetectionCoordinator(
                 hass,
                 settings,
                 await registry.async_scoreboard(settings),
@@ -464,7 +464,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         hass: HomeAssistant,
         entry: EsddnsConfigEntry,
         client: GandiClient,
-        wan: WanIpCoordinator,
+        wan: DetectionCoordinator,
         history: SyncHistory,
     ) -> None:
         """Create the coordinator for one entry (one Gandi domain)."""

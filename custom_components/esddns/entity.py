@@ -8,7 +8,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import DOMAIN
-from .coordinator import EsddnsConfigEntry, RecordCoordinator, WanIpCoordinator
+from .coordinator import DetectionCoordinator, EsddnsConfigEntry, RecordCoordinator
 
 
 def device_info(entry: EsddnsConfigEntry) -> DeviceInfo:
@@ -44,7 +44,7 @@ class EsddnsRecordEntity(EsddnsEntity[RecordCoordinator]):
         super().__init__(entry, entry.runtime_data.records, key)
 
 
-class EsddnsWanEntity(EsddnsEntity[WanIpCoordinator]):
+class EsddnsDetectionEntity(EsddnsEntity[DetectionCoordinator]):
     """An entity fed by the shared public-IP detection."""
 
     def __init__(self, entry: EsddnsConfigEntry, key: str) -> None:

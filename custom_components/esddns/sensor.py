@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import EsddnsConfigEntry
-from .entity import EsddnsRecordEntity, EsddnsWanEntity
+from .entity import EsddnsDetectionEntity, EsddnsRecordEntity
 from .sync import RecordKey
 from .wan import Family, OutcomeStatus
 
@@ -32,7 +32,7 @@ async def async_setup_entry(
     async_add_entities(entities)
 
 
-class PublicIpSensor(EsddnsWanEntity, SensorEntity):
+class PublicIpSensor(EsddnsDetectionEntity, SensorEntity):
     """The agreed public address of one family; unavailable without consensus."""
 
     # The per-source detail changes every round: useful on screen, noise in the recorder.
