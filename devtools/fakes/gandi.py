@@ -178,6 +178,29 @@ def _value_error(rtype: str, value: object) -> str | None:
     return None
 
 
+async def send_bomb(
+    request: web.Request, kind: str, *, status: int, content_type: str
+) -> web.StreamResponse:
+    """Answer with compressed_zeros whatever Accept-Encoding said: ``kind`` names gzip or
+    deflate, and ends in "-chunked" for no Content-Length."""
+    encoding = "gzip" if "gzip" in kind else "deflate"
+    body = compressed_zeros(encoding)
+    headers = {"Content-Type": content_type, "Content-Encoding": encoding}
+    stream = web.StreamResponse(status=status, headers=headers)
+    if kind.endswith("-chunked"):
+        stream.enable_chunked_encoding()
+    else:
+        stream.content_length = len(body)
+    await stream.prepare(request)
+    try:
+        for start in range(0, len(body), 64 * 1024):
+            await stream.write(body[start : start + 64 * 1024])
+        await stream.write_eof()
+    except ConnectionError:
+        pass  # the client refused the body and hung up, as it should
+    return stream
+
+
 @functools.cache
 def compressed_zeros(encoding: str, size: int = BOMB_BYTES) -> bytes:
     """About ``size`` bytes of zeros compressed as Content-Encoding ``encoding`` (gzip, deflate).
@@ -578,22 +601,7 @@ class FakeGandi:
 
     @staticmethod
     async def _bomb(request: web.Request, kind: str) -> web.StreamResponse:
-        encoding = "gzip" if "gzip" in kind else "deflate"
-        body = compressed_zeros(encoding)
-        headers = {"Content-Type": "application/json", "Content-Encoding": encoding}
-        stream = web.StreamResponse(status=200, headers=headers)
-        if kind.endswith("-chunked"):
-            stream.enable_chunked_encoding()
-        else:
-            stream.content_length = len(body)
-        await stream.prepare(request)
-        try:
-            for start in range(0, len(body), 64 * 1024):
-                await stream.write(body[start : start + 64 * 1024])
-            await stream.write_eof()
-        except ConnectionError:
-            pass  # the client refused the body and hung up, as it should
-        return stream
+        return await send_bomb(request, kind, status=200, content_type="application/json")
 
     def _route(
         self,

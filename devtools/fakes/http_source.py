@@ -15,7 +15,7 @@ from typing import Literal
 from aiohttp import web
 
 from custom_components.esddns.wan import Family, Source, https_source
-from devtools.fakes.gandi import compressed_zeros
+from devtools.fakes.gandi import send_bomb
 
 type HttpMode = Literal[
     "plain",
@@ -107,23 +107,7 @@ class FakeHttpSource:
         return web.Response(status=self.status, text=body, content_type="text/plain")
 
     async def _bomb(self, request: web.Request) -> web.StreamResponse:
-        encoding = "gzip" if "gzip" in self.mode else "deflate"
-        body = compressed_zeros(encoding)
-        response = web.StreamResponse(status=self.status)
-        response.content_type = "text/plain"
-        response.headers["Content-Encoding"] = encoding
-        if self.mode.endswith("-chunked"):
-            response.enable_chunked_encoding()
-        else:
-            response.content_length = len(body)
-        await response.prepare(request)
-        try:
-            for start in range(0, len(body), 64 * 1024):
-                await response.write(body[start : start + 64 * 1024])
-            await response.write_eof()
-        except ConnectionError:
-            pass  # the client refused the body and hung up
-        return response
+        return await send_bomb(request, self.mode, status=self.status, content_type="text/plain")
 
     async def _endless(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(status=self.status)
