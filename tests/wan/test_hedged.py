@@ -392,3 +392,16 @@ async def test_reliable_sources_are_ranked_by_latency(
     detection = await detect(sources, Family.IPV4, session=wan_session, scoreboard=board)
     assert detection.address == PUBLIC
     assert _asked(detection.outcomes) == [sources[0].name, sources[3].name]
+
+
+async def test_a_family_without_sources_is_no_consensus_round_after_round(
+    wan_session: aiohttp.ClientSession,
+) -> None:
+    """AAAA records added after options that name only IPv4 servers: no source serves IPv6.
+    Every round (not only the first, full one) says so quietly instead of raising."""
+    board = Scoreboard()
+    for _ in range(3):
+        detection = await detect(
+            (), Family.IPV6, session=wan_session, quorum=2, timeout=0.5, scoreboard=board
+        )
+        assert (detection.address, detection.outcomes) == (None, ())

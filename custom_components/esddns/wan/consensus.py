@@ -163,7 +163,8 @@ def _plan(
         # The periodic full round asks the backed-off sources too: that is how a source that
         # recovered, or one that keeps disagreeing, is seen again.
         return _Plan(first=local + eligible + held, hedges=[], rest=[], last=[], full=True)
-    if len(known) < min(quorum + 1, len(providers)):
+    if not eligible or len(known) < min(quorum + 1, len(providers)):
+        # Too little known to pick a few (or no network source to pick from at all).
         return _Plan(first=local + eligible, hedges=[], rest=[], last=held, full=True)
     first: list[int] = []
     # A local source that answers lately counts toward the quorum: one network request fewer.
