@@ -533,3 +533,41 @@ async def test_options_entity_and_interface_sources_count_as_providers(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_ENTITY_SOURCES] == ["sensor.wan_ip"]
     assert entry.options[CONF_INTERFACE_SOURCE] is True
+
+
+async def test_reconfigure_refuses_a_record_type_the_detection_cannot_serve(
+    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
+) -> None:
+    """Options that name two IPv4 STUN servers can't make an IPv6 quorum: adding AAAA records
+    is refused with the numbers, instead of records that could never be written."""
+    entry = _entry(fake_gandi, **{CONF_SECRET: TOKEN})
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry,
+        options={
+            **OPTIONS,
+            CONF_DETECTION_MODE: "stun",
+            CONF_STUN_SERVERS: ["127.0.0.1:3478", "127.0.0.2:3478"],
+        },
+    )
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_CREDENTIAL_KIND: "token",
+            CONF_ADVANCED: {CONF_API_URL: fake_gandi.url},
+            CONF_RECORDS: ["home"],
+            CONF_RECORD_TYPES: ["A", "AAAA"],
+            CONF_TTL: 300,
+            CONF_AUTO_SYNC: True,
+        },
+    )
+    assert result["errors"] == {CONF_RECORD_TYPES: "quorum_unreachable"}
+    assert result["description_placeholders"] == {
+        "family": "ipv6",
+        "providers": "0",
+        "quorum": "2",
+        "domain": "example.com",
+    }
+    assert entry.data[CONF_RECORD_TYPES] == ["A"]
+    assert fake_gandi.requests == []

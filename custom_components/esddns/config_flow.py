@@ -388,6 +388,12 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
             )
             found = _credential_from(kind, secret, user_input[CONF_ADVANCED][CONF_API_URL], errors)
             records = _validate_records(user_input, domain, errors)
+            _check_quorum(
+                DetectionSettings.from_options(entry.options),
+                {FAMILY_OF_TYPE[RecordType(rtype)] for rtype in records[CONF_RECORD_TYPES]},
+                errors,
+                field=CONF_RECORD_TYPES,
+            )
             if (
                 found is not None
                 and not errors
@@ -501,18 +507,25 @@ def _validate_options(
         CONF_DETECTION_INTERVAL: int(user_input[CONF_DETECTION_INTERVAL]),
         CONF_RECORD_CHECK_INTERVAL: int(user_input[CONF_RECORD_CHECK_INTERVAL]),
     }
-    settings = DetectionSettings.from_options(options)
-    for family in sorted(families) if not errors else ():
+    if not errors:
+        _check_quorum(DetectionSettings.from_options(options), families, errors, field=CONF_QUORUM)
+    return options
+
+
+def _check_quorum(
+    settings: DetectionSettings, families: set[Family], errors: FormErrors, *, field: str
+) -> None:
+    """Each family the records need must have at least ``quorum`` distinct providers."""
+    for family in sorted(families):
         providers = {source.provider for source in settings.sources(family)}
         if len(providers) < settings.quorum:
             errors.add(
-                CONF_QUORUM,
+                field,
                 "quorum_unreachable",
                 family=family.value,
                 providers=str(len(providers)),
                 quorum=str(settings.quorum),
             )
-    return options
 
 
 class EsddnsOptionsFlow(OptionsFlow):
