@@ -425,7 +425,8 @@ async def test_reconfigure_changes_the_credential_kind_and_endpoint(
         result["flow_id"],
         {CONF_CREDENTIAL_KIND: "token", CONF_ADVANCED: {CONF_API_URL: "ftp://x"}, **records},
     )
-    assert result["errors"] == {"base": "invalid_url"}
+    # Another endpoint, even a bad one, never gets the stored token: the secret is asked too.
+    assert result["errors"] == {"base": "invalid_url", CONF_SECRET: "invalid_secret"}
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
@@ -571,3 +572,27 @@ async def test_reconfigure_refuses_a_record_type_the_detection_cannot_serve(
     }
     assert entry.data[CONF_RECORD_TYPES] == ["A"]
     assert fake_gandi.requests == []
+
+
+async def test_reconfigure_never_sends_the_stored_token_to_a_new_endpoint(
+    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
+) -> None:
+    """An empty secret keeps the token only for the same kind and endpoint: a new (or
+    mistyped) endpoint needs the token typed again, and nothing is sent before."""
+    entry = _entry(fake_gandi, **{CONF_SECRET: TOKEN})
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_CREDENTIAL_KIND: "token",
+            CONF_ADVANCED: {CONF_API_URL: "https://api.gandi.example/v5/livedns"},
+            CONF_RECORDS: ["home"],
+            CONF_RECORD_TYPES: ["A"],
+            CONF_TTL: 300,
+            CONF_AUTO_SYNC: True,
+        },
+    )
+    assert result["errors"] == {CONF_SECRET: "invalid_secret"}
+    assert fake_gandi.requests == []
+    assert entry.data[CONF_API_URL] == fake_gandi.url

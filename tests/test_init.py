@@ -460,3 +460,26 @@ async def test_a_ttl_other_than_the_configured_one_is_drift_and_is_rewritten(
     assert write.body == {"rrset_values": [PUBLIC], "rrset_ttl": 300}
     assert fake_gandi.get_rrset("example.com", "home", "A").ttl == 300
     assert hass.states.get(DRIFT).state == STATE_OFF
+
+
+async def test_a_platform_that_fails_keeps_its_entities(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If one platform fails to set up (a bug), its entities are not taken for stale ones:
+    the user's names, areas and choices stay in the registry."""
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    registry = er.async_get(hass)
+    before = {e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a bug in the sensor platform")
+
+    monkeypatch.setattr("custom_components.esddns.sensor.async_setup_entry", broken)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    after = {e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
+    assert after == before

@@ -98,6 +98,12 @@ async def test_router_entity_explains_why_inbound_connections_wont_arrive(
     }
     assert hass.states.get(PUBLIC_IPV4).state == PUBLIC  # the consensus itself is unchanged
 
+    # A round without consensus can't tell: the repair stays rather than flap.
+    public_sources.silence()
+    await wan.async_refresh()
+    assert [i.translation_key for i in issue_registry.issues.values()] == [key]
+    public_sources.answer(PUBLIC)
+
     hass.states.async_set(ROUTER, PUBLIC)
     await wan.async_refresh()
     assert not issue_registry.issues

@@ -69,6 +69,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
 @callback
 def _async_remove_stale_entities(hass: HomeAssistant, entry: EsddnsConfigEntry) -> None:
     """Drop the entities of records (or families) that the entry no longer manages."""
+    if entry.runtime_data.platforms_done != {str(platform) for platform in PLATFORMS}:
+        return
     registry = er.async_get(hass)
     for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
         if entity.unique_id not in entry.runtime_data.unique_ids:

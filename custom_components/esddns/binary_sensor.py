@@ -24,6 +24,7 @@ async def async_setup_entry(
     entities: list[BinarySensorEntity] = [HealthSensor(entry)]
     entities += [DriftSensor(entry, key) for key in entry.runtime_data.records.keys]
     async_add_entities(entities)
+    entry.runtime_data.platforms_done.add("binary_sensor")
 
 
 class _RecordsAndAddressSensor(EsddnsRecordEntity, BinarySensorEntity):

@@ -21,6 +21,7 @@ async def async_setup_entry(
 ) -> None:
     """Create the entry's button."""
     async_add_entities([SyncNowButton(entry)])
+    entry.runtime_data.platforms_done.add("button")
 
 
 class SyncNowButton(EsddnsRecordEntity, ButtonEntity):

@@ -260,6 +260,13 @@ async def _async_list_domains(
     return []
 
 
+def _same_url(typed: str, stored: str) -> bool:
+    try:
+        return normalize_api_url(str(typed)) == normalize_api_url(stored)
+    except GandiInputError:
+        return False
+
+
 async def _async_manages(
     hass: HomeAssistant, credential: Credential, api_url: str, domain: str, errors: FormErrors
 ) -> bool:
@@ -382,11 +389,14 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
         errors = FormErrors()
         if user_input is not None:
             kind = user_input[CONF_CREDENTIAL_KIND]
-            # An empty secret keeps the current one, unless the kind changes with it.
-            secret = user_input.get(CONF_SECRET) or (
-                entry.data[CONF_SECRET] if kind == entry.data[CONF_CREDENTIAL_KIND] else ""
+            api_url = user_input[CONF_ADVANCED][CONF_API_URL]
+            # An empty secret keeps the current one, unless the kind or the endpoint changes:
+            # the stored token must never be sent to a host the user has just typed.
+            same_place = kind == entry.data[CONF_CREDENTIAL_KIND] and _same_url(
+                api_url, entry.data[CONF_API_URL]
             )
-            found = _credential_from(kind, secret, user_input[CONF_ADVANCED][CONF_API_URL], errors)
+            secret = user_input.get(CONF_SECRET) or (entry.data[CONF_SECRET] if same_place else "")
+            found = _credential_from(kind, secret, api_url, errors)
             records = _validate_records(user_input, domain, errors)
             _check_quorum(
                 DetectionSettings.from_options(entry.options),

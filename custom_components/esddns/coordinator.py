@@ -112,6 +112,8 @@ class EsddnsData:
     history: SyncHistory
     # The unique ids of the entities this setup created; any other is left from older settings.
     unique_ids: set[str] = field(default_factory=set)
+    # The platforms that created theirs: a platform that failed must not cost its entities.
+    platforms_done: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +195,10 @@ class WanRegistry:
         boards = self.boards if self.boards is not None else {}
         boards.pop(settings.fingerprint, None)
         boards[settings.fingerprint] = scoreboard.as_dict()
-        # Settings that changed leave their board behind: keep only the most recent few.
-        self.boards = dict(list(boards.items())[-SCOREBOARDS_KEPT:])
+        # Settings that changed leave their board behind: keep those in use and a few more.
+        in_use = {s.fingerprint for s in self.coordinators} | {settings.fingerprint}
+        recent = [fp for fp in boards if fp not in in_use][-SCOREBOARDS_KEPT:]
+        self.boards = {fp: board for fp, board in boards.items() if fp in in_use or fp in recent}
         self.store.async_delay_save(lambda: dict(self.boards or {}), SCOREBOARD_SAVE_DELAY)
 
 
@@ -346,6 +350,8 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
         NAT), while the sources agree on a public address.
         """
         public = detection.address
+        if public is None:
+            return  # without a consensus there is nothing to compare with: keep what is known
         for outcome in detection.outcomes:
             if outcome.source.kind is not SourceKind.ENTITY:
                 continue

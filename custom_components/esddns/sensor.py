@@ -30,6 +30,7 @@ async def async_setup_entry(
     entities += [RecordValueSensor(entry, key) for key in records.keys]
     entities.append(LastSyncSensor(entry))
     async_add_entities(entities)
+    entry.runtime_data.platforms_done.add("sensor")
 
 
 class PublicIpSensor(EsddnsDetectionEntity, SensorEntity):
