@@ -229,6 +229,7 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
         self.quiet = 0
         self.scoreboard = scoreboard
         self._on_round = on_round
+        self._local = local_handlers(hass)
         self._sources = {family: settings.sources(family) for family in Family}
         for family, sources in self._sources.items():
             self.scoreboard.retain(family, (source.name for source in sources))
@@ -279,7 +280,7 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
                     quorum=self.settings.quorum,
                     timeout=DETECTION_TIMEOUT,
                     scoreboard=self.scoreboard,
-                    local=local_handlers(self.hass),
+                    local=self._local,
                 )
                 for family in families
             )

@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import EsddnsConfigEntry
 from .entity import EsddnsDetectionEntity, EsddnsRecordEntity
 from .sync import RecordKey
-from .wan import Family, OutcomeStatus
+from .wan import Family
 
 PARALLEL_UPDATES = 0
 
@@ -67,11 +67,7 @@ class PublicIpSensor(EsddnsDetectionEntity, SensorEntity):
             "sources_agreeing": sorted(o.source.name for o in detection.agreeing),
             "detection_time_ms": round(detection.elapsed_ms, 1),
         }
-        disagreeing = sorted(
-            f"{o.address} ({o.source.name})"
-            for o in detection.outcomes
-            if o.status is OutcomeStatus.ADDRESS and o.address != detection.address
-        )
+        disagreeing = sorted(f"{o.address} ({o.source.name})" for o in detection.disagreeing)
         if disagreeing:  # no blank row when every source agreed
             attributes["disagreeing_answers"] = disagreeing
         return attributes
