@@ -53,7 +53,6 @@ from .const import (
     DEFAULT_QUORUM,
     DEFAULT_RECORD_CHECK_INTERVAL,
     DEFAULT_RECORD_TYPES,
-    DEFAULT_RECORDS,
     DEFAULT_TTL,
     DOMAIN,
     LOGGER,
@@ -138,7 +137,7 @@ def _records_schema(defaults: Mapping[str, Any], domains: list[str] | None) -> v
     fields.update(
         {
             vol.Required(
-                CONF_RECORDS, default=list(defaults.get(CONF_RECORDS, DEFAULT_RECORDS))
+                CONF_RECORDS, default=list(defaults.get(CONF_RECORDS, ("@",)))
             ): TextSelector(TextSelectorConfig(multiple=True)),
             vol.Required(
                 CONF_RECORD_TYPES,

@@ -9,16 +9,28 @@ from typing import Final
 DOMAIN: Final = "esddns"
 LOGGER: Final = logging.getLogger(__package__)
 
-# Entry data (set by the config flow).
+# Config entry version 2: one entry per Gandi credential, one subentry per managed record.
+ENTRY_VERSION: Final = 2
+
+# Account entry data (set by the config flow): the credential and its endpoint.
 CONF_CREDENTIAL_KIND: Final = "credential_kind"
 CONF_SECRET: Final = "secret"  # noqa: S105 - the option key, not a secret
 CONF_ADVANCED: Final = "advanced"
 CONF_API_URL: Final = "api_url"
+# A 0.1.0 entry merged into another account by the migration: it only waits to be removed.
+CONF_MERGED_INTO: Final = "merged_into"
+
+# Record subentry data (set by the record subentry flow).
+SUBENTRY_RECORD: Final = "record"
 CONF_DOMAIN: Final = "domain"
-CONF_RECORDS: Final = "records"
+CONF_NAME: Final = "name"
 CONF_RECORD_TYPES: Final = "record_types"
 CONF_TTL: Final = "ttl"
 CONF_AUTO_SYNC: Final = "auto_sync"
+CONF_INTERFACE_ID: Final = "interface_id"
+
+# 0.1.0 entry data (version 1), read only by the migration.
+CONF_RECORDS: Final = "records"
 
 # Entry options (set by the options flow).
 CONF_DETECTION_MODE: Final = "detection_mode"
@@ -30,7 +42,7 @@ CONF_QUORUM: Final = "quorum"
 CONF_DETECTION_INTERVAL: Final = "detection_interval"
 CONF_RECORD_CHECK_INTERVAL: Final = "record_check_interval"
 
-DEFAULT_RECORDS: Final = ("@",)
+DEFAULT_NAME: Final = "@"
 DEFAULT_RECORD_TYPES: Final = ("A",)
 DEFAULT_TTL: Final = 300
 DEFAULT_AUTO_SYNC: Final = True

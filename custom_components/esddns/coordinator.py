@@ -49,7 +49,6 @@ from .const import (
     DEFAULT_RATE_LIMIT_WAIT,
     DEFAULT_RECORD_CHECK_INTERVAL,
     DEFAULT_RECORD_TYPES,
-    DEFAULT_RECORDS,
     DEFAULT_TTL,
     DETECTION_TIMEOUT,
     DOMAIN,
@@ -494,7 +493,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         self.auto_sync = bool(entry.data.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC))
         self.keys: tuple[RecordKey, ...] = tuple(
             RecordKey(name, RecordType(rtype))
-            for name in entry.data.get(CONF_RECORDS, DEFAULT_RECORDS)
+            for name in entry.data.get(CONF_RECORDS, ("@",))
             for rtype in entry.data.get(CONF_RECORD_TYPES, DEFAULT_RECORD_TYPES)
         )
         self._lock = asyncio.Lock()

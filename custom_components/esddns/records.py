@@ -1,0 +1,149 @@
+"""The records an account manages, as its record subentries describe them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+import ipaddress
+import re
+from typing import Any
+
+from .const import (
+    CONF_AUTO_SYNC,
+    CONF_DOMAIN,
+    CONF_INTERFACE_ID,
+    CONF_NAME,
+    CONF_RECORD_TYPES,
+    CONF_TTL,
+    DEFAULT_AUTO_SYNC,
+    DEFAULT_TTL,
+)
+from .gandi import RecordType
+from .wan import Family
+
+type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+FAMILY_OF_TYPE: dict[RecordType, Family] = {
+    RecordType.A: Family.IPV4,
+    RecordType.AAAA: Family.IPV6,
+}
+# The interface identifier fills the low half of an address; the detected address gives the
+# /64 prefix, the size of every IPv6 LAN that uses SLAAC.
+PREFIX_BITS = 64
+_HOST_MASK = (1 << (128 - PREFIX_BITS)) - 1
+_MAC = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$")
+
+
+class InvalidInterfaceIdError(ValueError):
+    """The text is neither an IPv6 interface identifier nor a MAC address."""
+
+
+def label(domain: str, name: str) -> str:
+    """A record as a person reads it: ``home.example.com``, or the domain for ``@``."""
+    return domain if name == "@" else f"{name}.{domain}"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordKey:
+    """One managed rrset: a domain, a name (``@`` for the apex) and a type."""
+
+    domain: str
+    name: str
+    type: RecordType
+
+    @property
+    def family(self) -> Family:
+        """The address family the record holds."""
+        return FAMILY_OF_TYPE[self.type]
+
+    @property
+    def label(self) -> str:
+        """The record as a person reads it: ``home.example.com``."""
+        return label(self.domain, self.name)
+
+    @property
+    def description(self) -> str:
+        """The record and its type, for messages: ``home.example.com A``."""
+        return f"{self.label} {self.type}"
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedRecord:
+    """One record subentry: a name in a domain, its types, TTL and how AAAA is derived."""
+
+    subentry_id: str
+    domain: str
+    name: str
+    types: tuple[RecordType, ...]
+    ttl: int
+    auto_sync: bool
+    # The low 64 bits to publish inside the detected /64, for a host other than this one.
+    interface_id: ipaddress.IPv6Address | None = None
+
+    @classmethod
+    def from_data(cls, subentry_id: str, data: Mapping[str, Any]) -> ManagedRecord:
+        """Read a record subentry's data (as the subentry flow stores it)."""
+        interface_id = data.get(CONF_INTERFACE_ID)
+        return cls(
+            subentry_id=subentry_id,
+            domain=str(data[CONF_DOMAIN]),
+            name=str(data[CONF_NAME]),
+            types=tuple(sorted(RecordType(rtype) for rtype in data[CONF_RECORD_TYPES])),
+            ttl=int(data.get(CONF_TTL, DEFAULT_TTL)),
+            auto_sync=bool(data.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC)),
+            interface_id=parse_interface_id(interface_id) if interface_id else None,
+        )
+
+    @property
+    def label(self) -> str:
+        """The record's full name: ``home.example.com``."""
+        return label(self.domain, self.name)
+
+    @property
+    def keys(self) -> tuple[RecordKey, ...]:
+        """The rrsets this record keeps in sync, one per type."""
+        return tuple(RecordKey(self.domain, self.name, rtype) for rtype in self.types)
+
+    def desired(self, key: RecordKey, public: IPAddress) -> IPAddress:
+        """The address ``key`` must hold when ``public`` is the agreed public address."""
+        if key.type is RecordType.AAAA and self.interface_id is not None:
+            return in_prefix(public, self.interface_id)
+        return public
+
+
+def in_prefix(public: IPAddress, interface_id: ipaddress.IPv6Address) -> ipaddress.IPv6Address:
+    """``interface_id`` inside the /64 of ``public``: a LAN host's address from this one's."""
+    if not isinstance(public, ipaddress.IPv6Address):
+        raise TypeError("an interface identifier needs an IPv6 address")
+    return ipaddress.IPv6Address((int(public) & ~_HOST_MASK) | int(interface_id))
+
+
+def parse_interface_id(text: object) -> ipaddress.IPv6Address:
+    """An interface identifier from ``::10``, ``::a1b2:c3ff:fed4:e5f6`` or a MAC address.
+
+    A MAC address becomes its modified EUI-64 identifier (RFC 4291, appendix A), the one SLAAC
+    gives a host that doesn't use privacy addresses.
+    """
+    if not isinstance(text, str):
+        raise InvalidInterfaceIdError(text)
+    value = text.strip().lower()
+    if _MAC.match(value):
+        octets = bytes.fromhex(value.replace(":", "").replace("-", ""))
+        eui = bytes([octets[0] ^ 0x02, *octets[1:3], 0xFF, 0xFE, *octets[3:]])
+        return ipaddress.IPv6Address(int.from_bytes(eui))
+    try:
+        address = ipaddress.IPv6Address(value)
+    except ValueError as err:
+        raise InvalidInterfaceIdError(text) from err
+    if not int(address) or int(address) & ~_HOST_MASK:
+        # Zero is the subnet-router anycast address; a prefix part would be silently dropped.
+        raise InvalidInterfaceIdError(text)
+    return address
+
+
+def account_title(domains: Iterable[str]) -> str:
+    """An account's title: the domains its credential manages, never the secret."""
+    names = sorted(set(domains))
+    if len(names) <= 2:
+        return ", ".join(names)
+    return f"{names[0]}, {names[1]} (+{len(names) - 2})"
