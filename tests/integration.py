@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -17,14 +17,18 @@ from custom_components.esddns.const import (
     CONF_CREDENTIAL_KIND,
     CONF_DETECTION_MODE,
     CONF_DOMAIN,
+    CONF_INTERFACE_ID,
+    CONF_NAME,
     CONF_QUORUM,
     CONF_RECORD_TYPES,
-    CONF_RECORDS,
     CONF_SECRET,
     CONF_STUN_SERVERS,
     CONF_TTL,
     DOMAIN,
+    ENTRY_VERSION,
+    SUBENTRY_RECORD,
 )
+from custom_components.esddns.records import label
 from devtools.fakes.gandi import FakeGandi
 from devtools.fakes.stun import FakeStunServer
 
@@ -73,13 +77,37 @@ async def public_sources(
 
     Silent sources give up after 1 s instead of 5, to keep the tests quick.
     """
-    monkeypatch.setattr("custom_components.esddns.coordinator.DETECTION_TIMEOUT", 1.0)
+    monkeypatch.setattr("custom_components.esddns.detection.DETECTION_TIMEOUT", 1.0)
     sources = PublicSources([await FakeStunServer(PUBLIC).start() for _ in range(3)])
     try:
         yield sources
     finally:
         for server in sources.servers:
             await server.stop()
+
+
+def record_subentry(
+    domain: str,
+    name: str,
+    types: list[str],
+    *,
+    ttl: int = 300,
+    auto_sync: bool = True,
+    interface_id: str | None = None,
+) -> ConfigSubentryData:
+    """A record subentry as the record flow makes it."""
+    data: dict[str, Any] = {
+        CONF_DOMAIN: domain,
+        CONF_NAME: name,
+        CONF_RECORD_TYPES: sorted(types),
+        CONF_TTL: ttl,
+        CONF_AUTO_SYNC: auto_sync,
+    }
+    if interface_id is not None:
+        data[CONF_INTERFACE_ID] = interface_id
+    return ConfigSubentryData(
+        data=data, subentry_type=SUBENTRY_RECORD, title=label(domain, name), unique_id=None
+    )
 
 
 def make_entry(
@@ -92,24 +120,35 @@ def make_entry(
     auto_sync: bool = True,
     options: dict[str, Any] | None = None,
     builtin_sources: bool = False,
+    subentries: list[ConfigSubentryData] | None = None,
+    secret: str = TOKEN,
 ) -> MockConfigEntry:
-    """An entry as the config flow makes it, asking the fake Gandi and the fake sources."""
+    """An account as the config flow makes it, asking the fake Gandi and the fake sources.
+
+    Without ``subentries``, it has one record per name in ``records``, each with ``types``.
+    """
+    if subentries is None:
+        subentries = [
+            record_subentry(domain, name, types or ["A"], auto_sync=auto_sync)
+            for name in records or ["home"]
+        ]
     return MockConfigEntry(
         domain=DOMAIN,
         title=domain,
-        unique_id=domain,
-        data={
-            CONF_CREDENTIAL_KIND: "token",
-            CONF_SECRET: TOKEN,
-            CONF_API_URL: fake_gandi.url,
-            CONF_DOMAIN: domain,
-            CONF_RECORDS: records or ["home"],
-            CONF_RECORD_TYPES: types or ["A"],
-            CONF_TTL: 300,
-            CONF_AUTO_SYNC: auto_sync,
-        },
+        version=ENTRY_VERSION,
+        data={CONF_CREDENTIAL_KIND: "token", CONF_SECRET: secret, CONF_API_URL: fake_gandi.url},
+        subentries_data=subentries,
         # builtin_sources: no detection options at all, as a new entry has them.
         options=dict(options or {}) if builtin_sources else {**sources.options, **(options or {})},
+    )
+
+
+def subentry_id(entry: MockConfigEntry, name: str, domain: str = "example.com") -> str:
+    """The id of the record subentry for ``name`` in ``domain``."""
+    return next(
+        subentry_id
+        for subentry_id, subentry in entry.subentries.items()
+        if (subentry.data[CONF_DOMAIN], subentry.data[CONF_NAME]) == (domain, name)
     )
 
 

@@ -38,7 +38,7 @@ from custom_components.esddns.const import (
     CONF_STUN_SERVERS,
     DOMAIN,
 )
-from custom_components.esddns.coordinator import DetectionCoordinator
+from custom_components.esddns.detection import DetectionCoordinator
 from custom_components.esddns.gandi import GandiClient
 from custom_components.esddns.wan import Family, consensus, sources as sources_module
 from devtools.fakes.gandi import FakeGandi

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
@@ -9,17 +11,16 @@ from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_API_URL, CONF_CREDENTIAL_KIND, CONF_SECRET, DOMAIN
-from .coordinator import (
-    EsddnsConfigEntry,
-    EsddnsData,
-    RecordCoordinator,
-    async_acquire_wan,
-    async_release_wan,
-)
+from .const import CONF_API_URL, CONF_CREDENTIAL_KIND, CONF_MERGED_INTO, CONF_SECRET, DOMAIN
+from .coordinator import EsddnsConfigEntry, EsddnsData, RecordCoordinator, managed_records
+from .detection import async_acquire_wan, async_release_wan
 from .gandi import PRODUCTION_URL, Credential, CredentialKind, GandiClient
 from .history import SyncHistory
+from .migration import async_migrate_entry
+from .records import account_title
 from .services import async_setup_services
+
+__all__ = ["async_migrate_entry"]
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -32,7 +33,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 def gandi_client(hass: HomeAssistant, entry: EsddnsConfigEntry) -> GandiClient:
-    """The Gandi client an entry's settings describe, on Home Assistant's shared session."""
+    """The Gandi client an account's settings describe, on Home Assistant's shared session."""
     return GandiClient(
         async_get_clientsession(hass),
         Credential(CredentialKind(entry.data[CONF_CREDENTIAL_KIND]), entry.data[CONF_SECRET]),
@@ -42,33 +43,68 @@ def gandi_client(hass: HomeAssistant, entry: EsddnsConfigEntry) -> GandiClient:
 
 async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bool:
     """Join the shared detection, read the records, then create the entities."""
-    wan = await async_acquire_wan(hass, entry)
+    if CONF_MERGED_INTO in entry.data:
+        return True  # merged into another account by the migration, which removes it
+    records = managed_records(entry)
+    families = frozenset(key.family for record in records for key in record.keys)
+    labels = {
+        family: [key.label for record in records for key in record.keys if key.family is family]
+        for family in families
+    }
+    wan = await async_acquire_wan(
+        hass, entry.entry_id, entry.options, families, lambda family: labels.get(family, [])
+    )
     try:
-        if not wan.last_update_success:
+        if families and not wan.last_update_success:
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN, translation_key="no_source_answered"
             )
         history = SyncHistory(hass, entry.entry_id)
         await history.async_load()
-        records = RecordCoordinator(hass, entry, gandi_client(hass, entry), wan, history)
-        await records.async_config_entry_first_refresh()
+        coordinator = RecordCoordinator(hass, entry, gandi_client(hass, entry), wan, history)
+        await coordinator.async_config_entry_first_refresh()
     except BaseException:
-        await async_release_wan(hass, entry)
+        await async_release_wan(hass, entry.entry_id)
         raise
     entry.runtime_data = EsddnsData(
-        client=records.client, wan=wan, records=records, history=history
+        client=coordinator.client, wan=wan, records=coordinator, history=history
     )
-    entry.async_on_unload(wan.async_add_listener(records.async_schedule_auto_sync))
-    entry.async_on_unload(records.async_add_listener(records.async_schedule_auto_sync))
+    entry.async_on_unload(wan.async_add_listener(coordinator.async_schedule_auto_sync))
+    entry.async_on_unload(coordinator.async_add_listener(coordinator.async_schedule_auto_sync))
+    # Adding, changing or removing a record (a subentry) takes effect at once.
+    loaded_records = _records_of(entry)
+    entry.async_on_unload(
+        entry.add_update_listener(
+            lambda hass, entry: _async_records_changed(hass, entry, loaded_records)
+        )
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     _async_remove_stale_entities(hass, entry)
-    records.async_schedule_auto_sync()
+    coordinator.async_schedule_auto_sync()
     return True
+
+
+def _records_of(entry: EsddnsConfigEntry) -> dict[str, MappingProxyType[str, object]]:
+    return {subentry_id: sub.data for subentry_id, sub in entry.subentries.items()}
+
+
+async def _async_records_changed(
+    hass: HomeAssistant,
+    entry: EsddnsConfigEntry,
+    loaded: dict[str, MappingProxyType[str, object]],
+) -> None:
+    """Reload when the records changed, and keep the title naming the account's domains."""
+    if _records_of(entry) == loaded:
+        return  # options and the credential reload through their own flows
+    domains = [record.domain for record in managed_records(entry)]
+    if domains and (title := account_title(domains)) != entry.title:
+        hass.config_entries.async_update_entry(entry, title=title)
+    hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 @callback
 def _async_remove_stale_entities(hass: HomeAssistant, entry: EsddnsConfigEntry) -> None:
-    """Drop the entities of records (or families) that the entry no longer manages."""
+    """Drop the entities of record types or families the account no longer has."""
     if entry.runtime_data.platforms_done != {str(platform) for platform in PLATFORMS}:
         return
     registry = er.async_get(hass)
@@ -79,13 +115,15 @@ def _async_remove_stale_entities(hass: HomeAssistant, entry: EsddnsConfigEntry) 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bool:
     """Remove the entities and leave the shared detection."""
+    if CONF_MERGED_INTO in entry.data:
+        return True
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         entry.runtime_data.records.clear_repairs()
-        await async_release_wan(hass, entry)
+        await async_release_wan(hass, entry.entry_id)
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> None:
-    """Forget the sync history of a deleted entry."""
+    """Forget the sync history of a deleted account."""
     await SyncHistory(hass, entry.entry_id).async_remove()

@@ -1,18 +1,36 @@
-"""Binary sensors: the entry's health, and the drift of each record from the public address."""
+"""Binary sensors: the account's health, and the drift of each record."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import EsddnsConfigEntry
 from .entity import EsddnsRecordEntity
-from .sync import RecordKey
+from .gandi import RecordType
+from .records import ManagedRecord, RecordKey
 
 PARALLEL_UPDATES = 0
+
+HEALTH = BinarySensorEntityDescription(
+    key="dns_up_to_date",
+    translation_key="dns_up_to_date",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+)
+# "A drift", "AAAA drift": on when the rrset no longer holds what it should.
+DRIFT = {
+    rtype: BinarySensorEntityDescription(
+        key=f"drift_{rtype}", translation_key="drift", device_class=BinarySensorDeviceClass.PROBLEM
+    )
+    for rtype in RecordType
+}
 
 
 async def async_setup_entry(
@@ -20,17 +38,18 @@ async def async_setup_entry(
     entry: EsddnsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create the entry's health sensor and one drift sensor per managed record."""
-    entities: list[BinarySensorEntity] = [HealthSensor(entry)]
-    entities += [DriftSensor(entry, key) for key in entry.runtime_data.records.keys]
-    async_add_entities(entities)
+    """Create the account's health sensor and one drift sensor per managed rrset."""
+    async_add_entities([HealthSensor(entry)])
+    for record in entry.runtime_data.records.records:
+        async_add_entities(
+            [DriftSensor(entry, record, key) for key in record.keys],
+            config_subentry_id=record.subentry_id,
+        )
     entry.runtime_data.platforms_done.add("binary_sensor")
 
 
 class _RecordsAndAddressSensor(EsddnsRecordEntity, BinarySensorEntity):
     """A problem sensor that compares the records with the public address."""
-
-    _attr_device_class = BinarySensorDeviceClass.PROBLEM
 
     async def async_added_to_hass(self) -> None:
         """Also follow the public address, which changes on its own schedule."""
@@ -41,18 +60,13 @@ class _RecordsAndAddressSensor(EsddnsRecordEntity, BinarySensorEntity):
 
 
 class DriftSensor(_RecordsAndAddressSensor):
-    """On when a record no longer holds the public address."""
+    """On when a record no longer holds what it should (address or TTL)."""
 
-    _attr_translation_key = "drift"
-
-    def __init__(self, entry: EsddnsConfigEntry, key: RecordKey) -> None:
-        """Compare one record with the public address of its family."""
-        super().__init__(entry, f"drift_{key.name}_{key.type}")
+    def __init__(self, entry: EsddnsConfigEntry, record: ManagedRecord, key: RecordKey) -> None:
+        """Compare one rrset with its desired state."""
+        super().__init__(entry, DRIFT[key.type], record)
         self.key = key
-        self._attr_translation_placeholders = {
-            "record": key.label(self.coordinator.domain),
-            "type": key.type.value,
-        }
+        self._attr_translation_placeholders = {"type": key.type.value}
 
     @property
     def available(self) -> bool:
@@ -61,22 +75,20 @@ class DriftSensor(_RecordsAndAddressSensor):
 
     @property
     def is_on(self) -> bool | None:
-        """Whether the record differs from the public address."""
+        """Whether the record differs from what it should hold."""
         return self.coordinator.drift(self.key)
 
 
 class HealthSensor(_RecordsAndAddressSensor):
     """One signal for dashboards and uptime checks: on when anything keeps DNS from being right.
 
-    On when a record drifted, a write failed, the records can't be read, or a family a record
+    On when a record drifted, a write failed, a record can't be read, or a family a record
     needs has no fresh consensus. The attributes say which.
     """
 
-    _attr_translation_key = "dns_up_to_date"
-
     def __init__(self, entry: EsddnsConfigEntry) -> None:
-        """Watch the whole entry."""
-        super().__init__(entry, "dns_up_to_date")
+        """Watch the whole account."""
+        super().__init__(entry, HEALTH)
 
     @property
     def available(self) -> bool:

@@ -1,17 +1,20 @@
-"""The "Sync now" button."""
+"""The "Sync now" buttons: one for the whole account, one per record."""
 
 from __future__ import annotations
 
-from homeassistant.components.button import ButtonEntity
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import EsddnsConfigEntry
 from .entity import EsddnsRecordEntity
-from .services import sync_failed
+from .errors import sync_failed
+from .records import ManagedRecord
 from .sync import Action
 
 PARALLEL_UPDATES = 1
+
+SYNC_NOW = ButtonEntityDescription(key="sync_now", translation_key="sync_now")
 
 
 async def async_setup_entry(
@@ -19,19 +22,20 @@ async def async_setup_entry(
     entry: EsddnsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create the entry's button."""
+    """Create the account's button and each record's."""
     async_add_entities([SyncNowButton(entry)])
+    for record in entry.runtime_data.records.records:
+        async_add_entities([SyncNowButton(entry, record)], config_subentry_id=record.subentry_id)
     entry.runtime_data.platforms_done.add("button")
 
 
 class SyncNowButton(EsddnsRecordEntity, ButtonEntity):
-    """Bring every record of the entry in line with the public address now."""
+    """Bring the account's records (or one record) in line with the public address now."""
 
-    _attr_translation_key = "sync_now"
-
-    def __init__(self, entry: EsddnsConfigEntry) -> None:
-        """Attach the button to its entry."""
-        super().__init__(entry, "sync_now")
+    def __init__(self, entry: EsddnsConfigEntry, record: ManagedRecord | None = None) -> None:
+        """Attach the button to the account, or to one record."""
+        super().__init__(entry, SYNC_NOW, record)
+        self._subentry_ids = [record.subentry_id] if record is not None else None
 
     @property
     def available(self) -> bool:
@@ -44,9 +48,9 @@ class SyncNowButton(EsddnsRecordEntity, ButtonEntity):
         People press it when they suspect a record was changed elsewhere: the last hourly read
         can't tell, so the button always looks at Gandi first.
         """
-        results = await self.coordinator.async_sync(force=True, dry_run=False)
-        failed = [
-            r.key.describe(self.coordinator.domain) for r in results if r.action is Action.FAILED
-        ]
+        results = await self.coordinator.async_sync(
+            force=True, dry_run=False, subentry_ids=self._subentry_ids
+        )
+        failed = [r.key.description for r in results if r.action is Action.FAILED]
         if failed:
             raise sync_failed(failed)

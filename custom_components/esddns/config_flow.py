@@ -1,4 +1,4 @@
-"""Config flow: credential, then records; reauth, reconfigure and detection options."""
+"""Config flow: the Gandi account (credential, first record), its records, detection options."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.config_entries import (
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryData,
+    ConfigSubentryFlow,
     OptionsFlow,
+    SubentryFlowResult,
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
@@ -39,22 +43,25 @@ from .const import (
     CONF_DOMAIN,
     CONF_ENTITY_SOURCES,
     CONF_HTTPS_SOURCES,
+    CONF_INTERFACE_ID,
     CONF_INTERFACE_SOURCE,
+    CONF_NAME,
     CONF_QUORUM,
     CONF_RECORD_CHECK_INTERVAL,
     CONF_RECORD_TYPES,
-    CONF_RECORDS,
     CONF_SECRET,
     CONF_STUN_SERVERS,
     CONF_TTL,
     DEFAULT_AUTO_SYNC,
     DEFAULT_DETECTION_INTERVAL,
     DEFAULT_DETECTION_MODE,
+    DEFAULT_NAME,
     DEFAULT_QUORUM,
     DEFAULT_RECORD_CHECK_INTERVAL,
     DEFAULT_RECORD_TYPES,
     DEFAULT_TTL,
     DOMAIN,
+    ENTRY_VERSION,
     LOGGER,
     MAX_DETECTION_INTERVAL,
     MAX_QUORUM,
@@ -62,8 +69,10 @@ from .const import (
     MIN_DETECTION_INTERVAL,
     MIN_QUORUM,
     MIN_RECORD_CHECK_INTERVAL,
+    SUBENTRY_RECORD,
 )
-from .coordinator import DetectionSettings, EsddnsConfigEntry
+from .coordinator import EsddnsConfigEntry, managed_records
+from .detection import DetectionSettings
 from .gandi import (
     MAX_TTL,
     MIN_TTL,
@@ -82,7 +91,14 @@ from .gandi import (
     normalize_name,
     validate_ttl,
 )
-from .sync import FAMILY_OF_TYPE
+from .records import (
+    FAMILY_OF_TYPE,
+    InvalidInterfaceIdError,
+    ManagedRecord,
+    account_title,
+    label,
+    parse_interface_id,
+)
 from .wan import (
     DetectionMode,
     Family,
@@ -128,7 +144,8 @@ def _user_schema(defaults: Mapping[str, Any]) -> vol.Schema:
     )
 
 
-def _records_schema(defaults: Mapping[str, Any], domains: list[str] | None) -> vol.Schema:
+def _record_schema(defaults: Mapping[str, Any], domains: list[str] | None) -> vol.Schema:
+    """One record: its domain (a choice of what the credential manages), name, types, TTL."""
     fields: dict[Any, Any] = {}
     if domains is not None:
         fields[vol.Required(CONF_DOMAIN, default=defaults.get(CONF_DOMAIN, domains[0]))] = (
@@ -136,9 +153,7 @@ def _records_schema(defaults: Mapping[str, Any], domains: list[str] | None) -> v
         )
     fields.update(
         {
-            vol.Required(
-                CONF_RECORDS, default=list(defaults.get(CONF_RECORDS, ("@",)))
-            ): TextSelector(TextSelectorConfig(multiple=True)),
+            vol.Required(CONF_NAME, default=defaults.get(CONF_NAME, DEFAULT_NAME)): TextSelector(),
             vol.Required(
                 CONF_RECORD_TYPES,
                 default=list(defaults.get(CONF_RECORD_TYPES, DEFAULT_RECORD_TYPES)),
@@ -150,13 +165,17 @@ def _records_schema(defaults: Mapping[str, Any], domains: list[str] | None) -> v
                 )
             ),
             # No min/max on the selector: its own refusal is an untranslated "Value 60.0 is too
-            # small"; _validate_records names the value and the bounds instead.
+            # small"; _validate_record names the value and the bounds instead.
             vol.Required(CONF_TTL, default=defaults.get(CONF_TTL, DEFAULT_TTL)): NumberSelector(
                 NumberSelectorConfig(step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="s")
             ),
             vol.Required(
                 CONF_AUTO_SYNC, default=defaults.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC)
             ): BooleanSelector(),
+            vol.Optional(
+                CONF_INTERFACE_ID,
+                description={"suggested_value": defaults.get(CONF_INTERFACE_ID)},
+            ): TextSelector(),
         }
     )
     return vol.Schema(fields)
@@ -180,26 +199,28 @@ class FormErrors:
         return bool(self.errors)
 
 
-def _validate_records(
-    user_input: Mapping[str, Any], domain: str, errors: FormErrors
+def _validate_record(
+    user_input: Mapping[str, Any],
+    domain: str,
+    others: list[ManagedRecord],
+    errors: FormErrors,
 ) -> dict[str, Any]:
-    """Normalise the record names, types and TTL; note what is wrong, naming the bad value."""
-    names: list[str] = []
-    for raw in user_input[CONF_RECORDS]:
-        try:
-            name = normalize_name(str(raw))
-            check_record_length(domain, name)
-        except GandiInputError as err:
-            if err.code == "name_too_long":
-                errors.add(CONF_RECORDS, "name_too_long", name=str(raw).strip(), domain=domain)
-            else:
-                errors.add(CONF_RECORDS, "invalid_record", name=str(raw).strip())
-            continue
-        if name not in names:
-            names.append(name)
-    if not names and CONF_RECORDS not in errors.errors:
-        errors.add(CONF_RECORDS, "no_records")
-    types = [RecordType(rtype).value for rtype in user_input[CONF_RECORD_TYPES]]
+    """A record subentry's data from the form; what is wrong is noted, naming the bad value.
+
+    ``others`` are the account's other records: the same name and type twice would make two
+    writers fight over one rrset.
+    """
+    raw = str(user_input[CONF_NAME]).strip()
+    name = raw
+    try:
+        name = normalize_name(raw)
+        check_record_length(domain, name)
+    except GandiInputError as err:
+        if err.code == "name_too_long":
+            errors.add(CONF_NAME, "name_too_long", name=raw, domain=domain)
+        else:
+            errors.add(CONF_NAME, "invalid_record", name=raw)
+    types = sorted({RecordType(rtype).value for rtype in user_input[CONF_RECORD_TYPES]})
     if not types:
         errors.add(CONF_RECORD_TYPES, "no_record_types")
     ttl = user_input[CONF_TTL]
@@ -213,12 +234,26 @@ def _validate_records(
             min=str(MIN_TTL),
             max=str(MAX_TTL),
         )
-    return {
-        CONF_RECORDS: names,
-        CONF_RECORD_TYPES: sorted(set(types)),
+    data: dict[str, Any] = {
+        CONF_DOMAIN: domain,
+        CONF_NAME: name,
+        CONF_RECORD_TYPES: types,
         CONF_TTL: ttl,
         CONF_AUTO_SYNC: bool(user_input[CONF_AUTO_SYNC]),
     }
+    if text := str(user_input.get(CONF_INTERFACE_ID) or "").strip():
+        try:
+            data[CONF_INTERFACE_ID] = str(parse_interface_id(text))
+        except InvalidInterfaceIdError:
+            errors.add(CONF_INTERFACE_ID, "invalid_interface_id", interface_id=text)
+        if RecordType.AAAA.value not in types:
+            errors.add(CONF_INTERFACE_ID, "interface_id_needs_aaaa", interface_id=text)
+    for other in others:
+        if (other.domain, other.name) != (domain, name):
+            continue
+        if taken := [rtype.value for rtype in other.types if rtype.value in types]:
+            errors.add("base", "record_exists", record=f"{other.label} {', '.join(taken)}")
+    return data
 
 
 def _credential_from(
@@ -267,12 +302,16 @@ def _same_url(typed: str, stored: str) -> bool:
 
 
 async def _async_manages(
-    hass: HomeAssistant, credential: Credential, api_url: str, domain: str, errors: FormErrors
+    hass: HomeAssistant,
+    credential: Credential,
+    api_url: str,
+    domains: set[str],
+    errors: FormErrors,
 ) -> bool:
-    """Whether the credential works and may manage ``domain``; why not, in ``errors``."""
-    domains = await _async_list_domains(hass, credential, api_url, errors)
-    if not errors and domain not in domains:
-        errors.add("base", "domain_not_managed")
+    """Whether the credential works and may manage every one of ``domains``."""
+    listed = await _async_list_domains(hass, credential, api_url, errors)
+    if not errors and (missing := sorted(domains - set(listed))):
+        errors.add("base", "domain_not_managed", domain=", ".join(missing))
     return not errors
 
 
@@ -284,10 +323,19 @@ def _credential_data(credential: Credential, api_url: str) -> dict[str, str]:
     }
 
 
-class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Set up one Gandi domain."""
+def _record_domains(entry: ConfigEntry) -> set[str]:
+    return {record.domain for record in managed_records(entry)}
 
-    VERSION = 1
+
+def _record_families(records: list[ManagedRecord]) -> set[Family]:
+    return {key.family for record in records for key in record.keys}
+
+
+class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up one Gandi account and its first record."""
+
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = 1
 
     def __init__(self) -> None:
         """Start with nothing known."""
@@ -300,6 +348,14 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
         """Detection options."""
         return EsddnsOptionsFlow()
 
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Records are added one by one: "+ Add record" on the integration's page."""
+        return {SUBENTRY_RECORD: RecordSubentryFlow}
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the credential and test it by listing the domains it manages."""
         errors = FormErrors()
@@ -311,16 +367,15 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors,
             )
             if found is not None:
-                credential, api_url = found
-                domains = await _async_list_domains(self.hass, credential, api_url, errors)
-                configured = {entry.unique_id for entry in self._async_current_entries()}
-                new = [domain for domain in domains if domain not in configured]
-                if domains and not new:
-                    errors.add("base", "all_domains_configured", domains=", ".join(domains))
+                data = _credential_data(*found)
+                for entry in self._async_current_entries(include_ignore=False):
+                    if all(entry.data.get(key) == value for key, value in data.items()):
+                        return self.async_abort(reason="already_configured")
+                domains = await _async_list_domains(self.hass, *found, errors)
                 if not errors:
-                    self._credential = _credential_data(credential, api_url)
-                    self._domains = new
-                    return await self.async_step_records()
+                    self._credential = data
+                    self._domains = domains
+                    return await self.async_step_record()
         defaults = {**(user_input or {}), **(user_input or {}).get(CONF_ADVANCED, {})}
         return self.async_show_form(
             step_id="user",
@@ -329,23 +384,34 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders=errors.placeholders,
         )
 
-    async def async_step_records(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Pick one of the domains not set up yet, and the records to keep in sync."""
+    async def async_step_record(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The account's first record; more are added from the integration's page."""
         errors = FormErrors()
         if user_input is not None:
             domain = normalize_domain(user_input[CONF_DOMAIN])
-            records = _validate_records(user_input, domain, errors)
+            record = _validate_record(user_input, domain, [], errors)
+            _check_quorum(
+                DetectionSettings.from_options({}),
+                {FAMILY_OF_TYPE[RecordType(t)] for t in record[CONF_RECORD_TYPES]},
+                errors,
+                field=CONF_RECORD_TYPES,
+            )
             if not errors:
-                await self.async_set_unique_id(domain)
-                self._abort_if_unique_id_configured()
                 return self.async_create_entry(
-                    title=domain, data={**self._credential, CONF_DOMAIN: domain, **records}
+                    title=account_title([domain]),
+                    data=self._credential,
+                    subentries=[
+                        ConfigSubentryData(
+                            data=record,
+                            subentry_type=SUBENTRY_RECORD,
+                            title=label(domain, record[CONF_NAME]),
+                            unique_id=None,
+                        )
+                    ],
                 )
         return self.async_show_form(
-            step_id="records",
-            data_schema=_records_schema(user_input or {}, self._domains),
+            step_id="record",
+            data_schema=_record_schema(user_input or {}, self._domains),
             errors=errors.errors,
             description_placeholders=errors.placeholders,
         )
@@ -357,9 +423,8 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Take the new secret, and check it still manages the entry's domain."""
+        """Take the new secret, and check it still manages the account's domains."""
         entry = self._get_reauth_entry()
-        domain = entry.data[CONF_DOMAIN]
         errors = FormErrors()
         if user_input is not None:
             found = _credential_from(
@@ -368,23 +433,24 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
                 entry.data[CONF_API_URL],
                 errors,
             )
-            if found is not None and await _async_manages(self.hass, *found, domain, errors):
+            if found is not None and await _async_manages(
+                self.hass, *found, _record_domains(entry), errors
+            ):
                 return self.async_update_reload_and_abort(
                     entry, data_updates={CONF_SECRET: found[0].secret}
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_SECRET): SECRET_SELECTOR}),
-            description_placeholders={**errors.placeholders, "domain": domain},
+            description_placeholders={**errors.placeholders, "account": entry.title},
             errors=errors.errors,
         )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the credential (kind, secret, endpoint) and the records of the entry."""
+        """Change the credential: its kind, the secret and the endpoint."""
         entry = self._get_reconfigure_entry()
-        domain = entry.data[CONF_DOMAIN]
         errors = FormErrors()
         if user_input is not None:
             kind = user_input[CONF_CREDENTIAL_KIND]
@@ -396,41 +462,110 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
             )
             secret = user_input.get(CONF_SECRET) or (entry.data[CONF_SECRET] if same_place else "")
             found = _credential_from(kind, secret, api_url, errors)
-            records = _validate_records(user_input, domain, errors)
-            _check_quorum(
-                DetectionSettings.from_options(entry.options),
-                {FAMILY_OF_TYPE[RecordType(rtype)] for rtype in records[CONF_RECORD_TYPES]},
-                errors,
-                field=CONF_RECORD_TYPES,
-            )
-            if (
-                found is not None
-                and not errors
-                and await _async_manages(self.hass, *found, domain, errors)
+            if found is not None and await _async_manages(
+                self.hass, *found, _record_domains(entry), errors
             ):
                 return self.async_update_reload_and_abort(
-                    entry, data_updates={**_credential_data(*found), **records}
+                    entry, data_updates=_credential_data(*found)
                 )
         defaults = dict(user_input or entry.data)
         defaults.update((user_input or {}).get(CONF_ADVANCED, {}))
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=_reconfigure_schema(defaults),
-            description_placeholders={**errors.placeholders, "domain": domain},
+            description_placeholders={**errors.placeholders, "account": entry.title},
             errors=errors.errors,
         )
 
 
 def _reconfigure_schema(defaults: Mapping[str, Any]) -> vol.Schema:
-    """The credential fields (the secret may stay empty) followed by the record fields."""
-    credential = _user_schema(defaults).schema
+    """The credential fields; the secret may stay empty."""
     fields: dict[Any, Any] = {}
-    for key, selector in credential.items():
+    for key, selector in _user_schema(defaults).schema.items():
         if key == CONF_SECRET:
             key = vol.Optional(CONF_SECRET)
         fields[key] = selector
-    fields.update(_records_schema(defaults, None).schema)
     return vol.Schema(fields)
+
+
+class RecordSubentryFlow(ConfigSubentryFlow):
+    """Add or change one record of an account."""
+
+    def __init__(self) -> None:
+        """Nothing asked of Gandi yet."""
+        self._domains: list[str] | None = None
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a record: a domain the credential manages, a name, its types."""
+        entry = self._get_entry()
+        errors = FormErrors()
+        if self._domains is None:
+            found = _credential_from(
+                entry.data[CONF_CREDENTIAL_KIND],
+                entry.data[CONF_SECRET],
+                entry.data[CONF_API_URL],
+                errors,
+            )
+            domains = await _async_list_domains(self.hass, *found, errors) if found else []
+            if errors:
+                return self.async_abort(
+                    reason=next(iter(errors.errors.values())),
+                    description_placeholders={"account": entry.title, **errors.placeholders},
+                )
+            self._domains = domains
+        if user_input is not None:
+            domain = normalize_domain(user_input[CONF_DOMAIN])
+            others = list(managed_records(entry))
+            record = _validate_record(user_input, domain, others, errors)
+            _check_record_quorum(entry, [*others], record, errors)
+            if not errors:
+                return self.async_create_entry(title=label(domain, record[CONF_NAME]), data=record)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=_record_schema(user_input or {}, self._domains),
+            errors=errors.errors,
+            description_placeholders={"account": entry.title, **errors.placeholders},
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a record's name, types, TTL, automatic sync or interface identifier."""
+        entry = self._get_entry()
+        subentry = self._get_reconfigure_subentry()
+        domain = subentry.data[CONF_DOMAIN]
+        errors = FormErrors()
+        if user_input is not None:
+            others = [
+                record
+                for record in managed_records(entry)
+                if record.subentry_id != subentry.subentry_id
+            ]
+            record = _validate_record(user_input, domain, others, errors)
+            _check_record_quorum(entry, others, record, errors)
+            if not errors:
+                return self.async_update_and_abort(
+                    entry, subentry, title=label(domain, record[CONF_NAME]), data=record
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_record_schema(user_input or subentry.data, None),
+            errors=errors.errors,
+            description_placeholders={"record": subentry.title, **errors.placeholders},
+        )
+
+
+def _check_record_quorum(
+    entry: ConfigEntry, others: list[ManagedRecord], record: Mapping[str, Any], errors: FormErrors
+) -> None:
+    """A record of a family the detection options can't serve with a quorum is refused."""
+    if errors:
+        return
+    known = _record_families(others)
+    new = {FAMILY_OF_TYPE[RecordType(rtype)] for rtype in record[CONF_RECORD_TYPES]} - known
+    _check_quorum(
+        DetectionSettings.from_options(entry.options), new, errors, field=CONF_RECORD_TYPES
+    )
 
 
 def _options_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -544,10 +679,7 @@ class EsddnsOptionsFlow(OptionsFlow):
         """Detection mode, custom sources, quorum and intervals."""
         errors = FormErrors()
         if user_input is not None:
-            families = {
-                FAMILY_OF_TYPE[RecordType(rtype)]
-                for rtype in self.config_entry.data.get(CONF_RECORD_TYPES, DEFAULT_RECORD_TYPES)
-            }
+            families = _record_families(list(managed_records(self.config_entry)))
             options = _validate_options(user_input, families, errors)
             if not errors:
                 # Options are applied before the reload, so setup reads the new ones.

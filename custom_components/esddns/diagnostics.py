@@ -101,10 +101,23 @@ def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
             "title": entry.title,
             "data": async_redact_data(dict(entry.data), TO_REDACT),
             "options": dict(entry.options),
+            "records": [
+                {
+                    "subentry_id": record.subentry_id,
+                    "record": record.label,
+                    "types": [rtype.value for rtype in record.types],
+                    "ttl": record.ttl,
+                    "auto_sync": record.auto_sync,
+                    "interface_id": (
+                        str(record.interface_id) if record.interface_id is not None else None
+                    ),
+                }
+                for record in data.records.records
+            ],
         },
         "detection": {
             "last_update_success": data.wan.last_update_success,
-            "shared_by_entries": data.wan.users,
+            "shared_by_accounts": data.wan.users,
             "detected_at": public.detected_at.isoformat() if public is not None else None,
             "families": {
                 family.value: _detection(detection)
@@ -116,10 +129,12 @@ def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
             "last_update_success": data.records.last_update_success,
             "values": [
                 {
+                    "domain": key.domain,
                     "name": key.name,
                     "type": key.type.value,
                     "values": list(rrset.values) if rrset is not None else None,
                     "ttl": rrset.ttl if rrset is not None else None,
+                    "desired": str(desired) if (desired := data.records.desired(key)) else None,
                     "drift": data.records.drift(key),
                 }
                 for key, rrset in (data.records.data or {}).items()

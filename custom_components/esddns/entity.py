@@ -1,52 +1,86 @@
-"""The base of every ESDDNS entity: one service device per entry, names from translations."""
+"""The base of every ESDDNS entity: an account's service device, or a record's device."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import DOMAIN
-from .coordinator import DetectionCoordinator, EsddnsConfigEntry, RecordCoordinator
+from .coordinator import EsddnsConfigEntry, RecordCoordinator
+from .detection import DetectionCoordinator
+from .records import ManagedRecord
+
+GANDI_ADMIN = "https://admin.gandi.net/"
 
 
-def device_info(entry: EsddnsConfigEntry) -> DeviceInfo:
-    """The entry's device: the Gandi domain ESDDNS keeps in sync."""
+def account_device(entry: EsddnsConfigEntry) -> DeviceInfo:
+    """The account's device: the public addresses and the account's health."""
     return DeviceInfo(
         identifiers={(DOMAIN, entry.entry_id)},
         name=entry.title,
         manufacturer="ESDDNS",
-        model="Gandi LiveDNS",
+        model="Gandi LiveDNS account",
         entry_type=DeviceEntryType.SERVICE,
-        configuration_url="https://admin.gandi.net/",
+        configuration_url=GANDI_ADMIN,
+    )
+
+
+def record_device(entry: EsddnsConfigEntry, record: ManagedRecord) -> DeviceInfo:
+    """A record's device, named by its full name: its entities are "A record", "A drift"…"""
+    return DeviceInfo(
+        identifiers={(DOMAIN, record.subentry_id)},
+        name=record.label,
+        manufacturer="ESDDNS",
+        model="Gandi LiveDNS record",
+        entry_type=DeviceEntryType.SERVICE,
+        via_device=(DOMAIN, entry.entry_id),
+        configuration_url=f"{GANDI_ADMIN}domain/{record.domain}/records",
     )
 
 
 class EsddnsEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
-    """An entity of an entry's device, fed by one of its coordinators."""
+    """An entity of an account's device, or of one of its records' devices."""
 
     _attr_has_entity_name = True
 
-    def __init__(self, entry: EsddnsConfigEntry, coordinator: CoordinatorT, key: str) -> None:
-        """Attach the entity to its entry's device; ``key`` makes its unique id."""
+    def __init__(
+        self,
+        entry: EsddnsConfigEntry,
+        coordinator: CoordinatorT,
+        description: EntityDescription,
+        record: ManagedRecord | None = None,
+    ) -> None:
+        """Attach the entity to its device; the description's key makes its unique id."""
         super().__init__(coordinator)
-        self._attr_unique_id = f"{entry.entry_id}_{key}"
-        self._attr_device_info = device_info(entry)
-        entry.runtime_data.unique_ids.add(self.unique_id or "")
+        self.entity_description = description
+        if record is None:
+            self._attr_unique_id = f"{entry.entry_id}_{description.key}"
+            self._attr_device_info = account_device(entry)
+        else:
+            self._attr_unique_id = f"{record.subentry_id}_{description.key}"
+            self._attr_device_info = record_device(entry, record)
+        entry.runtime_data.unique_ids.add(self._attr_unique_id)
 
 
 class EsddnsRecordEntity(EsddnsEntity[RecordCoordinator]):
-    """An entity fed by the entry's records at Gandi."""
+    """An entity fed by the account's records at Gandi."""
 
-    def __init__(self, entry: EsddnsConfigEntry, key: str) -> None:
-        """Follow the entry's record coordinator."""
-        super().__init__(entry, entry.runtime_data.records, key)
+    def __init__(
+        self,
+        entry: EsddnsConfigEntry,
+        description: EntityDescription,
+        record: ManagedRecord | None = None,
+    ) -> None:
+        """Follow the account's record coordinator."""
+        super().__init__(entry, entry.runtime_data.records, description, record)
 
 
 class EsddnsDetectionEntity(EsddnsEntity[DetectionCoordinator]):
-    """An entity fed by the shared public-IP detection."""
+    """An entity fed by the shared public-address detection."""
 
-    def __init__(self, entry: EsddnsConfigEntry, key: str) -> None:
-        """Follow the detection the entry shares."""
-        super().__init__(entry, entry.runtime_data.wan, key)
+    def __init__(self, entry: EsddnsConfigEntry, description: EntityDescription) -> None:
+        """Follow the detection the account shares."""
+        super().__init__(entry, entry.runtime_data.wan, description)

@@ -1,4 +1,4 @@
-"""The last syncs of an entry, kept across restarts."""
+"""The last syncs of an account, kept across restarts."""
 
 from __future__ import annotations
 
@@ -54,13 +54,13 @@ class SyncHistory:
         items = stored.get("items") if isinstance(stored, dict) else None
         self._items = [item for item in items if _valid(item)] if isinstance(items, list) else []
 
-    async def async_record(self, domain: str, results: list[RecordResult]) -> None:
+    async def async_record(self, results: list[RecordResult]) -> None:
         """Keep the outcomes that changed or tried to change something, then save at once."""
         now = dt_util.utcnow().isoformat()
         kept: list[HistoryItem] = [
             {
                 "time": now,
-                "record": result.key.label(domain),
+                "record": result.key.label,
                 "type": result.key.type.value,
                 "before": list(result.before) if result.before is not None else None,
                 "after": list(result.after) if result.after is not None else None,

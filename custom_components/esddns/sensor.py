@@ -5,17 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+)
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import EsddnsConfigEntry
 from .entity import EsddnsDetectionEntity, EsddnsRecordEntity
-from .sync import RecordKey
+from .gandi import RecordType
+from .records import ManagedRecord, RecordKey
 from .wan import Family
 
 PARALLEL_UPDATES = 0
+
+PUBLIC_ADDRESS = {
+    family: SensorEntityDescription(key=f"public_{family}", translation_key=f"public_{family}")
+    for family in Family
+}
+LAST_SYNC = SensorEntityDescription(
+    key="last_sync",
+    translation_key="last_sync",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+# "A record", "AAAA record": what the rrset holds at Gandi.
+RECORD_VALUE = {
+    rtype: SensorEntityDescription(key=f"record_{rtype}", translation_key="record_value")
+    for rtype in RecordType
+}
 
 
 async def async_setup_entry(
@@ -23,17 +44,22 @@ async def async_setup_entry(
     entry: EsddnsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create the entry's sensors."""
+    """Create the account's sensors, then each record's."""
     records = entry.runtime_data.records
-    families = sorted({key.family for key in records.keys})
-    entities: list[SensorEntity] = [PublicIpSensor(entry, family) for family in families]
-    entities += [RecordValueSensor(entry, key) for key in records.keys]
-    entities.append(LastSyncSensor(entry))
-    async_add_entities(entities)
+    account: list[SensorEntity] = [
+        PublicAddressSensor(entry, family) for family in sorted(records.families)
+    ]
+    account.append(LastSyncSensor(entry))
+    async_add_entities(account)
+    for record in records.records:
+        async_add_entities(
+            [RecordValueSensor(entry, record, key) for key in record.keys],
+            config_subentry_id=record.subentry_id,
+        )
     entry.runtime_data.platforms_done.add("sensor")
 
 
-class PublicIpSensor(EsddnsDetectionEntity, SensorEntity):
+class PublicAddressSensor(EsddnsDetectionEntity, SensorEntity):
     """The agreed public address of one family; unavailable without consensus."""
 
     # The per-source detail changes every round: useful on screen, noise in the recorder.
@@ -43,14 +69,17 @@ class PublicIpSensor(EsddnsDetectionEntity, SensorEntity):
 
     def __init__(self, entry: EsddnsConfigEntry, family: Family) -> None:
         """Follow one family's consensus."""
-        super().__init__(entry, f"public_{family.value}")
+        super().__init__(entry, PUBLIC_ADDRESS[family])
         self.family = family
-        self._attr_translation_key = f"public_{family.value}"
 
     @property
     def available(self) -> bool:
         """Only an address a quorum agreed on is shown."""
-        return super().available and self.coordinator.data.address(self.family) is not None
+        return (
+            super().available
+            and self.coordinator.data is not None
+            and self.coordinator.data.address(self.family) is not None
+        )
 
     @property
     def native_value(self) -> str | None:
@@ -74,18 +103,18 @@ class PublicIpSensor(EsddnsDetectionEntity, SensorEntity):
 
 
 class RecordValueSensor(EsddnsRecordEntity, SensorEntity):
-    """What one record holds at Gandi right now."""
+    """What one rrset holds at Gandi right now."""
 
-    _attr_translation_key = "record_value"
-
-    def __init__(self, entry: EsddnsConfigEntry, key: RecordKey) -> None:
+    def __init__(self, entry: EsddnsConfigEntry, record: ManagedRecord, key: RecordKey) -> None:
         """Follow one managed rrset."""
-        super().__init__(entry, f"record_{key.name}_{key.type}")
+        super().__init__(entry, RECORD_VALUE[key.type], record)
         self.key = key
-        self._attr_translation_placeholders = {
-            "record": key.label(self.coordinator.domain),
-            "type": key.type.value,
-        }
+        self._attr_translation_placeholders = {"type": key.type.value}
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while its domain can't be read."""
+        return super().available and self.key in self.coordinator.data
 
     @property
     def native_value(self) -> str | None:
@@ -95,21 +124,22 @@ class RecordValueSensor(EsddnsRecordEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Whether the record exists, and its TTL."""
+        """Whether the record exists, its TTL, and what it should hold."""
         rrset = self.coordinator.data.get(self.key)
-        return {"present": rrset is not None, "ttl": rrset.ttl if rrset is not None else None}
+        desired = self.coordinator.desired(self.key)
+        return {
+            "present": rrset is not None,
+            "ttl": rrset.ttl if rrset is not None else None,
+            "desired": str(desired) if desired is not None else None,
+        }
 
 
 class LastSyncSensor(EsddnsRecordEntity, SensorEntity):
-    """When ESDDNS last wrote a record successfully (kept across restarts)."""
-
-    _attr_translation_key = "last_sync"
-    _attr_device_class = SensorDeviceClass.TIMESTAMP
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    """When ESDDNS last wrote a record of the account successfully (kept across restarts)."""
 
     def __init__(self, entry: EsddnsConfigEntry) -> None:
-        """Read from the entry's sync history."""
-        super().__init__(entry, "last_sync")
+        """Read from the account's sync history."""
+        super().__init__(entry, LAST_SYNC)
         self._history = entry.runtime_data.history
 
     @property

@@ -12,7 +12,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.util.json import JsonValueType
@@ -27,6 +27,7 @@ from .const import (
     SERVICE_SYNC,
 )
 from .coordinator import EsddnsConfigEntry
+from .errors import sync_failed
 from .sync import Action
 
 
@@ -55,15 +56,6 @@ def _sync_schema(hass: HomeAssistant) -> vol.Schema:
     )
 
 
-def sync_failed(records: list[str]) -> HomeAssistantError:
-    """The error for writes Gandi did not accept (``records`` as ``home.example.com A``)."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="sync_failed",
-        translation_placeholders={"records": ", ".join(records)},
-    )
-
-
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register `esddns.sync`."""
@@ -80,9 +72,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 detect=call.data[ATTR_DETECT],
             )
             for result in results:
-                report.append(result.as_dict(records.domain))
+                report.append(result.as_dict())
                 if result.action is Action.FAILED:
-                    failed.append(result.key.describe(records.domain))
+                    failed.append(result.key.description)
         if failed and not call.return_response:
             # Without a response to read, a failed write must not pass silently.
             raise sync_failed(failed)

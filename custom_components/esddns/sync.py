@@ -1,19 +1,21 @@
-"""What a sync does to one record: decide from the record and the public address, report."""
+"""The syncer: turns the public address, the records and what they hold into writes.
+
+Deciding is pure (``plan``); writing (``Syncer.apply``) only carries out a plan. A dry run is the
+plan itself. Nothing here knows Home Assistant: the records coordinator hands over what it read
+and a way to write, and maps the outcome to entities, events and errors.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 import ipaddress
 from typing import Any
 
-from .gandi import RecordType, Rrset
+from .gandi import GandiError, Rrset
+from .records import IPAddress, ManagedRecord, RecordKey
 from .wan import Detection, Family
-
-FAMILY_OF_TYPE: dict[RecordType, Family] = {
-    RecordType.A: Family.IPV4,
-    RecordType.AAAA: Family.IPV6,
-}
 
 
 class Action(StrEnum):
@@ -26,29 +28,8 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class RecordKey:
-    """One managed rrset: a name (``@`` for the apex) and a type."""
-
-    name: str
-    type: RecordType
-
-    @property
-    def family(self) -> Family:
-        """The address family the record holds."""
-        return FAMILY_OF_TYPE[self.type]
-
-    def label(self, domain: str) -> str:
-        """The record as a person reads it: ``home.example.com``."""
-        return domain if self.name == "@" else f"{self.name}.{domain}"
-
-    def describe(self, domain: str) -> str:
-        """The record and its type, for messages: ``home.example.com A``."""
-        return f"{self.label(domain)} {self.type}"
-
-
-@dataclass(frozen=True, slots=True)
 class RecordResult:
-    """The outcome of one record in one sync."""
+    """The outcome of one rrset in one sync."""
 
     key: RecordKey
     before: tuple[str, ...] | None
@@ -56,10 +37,10 @@ class RecordResult:
     action: Action
     reason: str | None = None
 
-    def as_dict(self, domain: str) -> dict[str, Any]:
-        """Service response and history shape."""
+    def as_dict(self) -> dict[str, Any]:
+        """The action's response shape."""
         return {
-            "domain": domain,
+            "domain": self.key.domain,
             "name": self.key.name,
             "type": self.key.type.value,
             "before": list(self.before) if self.before is not None else None,
@@ -68,11 +49,11 @@ class RecordResult:
             "reason": self.reason,
         }
 
-    def as_event(self, domain: str) -> dict[str, Any]:
+    def as_event(self) -> dict[str, Any]:
         """The ``esddns_record_synced`` event data: the record, then what happened to it."""
         return {
-            "domain": domain,
-            "record": self.key.label(domain),
+            "domain": self.key.domain,
+            "record": self.key.label,
             "name": self.key.name,
             "type": self.key.type.value,
             "result": self.action.value,
@@ -82,13 +63,28 @@ class RecordResult:
         }
 
 
-def in_sync(
-    rrset: Rrset | None,
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
-    ttl: int | None = None,
-) -> bool:
-    """Whether the record holds exactly the public address (compared as addresses, not text)
-    and, when ``ttl`` is given, has that TTL: both are what the user asked for."""
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One rrset in a plan: what it holds, what it should hold, and whether to write."""
+
+    key: RecordKey
+    before: tuple[str, ...] | None
+    after: tuple[str, ...]
+    ttl: int
+    write: bool
+
+    def result(self, *, dry_run: bool) -> RecordResult:
+        """The step as a result before (or instead of) carrying it out."""
+        if not self.write:
+            return RecordResult(self.key, self.before, self.before, Action.UNCHANGED)
+        return RecordResult(
+            self.key, self.before, self.after, Action.WOULD_UPDATE if dry_run else Action.UPDATED
+        )
+
+
+def in_sync(rrset: Rrset | None, address: IPAddress, ttl: int | None = None) -> bool:
+    """Whether the record holds exactly ``address`` (compared as addresses, not text) and,
+    when ``ttl`` is given, has that TTL: both are what the user asked for."""
     if rrset is None or not rrset.values or (ttl is not None and rrset.ttl != ttl):
         return False
     try:
@@ -96,6 +92,69 @@ def in_sync(
     except ValueError:
         return False
     return values == {address}
+
+
+def desired(
+    record: ManagedRecord, key: RecordKey, addresses: Mapping[Family, IPAddress]
+) -> IPAddress | None:
+    """The address ``key`` must hold, or None while its family has no agreed address."""
+    public = addresses.get(key.family)
+    return record.desired(key, public) if public is not None else None
+
+
+def plan(
+    records: Iterable[ManagedRecord],
+    rrsets: Mapping[RecordKey, Rrset | None],
+    addresses: Mapping[Family, IPAddress],
+) -> list[Step]:
+    """Compare every record with its desired state. A record whose family has no agreed
+    address, or that could not be read, is left out: nothing is decided without both."""
+    steps: list[Step] = []
+    for record in records:
+        for key in record.keys:
+            address = desired(record, key, addresses)
+            if address is None or key not in rrsets:
+                continue
+            current = rrsets[key]
+            steps.append(
+                Step(
+                    key=key,
+                    before=current.values if current is not None else None,
+                    after=(str(address),),
+                    ttl=record.ttl,
+                    write=not in_sync(current, address, record.ttl),
+                )
+            )
+    return steps
+
+
+type Writer = Callable[[Step], Awaitable[None]]
+
+
+class SupersededError(Exception):
+    """The public address changed since the plan was made: the step must not be written."""
+
+
+async def apply(steps: Iterable[Step], write: Writer) -> list[RecordResult]:
+    """Carry out a plan, one PUT per rrset that must change; a refused write is a result,
+    not an exception, so the other records are still written. A superseded step is left out:
+    the newer address brings a sync of its own."""
+    results: list[RecordResult] = []
+    for step in steps:
+        if not step.write:
+            results.append(step.result(dry_run=False))
+            continue
+        try:
+            await write(step)
+        except SupersededError:
+            continue
+        except GandiError as err:
+            results.append(
+                RecordResult(step.key, step.before, step.before, Action.FAILED, err.message)
+            )
+        else:
+            results.append(step.result(dry_run=False))
+    return results
 
 
 def describe_answers(detection: Detection) -> str:
