@@ -26,7 +26,7 @@ ROOT = Path(__file__).parent.parent
 BLUEPRINTS = ROOT / "blueprints" / "automation" / "esddns"
 REPO = "https://github.com/esddns/esddns-homeassistant"
 RAW = "https://raw.githubusercontent.com/esddns/esddns-homeassistant/main/"
-DRIFT = "binary_sensor.example_com_home_example_com_a_drift"
+DRIFT = "binary_sensor.home_example_com_a_drift"
 PHONE = "notify.mobile_app_phone"
 
 
@@ -256,7 +256,7 @@ async def test_drift_that_lasts_notifies_once_with_both_addresses(
     assert _said(calls) == [
         (
             "DNS record drifted",
-            "example.com home.example.com A drift: the record has not held the public address "
+            "home.example.com A drift: the record has not held the public address "
             f"for 20 minutes. home.example.com A holds {NEW_PUBLIC}; "
             f"the public address is {PUBLIC}.",
         )

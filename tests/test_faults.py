@@ -48,9 +48,9 @@ from tests.fixtures_gandi import EXAMPLE_DOMAINS
 from tests.fixtures_wan import WanFakes
 from tests.integration import NEW_PUBLIC, PUBLIC, TOKEN, PublicSources, make_entry, setup_entry
 
-PUBLIC_IPV4 = "sensor.example_com_public_ipv4_address"
-RECORD = "sensor.example_com_home_example_com_a_record"
-DRIFT = "binary_sensor.example_com_home_example_com_a_drift"
+PUBLIC_IPV4 = "sensor.esddns_example_com_public_ipv4_address"
+RECORD = "sensor.home_example_com_a_record"
+DRIFT = "binary_sensor.home_example_com_a_drift"
 NO_CONSENSUS = "No consensus on the public ipv4 address"
 CONSENSUS_BACK = "Consensus on the public ipv4 address is back"
 READ_FAILED = "Error fetching esddns records example.com data"

@@ -9,7 +9,7 @@ from custom_components.esddns.const import DOMAIN, SERVICE_SYNC
 from devtools.fakes.gandi import FakeGandi
 from tests.integration import PUBLIC, PublicSources, make_entry, setup_entry
 
-HEALTH = "binary_sensor.example_com_dns_up_to_date"
+HEALTH = "binary_sensor.esddns_example_com_dns_up_to_date"
 PROBLEMS = ("drifted_records", "failed_writes", "no_consensus", "unreadable_records")
 
 

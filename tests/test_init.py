@@ -9,15 +9,18 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.esddns.const import (
+    CONF_AUTO_SYNC,
     CONF_DETECTION_INTERVAL,
+    CONF_NAME,
     CONF_RECORD_TYPES,
-    CONF_RECORDS,
+    CONF_TTL,
     DOMAIN,
     EVENT_PUBLIC_IP_CHANGED,
     EVENT_RECORD_SYNCED,
@@ -26,11 +29,18 @@ from custom_components.esddns.detection import DATA_WAN
 from custom_components.esddns.wan import sources as sources_module
 from devtools.fakes.gandi import FakeGandi
 from devtools.fakes.stun import FakeStunServer
-from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
+from tests.integration import (
+    NEW_PUBLIC,
+    PUBLIC,
+    PublicSources,
+    make_entry,
+    setup_entry,
+    subentry_id,
+)
 
-DRIFT = "binary_sensor.example_com_home_example_com_a_drift"
-RECORD = "sensor.example_com_home_example_com_a_record"
-PUBLIC_IPV4 = "sensor.example_com_public_ipv4_address"
+DRIFT = "binary_sensor.home_example_com_a_drift"
+RECORD = "sensor.home_example_com_a_record"
+PUBLIC_IPV4 = "sensor.esddns_example_com_public_ipv4_address"
 PUBLIC_V6 = "2a01:4f8:c17:1::1"
 
 
@@ -360,7 +370,7 @@ async def test_ipv6_records_follow_the_ipv6_consensus(
         entry = make_entry(fake_gandi, public_sources, types=["A", "AAAA"], builtin_sources=True)
         await setup_entry(hass, entry)
         assert hass.states.get(PUBLIC_IPV4).state == PUBLIC
-        assert hass.states.get("sensor.example_com_public_ipv6_address").state == PUBLIC_V6
+        assert hass.states.get("sensor.esddns_example_com_public_ipv6_address").state == PUBLIC_V6
         written = {w.path.rsplit("/", 1)[-1]: w.body["rrset_values"] for w in fake_gandi.writes()}
         assert written == {"A": [PUBLIC], "AAAA": [PUBLIC_V6]}
 
@@ -370,7 +380,7 @@ async def test_ipv6_records_follow_the_ipv6_consensus(
         public_sources.answer(NEW_PUBLIC)
         await entry.runtime_data.wan.async_refresh()
         await hass.async_block_till_done(wait_background_tasks=True)
-        assert hass.states.get("sensor.example_com_public_ipv6_address").state == (
+        assert hass.states.get("sensor.esddns_example_com_public_ipv6_address").state == (
             STATE_UNAVAILABLE
         )
         assert fake_gandi.get_rrset("example.com", "home", "AAAA").values == [PUBLIC_V6]
@@ -414,24 +424,38 @@ async def test_not_ready_is_not_logged_as_an_error(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-async def test_records_removed_in_reconfigure_take_their_entities_along(
+async def test_removed_records_and_types_take_their_entities_and_devices_along(
     hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
 ) -> None:
-    """After a record (or a whole family) is dropped, its entities leave the registry; the
-    entities of the records kept stay, even when the user disabled them."""
+    """Removing a record removes its entities and its device; dropping AAAA from a record
+    (and with it the account's last IPv6 record) removes those entities too. The entities
+    kept stay, even when the user disabled them."""
     entry = make_entry(fake_gandi, public_sources, records=["home", "vpn"], types=["A", "AAAA"])
     await setup_entry(hass, entry)
     registry = er.async_get(hass)
-    disabled = "sensor.example_com_home_example_com_a_record"
+    devices = dr.async_get(hass)
+    disabled = "sensor.home_example_com_a_record"
     registry.async_update_entity(disabled, disabled_by=er.RegistryEntryDisabler.USER)
     before = {e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
-    assert "binary_sensor.example_com_vpn_example_com_aaaa_drift" in before
+    assert "binary_sensor.vpn_example_com_aaaa_drift" in before
+    assert "button.vpn_example_com_sync_now" in before
 
-    hass.config_entries.async_update_entry(
-        entry, data={**entry.data, CONF_RECORDS: ["home"], CONF_RECORD_TYPES: ["A"]}
-    )
-    await hass.config_entries.async_reload(entry.entry_id)
+    # "Delete" on the record in the integration's page.
+    assert hass.config_entries.async_remove_subentry(entry, subentry_id(entry, "vpn"))
     await hass.async_block_till_done(wait_background_tasks=True)
+    names = {d.name for d in dr.async_entries_for_config_entry(devices, entry.entry_id)}
+    assert names == {"example.com", "home.example.com"}
+
+    # "Reconfigure" on the home record: A only.
+    result = await entry.start_subentry_reconfigure_flow(hass, "record", subentry_id(entry, "home"))
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "home", CONF_RECORD_TYPES: ["A"], CONF_TTL: 300, CONF_AUTO_SYNC: True},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
 
     after = {e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
     assert after == {
@@ -440,7 +464,8 @@ async def test_records_removed_in_reconfigure_take_their_entities_along(
         if "vpn" not in entity_id and "aaaa" not in entity_id and "ipv6" not in entity_id
     }
     assert disabled in after
-    assert hass.states.get("binary_sensor.example_com_vpn_example_com_a_drift") is None
+    assert hass.states.get("binary_sensor.vpn_example_com_a_drift") is None
+    assert hass.states.get("sensor.esddns_example_com_public_ipv6_address") is None
 
 
 async def test_a_ttl_other_than_the_configured_one_is_drift_and_is_rewritten(

@@ -25,7 +25,7 @@ from devtools.fakes.gandi import FakeGandi
 from tests.integration import PUBLIC, PublicSources, make_entry, setup_entry
 
 ROUTER = "sensor.router_wan_ip"
-PUBLIC_IPV4 = "sensor.example_com_public_ipv4_address"
+PUBLIC_IPV4 = "sensor.esddns_example_com_public_ipv4_address"
 
 
 def _outcome(entry: Any, name: str) -> Any:

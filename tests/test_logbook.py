@@ -160,14 +160,18 @@ async def test_the_device_page_shows_the_rewrite(
     public_sources: PublicSources,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """The logbook card of the entry's device page (a device filter) shows its writes."""
+    """The logbook card of the record's device page (a device filter) shows its writes."""
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
     start = await _setup_logbook(hass)
     entry = make_entry(fake_gandi, public_sources)
     await setup_entry(hass, entry)
     public_sources.answer(NEW_PUBLIC)
     await _tick(hass, freezer, 5)
-    (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    (device,) = [
+        device
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if device.name == "home.example.com"
+    ]
     await async_wait_recording_done(hass)
 
     client = await hass_ws_client()

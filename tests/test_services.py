@@ -19,9 +19,9 @@ from custom_components.esddns.const import DOMAIN, SERVICE_SYNC
 from devtools.fakes.gandi import FakeGandi
 from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
 
-LAST_SYNC = "sensor.example_com_last_successful_sync"
-BUTTON = "button.example_com_sync_now"
-DRIFT = "binary_sensor.example_com_home_example_com_a_drift"
+LAST_SYNC = "sensor.esddns_example_com_last_successful_sync"
+BUTTON = "button.esddns_example_com_sync_now"
+DRIFT = "binary_sensor.home_example_com_a_drift"
 
 
 async def _sync(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
@@ -176,7 +176,7 @@ async def test_unknown_entry_is_a_bad_parameter(
 ) -> None:
     """An id that names no ESDDNS entry is refused like any bad parameter: 400 over REST."""
     await _manual_entry(hass, fake_gandi, public_sources)
-    with pytest.raises(vol.Invalid, match="No ESDDNS entry has the id nope"):
+    with pytest.raises(vol.Invalid, match="No ESDDNS account has the id nope"):
         await _sync(hass, config_entry_id="nope")
 
     assert await async_setup_component(hass, "api", {})
@@ -215,7 +215,7 @@ async def test_no_consensus_says_why_with_numbers(
     # A consensus too old to trust (the detection schedule stalled) is not written either.
     public_sources.answer(PUBLIC)
     await entry.runtime_data.wan.async_refresh()
-    monkeypatch.setattr("custom_components.esddns.coordinator.MAX_DETECTION_AGE", timedelta(0))
+    monkeypatch.setattr("custom_components.esddns.detection.MAX_DETECTION_AGE", timedelta(0))
     with pytest.raises(ServiceValidationError) as err:
         await _sync(hass, force=False)
     assert err.value.translation_key == "detection_stale"

@@ -21,6 +21,7 @@ import textwrap
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -36,6 +37,7 @@ from tests.integration import PublicSources, make_entry, setup_entry
 
 # Fixed, so that unique ids and device identifiers (built from it) are the same on every run.
 ENTRY_ID = "01JESDDNSSNAPSHOTENTRY0000"
+SUBENTRY_IDS = ("01JESDDNSSNAPSHOTRECORD001", "01JESDDNSSNAPSHOTRECORD002")
 NOW = "2026-01-02T03:04:05+00:00"
 
 # Fields that differ between the Home Assistant releases we support (2025.4 ... 2026.11), and
@@ -79,7 +81,7 @@ def snap(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 def _fixed_entry(entry: MockConfigEntry) -> MockConfigEntry:
-    """The same entry as `make_entry` builds, with the fixed entry id."""
+    """The same account as `make_entry` builds, with fixed entry and subentry ids."""
     return MockConfigEntry(
         domain=entry.domain,
         title=entry.title,
@@ -89,6 +91,10 @@ def _fixed_entry(entry: MockConfigEntry) -> MockConfigEntry:
         version=entry.version,
         minor_version=entry.minor_version,
         entry_id=ENTRY_ID,
+        subentries_data=[
+            ConfigSubentryDataWithId(**{**subentry.as_dict(), "subentry_id": SUBENTRY_IDS[index]})
+            for index, subentry in enumerate(entry.subentries.values())
+        ],
     )
 
 
@@ -100,7 +106,7 @@ async def _set_up(
 ) -> MockConfigEntry:
     # The third source is slow: the two first agree, it is cancelled, always the same picture.
     public_sources.servers[2].delay = 2.0
-    entry = _fixed_entry(make_entry(fake_gandi, public_sources))
+    entry = _fixed_entry(make_entry(fake_gandi, public_sources, records=["home", "@"]))
     with patch("custom_components.esddns.PLATFORMS", platforms):
         await setup_entry(hass, entry)
     return entry
@@ -120,9 +126,13 @@ async def test_platform(
     """Every entity of the platform: registry entry, state and attributes after the first sync."""
     entry = await _set_up(hass, fake_gandi, public_sources, [platform])
     await snapshot_platform(hass, entity_registry, snap, entry.entry_id)
-    (device,) = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
-    entities = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
-    assert {e.device_id for e in entities} == {device.id}  # all on the entry's device
+    devices = {
+        next(iter(d.identifiers))[1]: d.id
+        for d in dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+    }
+    for entity in er.async_entries_for_config_entry(entity_registry, entry.entry_id):
+        # A record's entities on its own device, the account's on the account's.
+        assert entity.device_id == devices[entity.config_subentry_id or ENTRY_ID]
 
 
 @pytest.mark.freeze_time(NOW)
@@ -133,10 +143,11 @@ async def test_device(
     public_sources: PublicSources,
     snap: SnapshotAssertion,
 ) -> None:
-    """The entry's one service device (its identifiers are what entities attach to)."""
+    """The account's service device and one device per record, named by its full name
+    (their identifiers are what entities attach to)."""
     entry = await _set_up(hass, fake_gandi, public_sources, [Platform.BUTTON])
-    (device,) = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
-    assert device == snap
+    devices = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+    assert sorted(devices, key=lambda device: device.name or "") == snap
 
 
 _OTHER_UNIQUE_IDS = """

@@ -56,6 +56,9 @@ from .wan import Family
 
 type EsddnsConfigEntry = ConfigEntry[EsddnsData]
 
+# How many times one sync plans again for an address that changed while it was writing.
+MAX_REPLANS = 3
+
 
 @dataclass
 class EsddnsData:
@@ -330,7 +333,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             steps = plan(records, self.data or {}, public)
             if dry_run:
                 return [step.result(dry_run=True) for step in steps]
-            results = await apply(steps, self._async_write)
+            results = await self._async_apply(records, steps)
             for result in results:
                 if result.action is not Action.UNCHANGED:
                     self._fire(result)
@@ -347,6 +350,25 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
                 await self.history.async_record(results)
                 self.async_update_listeners()
             return results
+
+    async def _async_apply(
+        self, records: list[ManagedRecord], steps: list[Step]
+    ) -> list[RecordResult]:
+        """Write a plan; rrsets whose address changed while earlier ones were written are
+        planned again with the new address (a few times at most: addresses don't flap)."""
+        results: list[RecordResult] = []
+        for _ in range(MAX_REPLANS):
+            done, superseded = await apply(steps, self._async_write)
+            results += done
+            if not superseded:
+                break
+            steps = plan(
+                records,
+                self.data or {},
+                self.addresses(fresh=True),
+                only={step.key for step in superseded},
+            )
+        return results
 
     async def _async_write(self, step: Step) -> None:
         """One PUT; the side effects Gandi's refusals call for (reauth, waiting)."""

@@ -17,10 +17,15 @@ GANDI_ADMIN = "https://admin.gandi.net/"
 
 
 def account_device(entry: EsddnsConfigEntry) -> DeviceInfo:
-    """The account's device: the public addresses and the account's health."""
+    """The account's device: the public addresses and the account's health.
+
+    Its name is "ESDDNS <account>", never just a domain: the record device of ``@`` is named
+    by the domain, and the two must not share entity ids.
+    """
     return DeviceInfo(
         identifiers={(DOMAIN, entry.entry_id)},
-        name=entry.title,
+        translation_key="account",
+        translation_placeholders={"account": entry.title},
         manufacturer="ESDDNS",
         model="Gandi LiveDNS account",
         entry_type=DeviceEntryType.SERVICE,

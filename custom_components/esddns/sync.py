@@ -7,7 +7,7 @@ and a way to write, and maps the outcome to entities, events and errors.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 import ipaddress
@@ -106,12 +106,18 @@ def plan(
     records: Iterable[ManagedRecord],
     rrsets: Mapping[RecordKey, Rrset | None],
     addresses: Mapping[Family, IPAddress],
+    only: Collection[RecordKey] | None = None,
 ) -> list[Step]:
-    """Compare every record with its desired state. A record whose family has no agreed
-    address, or that could not be read, is left out: nothing is decided without both."""
+    """Compare every record (or only the rrsets in ``only``) with its desired state.
+
+    A record whose family has no agreed address, or that could not be read, is left out:
+    nothing is decided without both.
+    """
     steps: list[Step] = []
     for record in records:
         for key in record.keys:
+            if only is not None and key not in only:
+                continue
             address = desired(record, key, addresses)
             if address is None or key not in rrsets:
                 continue
@@ -135,11 +141,15 @@ class SupersededError(Exception):
     """The public address changed since the plan was made: the step must not be written."""
 
 
-async def apply(steps: Iterable[Step], write: Writer) -> list[RecordResult]:
+async def apply(steps: Iterable[Step], write: Writer) -> tuple[list[RecordResult], list[Step]]:
     """Carry out a plan, one PUT per rrset that must change; a refused write is a result,
-    not an exception, so the other records are still written. A superseded step is left out:
-    the newer address brings a sync of its own."""
+    not an exception, so the other records are still written.
+
+    Returns the results, and the steps left out because the public address changed meanwhile:
+    they need a new plan.
+    """
     results: list[RecordResult] = []
+    superseded: list[Step] = []
     for step in steps:
         if not step.write:
             results.append(step.result(dry_run=False))
@@ -147,6 +157,7 @@ async def apply(steps: Iterable[Step], write: Writer) -> list[RecordResult]:
         try:
             await write(step)
         except SupersededError:
+            superseded.append(step)
             continue
         except GandiError as err:
             results.append(
@@ -154,7 +165,7 @@ async def apply(steps: Iterable[Step], write: Writer) -> list[RecordResult]:
             )
         else:
             results.append(step.result(dry_run=False))
-    return results
+    return results, superseded
 
 
 def describe_answers(detection: Detection) -> str:
