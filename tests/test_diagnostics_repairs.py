@@ -38,6 +38,8 @@ def _stable(value: Any) -> Any:
         return {
             key: "<ms>"
             if key in ("latency_ms", "elapsed_ms") and item is not None
+            else "<subentry id>"
+            if key == "subentry_id"
             else _stable(item)
             for key, item in value.items()
         }

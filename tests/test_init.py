@@ -444,7 +444,7 @@ async def test_removed_records_and_types_take_their_entities_and_devices_along(
     assert hass.config_entries.async_remove_subentry(entry, subentry_id(entry, "vpn"))
     await hass.async_block_till_done(wait_background_tasks=True)
     names = {d.name for d in dr.async_entries_for_config_entry(devices, entry.entry_id)}
-    assert names == {"example.com", "home.example.com"}
+    assert names == {"ESDDNS example.com", "home.example.com"}
 
     # "Reconfigure" on the home record: A only.
     result = await entry.start_subentry_reconfigure_flow(hass, "record", subentry_id(entry, "home"))

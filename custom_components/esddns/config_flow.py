@@ -252,7 +252,7 @@ def _validate_record(
         if (other.domain, other.name) != (domain, name):
             continue
         if taken := [rtype.value for rtype in other.types if rtype.value in types]:
-            errors.add("base", "record_exists", record=f"{other.label} {', '.join(taken)}")
+            errors.add("base", "record_exists", existing=f"{other.label} {', '.join(taken)}")
     return data
 
 

@@ -67,7 +67,7 @@ class EsddnsEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[C
         else:
             self._attr_unique_id = f"{record.subentry_id}_{description.key}"
             self._attr_device_info = record_device(entry, record)
-        entry.runtime_data.unique_ids.add(self._attr_unique_id)
+        entry.runtime_data.unique_ids.add(self.unique_id or "")
 
 
 class EsddnsRecordEntity(EsddnsEntity[RecordCoordinator]):
