@@ -33,7 +33,7 @@ def _quoted(pattern: str, source: str) -> set[str]:
 
 
 def _entity_keys(platform: str) -> set[str]:
-    keys = _quoted(r'_attr_translation_key = "(\w+)"', CODE[f"{platform}.py"])
+    keys = _quoted(r'translation_key="(\w+)"', CODE[f"{platform}.py"])
     if platform == "sensor":  # the public address sensors are keyed by family
         keys |= {f"public_{family.value}" for family in Family}
     return keys
@@ -56,13 +56,15 @@ def test_every_entity_key_is_translated_and_has_an_icon(platform: str) -> None:
 
 
 def test_entity_name_placeholders_are_provided() -> None:
-    """Names with {record} and {type} belong to entities that set those placeholders."""
+    """Names with {type} belong to entities that set that placeholder (a record's "A drift")."""
     for platform in PLATFORMS:
         for key, text in STRINGS["entity"][platform].items():
             placeholders = set(re.findall(r"{(\w+)}", text["name"]))
             if placeholders:
-                assert placeholders == {"record", "type"}, key
-                assert "_attr_translation_placeholders" in CODE[f"{platform}.py"]
+                assert placeholders == {"type"}, key
+                assert '_attr_translation_placeholders = {"type":' in CODE[f"{platform}.py"]
+    assert re.findall(r"{(\w+)}", STRINGS["device"]["account"]["name"]) == ["account"]
+    assert 'translation_placeholders={"account":' in CODE["entity.py"]
 
 
 def test_service_fields_match_services_yaml_and_schema() -> None:
@@ -87,6 +89,15 @@ def test_flow_errors_and_aborts_are_translated_and_used() -> None:
     used = _quoted(r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', flow)
     translated = set(STRINGS["config"]["error"]) | set(STRINGS["options"]["error"])
     assert used == translated
+    # The record form's errors, in the "Add record" flow too; its aborts are the listing's.
+    record = STRINGS["config_subentries"]["record"]
+    record_errors = _quoted(
+        r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', _function(flow, "_validate_record")
+    )
+    assert record_errors | {"quorum_unreachable"} == set(record["error"])
+    listing = _quoted(r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', _function(flow, "_async_list_domains"))
+    listing |= _quoted(r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', _function(flow, "_credential_from"))
+    assert listing | {"reconfigure_successful"} == set(record["abort"])
     assert set(STRINGS["config"]["abort"]) == {
         "already_configured",
         "reauth_successful",
@@ -94,9 +105,20 @@ def test_flow_errors_and_aborts_are_translated_and_used() -> None:
     }
 
 
+def _function(source: str, name: str) -> str:
+    """The text of one top-level function of a module."""
+    start = re.search(rf"\n(async )?def {name}\(", source).start()  # type: ignore[union-attr]
+    end = source.find("\n\n\n", start)
+    return source[start:end]
+
+
 def test_every_flow_field_has_a_label_and_a_description() -> None:
     """Each form field has a label and a data_description."""
-    steps = {**STRINGS["config"]["step"], **STRINGS["options"]["step"]}
+    steps = {
+        **STRINGS["config"]["step"],
+        **STRINGS["options"]["step"],
+        **{f"record_{k}": v for k, v in STRINGS["config_subentries"]["record"]["step"].items()},
+    }
     for name, step in steps.items():
         assert step["title"], name
         for section in [step, *step.get("sections", {}).values()]:
@@ -106,8 +128,12 @@ def test_every_flow_field_has_a_label_and_a_description() -> None:
 def test_exception_and_issue_keys_are_translated_and_used() -> None:
     """Each translation_key raised or used for a repair has a message; none is unused."""
     used = set()
+    # Entity descriptions and the account device carry translation keys of their own.
+    named = {key for platform in PLATFORMS for key in _entity_keys(platform)} | set(
+        STRINGS["device"]
+    )
     for source in CODE.values():
-        used |= _quoted(r'translation_key="(\w+)"', source)
+        used |= _quoted(r'translation_key="(\w+)"', source) - named
         used |= _quoted(r'async_get_exception_message\(DOMAIN, "(\w+)"', source)
         used |= _quoted(r'return "(router_\w+)"', source)
         used |= _quoted(r'_raise\(\s*hass,\s*issue_id,\s*"(\w+)"', source)
@@ -251,15 +277,20 @@ async def test_home_assistant_names_the_entities_in_its_language(
     await setup_entry(hass, entry)
 
     names = _language(language)
-    placeholders = {"record": "home.example.com", "type": "A"}
+    account = names["device", "account", "name"].format(account="example.com")
     expected = {
-        f"example.com {names['entity', platform, key, 'name'].format(**placeholders)}"
+        f"{account} {names['entity', platform, key, 'name']}"
         for platform, key in [
             ("sensor", "public_ipv4"),
-            ("sensor", "record_value"),
             ("sensor", "last_sync"),
-            ("binary_sensor", "drift"),
             ("binary_sensor", "dns_up_to_date"),
+            ("button", "sync_now"),
+        ]
+    } | {
+        f"home.example.com {names['entity', platform, key, 'name'].format(type='A')}"
+        for platform, key in [
+            ("sensor", "record_value"),
+            ("binary_sensor", "drift"),
             ("button", "sync_now"),
         ]
     }
@@ -268,7 +299,7 @@ async def test_home_assistant_names_the_entities_in_its_language(
     shown = {state.attributes["friendly_name"] for state in states if state is not None}
     assert len(shown) == len(entities)
     assert shown == expected
-    assert f"example.com {public_ipv4}" in shown
+    assert f"{account} {public_ipv4}" in shown
 
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])

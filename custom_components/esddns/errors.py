@@ -39,11 +39,17 @@ def read_failed(err: GandiError, account: str) -> UpdateFailed | ConfigEntryAuth
 
 def action_failed(err: BaseException | None, account: str) -> HomeAssistantError:
     """A read the action or the button needed, failed: say why to the person who asked."""
-    key = "invalid_auth" if isinstance(err, ConfigEntryAuthFailed) else "read_failed"
+    placeholders = {"domain": account, "error": str(err)}
+    if isinstance(err, ConfigEntryAuthFailed):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_auth",
+            translation_placeholders=placeholders,
+        )
     return HomeAssistantError(
         translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"domain": account, "error": str(err)},
+        translation_key="read_failed",
+        translation_placeholders=placeholders,
     )
 
 
