@@ -122,6 +122,7 @@ def make_entry(
     builtin_sources: bool = False,
     subentries: list[ConfigSubentryData] | None = None,
     secret: str = TOKEN,
+    title: str | None = None,
 ) -> MockConfigEntry:
     """An account as the config flow makes it, asking the fake Gandi and the fake sources.
 
@@ -134,7 +135,7 @@ def make_entry(
         ]
     return MockConfigEntry(
         domain=DOMAIN,
-        title=domain,
+        title=title or domain,
         version=ENTRY_VERSION,
         data={CONF_CREDENTIAL_KIND: "token", CONF_SECRET: secret, CONF_API_URL: fake_gandi.url},
         subentries_data=subentries,

@@ -1,0 +1,155 @@
+"""One Gandi account, many records: domains, per-record buttons and automatic sync."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from custom_components.esddns.const import DOMAIN
+from devtools.fakes.gandi import FakeGandi
+from tests.integration import (
+    NEW_PUBLIC,
+    PUBLIC,
+    PublicSources,
+    make_entry,
+    record_subentry,
+    setup_entry,
+)
+
+HEALTH = "binary_sensor.esddns_example_com_example_org_dns_up_to_date"
+
+
+def _paths(fake_gandi: FakeGandi) -> list[str]:
+    return sorted(write.path.rsplit("/domains/", 1)[1] for write in fake_gandi.writes())
+
+
+async def test_one_account_keeps_records_of_two_domains(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Records of both domains of one token are written at setup, one PUT per rrset, and each
+    record has its own device and entities."""
+    entry = make_entry(
+        fake_gandi,
+        public_sources,
+        subentries=[
+            record_subentry("example.com", "home", ["A"]),
+            record_subentry("example.org", "@", ["A"], ttl=600),
+        ],
+        title="example.com, example.org",
+    )
+    await setup_entry(hass, entry)
+    assert _paths(fake_gandi) == ["example.com/records/home/A", "example.org/records/@/A"]
+    assert fake_gandi.get_rrset("example.org", "@", "A").ttl == 600
+    assert hass.states.get("sensor.home_example_com_a_record").state == PUBLIC
+    assert hass.states.get("sensor.example_org_a_record").state == PUBLIC
+    assert hass.states.get(HEALTH).state == STATE_OFF
+
+
+async def test_a_domain_gone_from_gandi_leaves_the_other_domain_working(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """One domain leaves LiveDNS: a repair names it and its record is unreadable, while the
+    account's other domain is still read and written. Back at Gandi, the repair goes."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    fake_gandi.set_rrset("example.org", "@", "A", [PUBLIC])
+    entry = make_entry(
+        fake_gandi,
+        public_sources,
+        subentries=[
+            record_subentry("example.com", "home", ["A"]),
+            record_subentry("example.org", "@", ["A"]),
+        ],
+        title="example.com, example.org",
+    )
+    await setup_entry(hass, entry)
+    records = entry.runtime_data.records
+
+    fake_gandi.remove_domain("example.org")
+    await records.async_refresh()
+    public_sources.answer(NEW_PUBLIC)
+    await entry.runtime_data.wan.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    issues = ir.async_get(hass).issues
+    assert [(i.translation_key, i.translation_placeholders) for i in issues.values()] == [
+        ("domain_missing", {"domain": "example.org"})
+    ]
+    assert _paths(fake_gandi) == ["example.com/records/home/A"]
+    assert hass.states.get("sensor.home_example_com_a_record").state == NEW_PUBLIC
+    assert hass.states.get("sensor.example_org_a_record").state == STATE_UNAVAILABLE
+    health = hass.states.get(HEALTH)
+    assert health.state == STATE_ON
+    assert health.attributes["unreadable_records"] == ["example.org A"]
+
+    fake_gandi.add_domain("example.org")
+    await records.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not ir.async_get(hass).issues
+    assert fake_gandi.get_rrset("example.org", "@", "A").values == [NEW_PUBLIC]
+
+
+async def test_a_record_button_syncs_only_its_record(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """ "Sync now" on a record's device writes that record; the account's writes them all."""
+    for name in ("home", "vpn"):
+        fake_gandi.set_rrset("example.com", name, "A", ["81.2.69.1"])
+    entry = make_entry(fake_gandi, public_sources, records=["home", "vpn"], auto_sync=False)
+    await setup_entry(hass, entry)
+    assert fake_gandi.writes() == []
+
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.vpn_example_com_sync_now"}, blocking=True
+    )
+    assert _paths(fake_gandi) == ["example.com/records/vpn/A"]
+    assert hass.states.get("binary_sensor.vpn_example_com_a_drift").state == STATE_OFF
+    assert hass.states.get("binary_sensor.home_example_com_a_drift").state == STATE_ON
+
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.esddns_example_com_sync_now"}, blocking=True
+    )
+    assert _paths(fake_gandi) == ["example.com/records/home/A", "example.com/records/vpn/A"]
+
+
+async def test_automatic_sync_is_a_choice_per_record(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """A record with automatic sync off stays drifted while its neighbour is rewritten."""
+    entry = make_entry(
+        fake_gandi,
+        public_sources,
+        subentries=[
+            record_subentry("example.com", "home", ["A"], auto_sync=True),
+            record_subentry("example.com", "vpn", ["A"], auto_sync=False),
+        ],
+    )
+    await setup_entry(hass, entry)
+    assert _paths(fake_gandi) == ["example.com/records/home/A"]
+    assert hass.states.get("binary_sensor.vpn_example_com_a_drift").state == STATE_ON
+
+
+async def test_the_title_follows_the_domains_of_the_records(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """A record in a second domain: the account is reloaded with it, and its title (and the
+    account device's name) names both domains."""
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    data = record_subentry("example.org", "www", ["A"])
+    hass.config_entries.async_add_subentry(
+        entry,
+        ConfigSubentry(
+            data=data["data"],  # type: ignore[arg-type]
+            subentry_type=data["subentry_type"],
+            title=data["title"],
+            unique_id=None,
+        ),
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.title == "example.com, example.org"
+    assert fake_gandi.get_rrset("example.org", "www", "A").values == [PUBLIC]
+    assert hass.states.get("sensor.www_example_org_a_record").state == PUBLIC
+    assert entry.runtime_data.records.account == "example.com, example.org"
+    assert DOMAIN == entry.domain
