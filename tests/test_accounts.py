@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigSubentry
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+import pytest
 
 from custom_components.esddns.const import DOMAIN
 from devtools.fakes.gandi import FakeGandi
@@ -19,6 +21,7 @@ from tests.integration import (
 )
 
 HEALTH = "binary_sensor.esddns_example_com_example_org_dns_up_to_date"
+HEALTH_ONE = "binary_sensor.esddns_example_com_dns_up_to_date"
 
 
 def _paths(fake_gandi: FakeGandi) -> list[str]:
@@ -54,12 +57,14 @@ async def test_a_domain_gone_from_gandi_leaves_the_other_domain_working(
     account's other domain is still read and written. Back at Gandi, the repair goes."""
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
     fake_gandi.set_rrset("example.org", "@", "A", [PUBLIC])
+    fake_gandi.set_rrset("example.org", "www", "A", [PUBLIC])
     entry = make_entry(
         fake_gandi,
         public_sources,
         subentries=[
             record_subentry("example.com", "home", ["A"]),
             record_subentry("example.org", "@", ["A"]),
+            record_subentry("example.org", "www", ["A"]),
         ],
         title="example.com, example.org",
     )
@@ -67,7 +72,14 @@ async def test_a_domain_gone_from_gandi_leaves_the_other_domain_working(
     records = entry.runtime_data.records
 
     fake_gandi.remove_domain("example.org")
+    fake_gandi.clear_requests()
     await records.async_refresh()
+    # One read tells the domain is gone; its other record is not asked for.
+    assert [r.path.rsplit("/domains/", 1)[1] for r in fake_gandi.requests] == [
+        "example.com/records/home/A",
+        "example.org/records/@/A",
+        "example.org",
+    ]
     public_sources.answer(NEW_PUBLIC)
     await entry.runtime_data.wan.async_refresh()
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -81,13 +93,14 @@ async def test_a_domain_gone_from_gandi_leaves_the_other_domain_working(
     assert hass.states.get("sensor.example_org_a_record").state == STATE_UNAVAILABLE
     health = hass.states.get(HEALTH)
     assert health.state == STATE_ON
-    assert health.attributes["unreadable_records"] == ["example.org A"]
+    assert health.attributes["unreadable_records"] == ["example.org A", "www.example.org A"]
 
     fake_gandi.add_domain("example.org")
     await records.async_refresh()
     await hass.async_block_till_done(wait_background_tasks=True)
     assert not ir.async_get(hass).issues
     assert fake_gandi.get_rrset("example.org", "@", "A").values == [NEW_PUBLIC]
+    assert fake_gandi.get_rrset("example.org", "www", "A").values == [NEW_PUBLIC]
 
 
 async def test_a_record_button_syncs_only_its_record(
@@ -111,6 +124,37 @@ async def test_a_record_button_syncs_only_its_record(
         "button", "press", {"entity_id": "button.esddns_example_com_sync_now"}, blocking=True
     )
     assert _paths(fake_gandi) == ["example.com/records/home/A", "example.com/records/vpn/A"]
+
+
+async def test_a_refused_write_from_a_record_button_names_the_record(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    entry = make_entry(fake_gandi, public_sources, records=["home", "vpn"], auto_sync=False)
+    await setup_entry(hass, entry)
+    fake_gandi.fail_next("409", method="PUT")
+    with pytest.raises(HomeAssistantError, match=r"^Gandi did not accept the update of: vpn"):
+        await hass.services.async_call(
+            "button", "press", {"entity_id": "button.vpn_example_com_sync_now"}, blocking=True
+        )
+    assert hass.states.get("binary_sensor.vpn_example_com_a_drift").state == STATE_ON
+
+
+async def test_an_account_without_records_stays_loaded_and_quiet(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Deleting the last record leaves the account (its credential kept for the next "Add
+    record"): no detection to run, nothing to read, nothing wrong."""
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    (subentry_id,) = entry.subentries
+    asked = sum(public_sources.requests)
+    hass.config_entries.async_remove_subentry(entry, subentry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    await entry.runtime_data.wan.async_refresh()
+    assert sum(public_sources.requests) == asked
+    assert hass.states.get("sensor.esddns_example_com_public_ipv4_address") is None
+    assert hass.states.get(HEALTH_ONE).state == STATE_OFF
 
 
 async def test_automatic_sync_is_a_choice_per_record(
@@ -152,4 +196,4 @@ async def test_the_title_follows_the_domains_of_the_records(
     assert fake_gandi.get_rrset("example.org", "www", "A").values == [PUBLIC]
     assert hass.states.get("sensor.www_example_org_a_record").state == PUBLIC
     assert entry.runtime_data.records.account == "example.com, example.org"
-    assert DOMAIN == entry.domain
+    assert entry.domain == DOMAIN

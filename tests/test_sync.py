@@ -64,7 +64,7 @@ def test_plan_leaves_out_what_it_cannot_decide() -> None:
 
 
 def test_plan_can_be_limited_to_some_rrsets() -> None:
-    rrsets = {key: None for key in HOME.keys}
+    rrsets = dict.fromkeys(HOME.keys)
     only = {_key(HOME, RecordType.AAAA)}
     assert [step.key for step in plan([HOME], rrsets, ADDRESSES, only=only)] == list(only)
 

@@ -139,10 +139,6 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         """The address families the account's records hold."""
         return frozenset(key.family for key in self.keys)
 
-    def labels(self, family: Family) -> list[str]:
-        """The records that hold ``family``'s address, for the detection's repairs."""
-        return [key.label for key in self.keys if key.family is family]
-
     # Reading --------------------------------------------------------------------------------
 
     async def _async_update_data(self) -> dict[RecordKey, Rrset | None]:

@@ -274,6 +274,7 @@ class _Fault:
     kind: str
     retry_after: str | None
     status: int = 400
+    method: str | None = None  # only requests of this method; any when None
 
 
 class FakeGandi:
@@ -407,17 +408,24 @@ class FakeGandi:
     # ----- faults and rate limit -------------------------------------------------------------
 
     def fail_next(
-        self, kind: str, count: int = 1, *, retry_after: str | None = "30", status: int = 400
+        self,
+        kind: str,
+        count: int = 1,
+        *,
+        retry_after: str | None = "30",
+        status: int = 400,
+        method: str | None = None,
     ) -> None:
         """Answer the next ``count`` API requests with fault ``kind`` (one of FAULTS).
 
-        ``status`` is the status of the echo-* faults (one of ECHO_STATUSES).
+        ``status`` is the status of the echo-* faults (one of ECHO_STATUSES); with ``method``
+        ("PUT"), only requests of that method are failed, the others answered as usual.
         """
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULTS)}")
         if kind.startswith("echo-") and status not in ECHO_STATUSES:
             raise ValueError(f"echo faults answer one of {ECHO_STATUSES}, not {status}")
-        self._faults.extend(_Fault(kind, retry_after, status) for _ in range(count))
+        self._faults.extend(_Fault(kind, retry_after, status, method) for _ in range(count))
 
     def set_rate_limit(
         self, max_requests: int, per_seconds: float = 60.0, *, retry_after: bool = True
@@ -506,7 +514,7 @@ class FakeGandi:
     async def _fault(
         self, request: web.Request, record: RecordedRequest
     ) -> web.StreamResponse | None:
-        if not self._faults:
+        if not self._faults or self._faults[0].method not in (None, request.method):
             return None
         fault = self._faults.popleft()
         record.fault = fault.kind
