@@ -94,8 +94,12 @@ async def _async_records_changed(
     loaded: dict[str, MappingProxyType[str, object]],
 ) -> None:
     """Reload when the records changed, and keep the title naming the account's domains."""
-    if _records_of(entry) == loaded:
+    current = _records_of(entry)
+    if current == loaded:
         return  # options and the credential reload through their own flows
+    # Seen: the title update below calls this listener again, which must not reload twice.
+    loaded.clear()
+    loaded.update(current)
     domains = [record.domain for record in managed_records(entry)]
     if domains and (title := account_title(domains)) != entry.title:
         hass.config_entries.async_update_entry(entry, title=title)
