@@ -82,7 +82,7 @@ async def test_a_domain_gone_from_gandi_leaves_the_other_domain_working(
         "example.org",
     ]
     public_sources.answer(NEW_PUBLIC)
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     await hass.async_block_till_done(wait_background_tasks=True)
 
     issues = ir.async_get(hass).issues
@@ -152,7 +152,7 @@ async def test_an_account_without_records_stays_loaded_and_quiet(
     hass.config_entries.async_remove_subentry(entry, subentry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     assert sum(public_sources.requests) == asked
     assert hass.states.get("sensor.esddns_example_com_public_ipv4_address") is None
     assert hass.states.get(HEALTH_ONE).state == STATE_OFF

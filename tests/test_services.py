@@ -196,7 +196,7 @@ async def test_no_consensus_says_why_with_numbers(
     """Disagreeing sources and silent sources are different errors, each with its numbers."""
     entry = await _manual_entry(hass, fake_gandi, public_sources)
     public_sources.answer("81.2.69.10", "81.2.69.11", "81.2.69.12")
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     with pytest.raises(ServiceValidationError) as err:
         await _sync(hass)
     assert err.value.translation_key == "no_consensus"
@@ -206,7 +206,7 @@ async def test_no_consensus_says_why_with_numbers(
     assert "Only 1 of the 2 providers" in str(err.value)
 
     public_sources.silence()
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     with pytest.raises(ServiceValidationError) as err:
         await _sync(hass)
     assert err.value.translation_key == "no_source_answered_family"
@@ -214,7 +214,7 @@ async def test_no_consensus_says_why_with_numbers(
 
     # A consensus too old to trust (the detection schedule stalled) is not written either.
     public_sources.answer(PUBLIC)
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     monkeypatch.setattr("custom_components.esddns.detection.MAX_DETECTION_AGE", timedelta(0))
     with pytest.raises(ServiceValidationError) as err:
         await _sync(hass, force=False)
@@ -343,7 +343,7 @@ async def test_detection_during_a_sync_is_used_for_the_remaining_records(
         await real_put(*args, **kwargs)
         if len(fake_gandi.writes()) == 1:  # the address changes during the first write
             public_sources.answer(NEW_PUBLIC)
-            await entry.runtime_data.wan.async_refresh()
+            await entry.runtime_data.detection.async_refresh()
 
     monkeypatch.setattr(client, "put_rrset", put_then_detect)
     await _sync(hass)
