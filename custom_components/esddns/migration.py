@@ -1,13 +1,212 @@
-"""Placeholder until the migration lands (helper branch `migrate`)."""
+"""Config entry migration: 0.1.0's one entry per domain (version 1) to one per credential (2).
+
+Home Assistant migrates the entries of a domain concurrently. Entries that share a credential
+become one account, so whichever of them runs first migrates the whole group, without awaiting
+anything until every registry change is made: the others then find themselves at version 2.
+"""
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
 
-from .const import ENTRY_VERSION
+from homeassistant.config_entries import SOURCE_IGNORE, ConfigEntry, ConfigSubentry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+from . import records
+from .const import (
+    CONF_API_URL,
+    CONF_AUTO_SYNC,
+    CONF_CREDENTIAL_KIND,
+    CONF_DOMAIN,
+    CONF_MERGED_INTO,
+    CONF_NAME,
+    CONF_RECORD_TYPES,
+    CONF_RECORDS,
+    CONF_SECRET,
+    CONF_TTL,
+    DEFAULT_AUTO_SYNC,
+    DEFAULT_TTL,
+    DOMAIN,
+    ENTRY_VERSION,
+    LOGGER,
+    SUBENTRY_RECORD,
+)
+from .gandi import PRODUCTION_URL, GandiInputError, normalize_api_url, normalize_secret
+from .history import async_merge_histories
+
+ENTRY_MINOR_VERSION = 1
+# 0.1.0's entry-level entities that stay on the account's service device.
+ACCOUNT_KEYS = ("public_ipv4", "public_ipv6", "last_sync", "dns_up_to_date")
+SYNC_NOW = "sync_now"
+CREDENTIAL_FIELDS = (CONF_CREDENTIAL_KIND, CONF_SECRET, CONF_API_URL)
+
+type CredentialKey = tuple[str, str, str]
+# A 0.1.0 entity key -> its version 2 unique id and record subentry.
+type Moves = dict[str, tuple[str, str]]
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Refuse anything but the current version, until the migration lands."""
-    return entry.version == ENTRY_VERSION
+    """Migrate ``entry``, with every version 1 entry that shares its credential."""
+    if entry.version > ENTRY_VERSION:
+        LOGGER.error(
+            "Config entry %s has version %s: downgrade not supported: this ESDDNS understands "
+            "version %s",
+            entry.title,
+            entry.version,
+            ENTRY_VERSION,
+        )
+        return False
+    if entry.version == ENTRY_VERSION:
+        return True
+    leader, *members = _group(hass, entry)
+    _async_migrate_group(hass, leader, members)
+    await async_merge_histories(hass, leader.entry_id, [m.entry_id for m in members])
+    # Removed only now: removing an entry deletes its history file.
+    for member in members:
+        hass.async_create_task(
+            hass.config_entries.async_remove(member.entry_id),
+            f"{DOMAIN} remove merged entry {member.entry_id}",
+        )
+    return True
+
+
+def credential_key(data: Mapping[str, Any]) -> CredentialKey:
+    """What makes two 0.1.0 entries one account: the credential and the endpoint it goes to."""
+    return (
+        str(data[CONF_CREDENTIAL_KIND]),
+        _normalized(normalize_secret, data[CONF_SECRET]),
+        _normalized(normalize_api_url, data.get(CONF_API_URL, PRODUCTION_URL)),
+    )
+
+
+def _normalized(normalize: Callable[[str], str], value: Any) -> str:
+    try:
+        return normalize(value)
+    except GandiInputError:
+        # Whatever the stored text is, equal texts are the same credential.
+        return str(value).strip()
+
+
+def _group(hass: HomeAssistant, entry: ConfigEntry) -> list[ConfigEntry]:
+    """The version 1 entries sharing ``entry``'s credential, in Home Assistant's order.
+
+    Only entries enabled (or disabled) like ``entry``: merging a disabled entry into a running
+    account would start syncing its records, and the other way round would stop them.
+    """
+    key = credential_key(entry.data)
+    enabled = entry.disabled_by is None
+    return [
+        other
+        for other in hass.config_entries.async_entries(DOMAIN)
+        if other.version == 1
+        and other.source != SOURCE_IGNORE
+        and (other.disabled_by is None) == enabled
+        and credential_key(other.data) == key
+    ]
+
+
+@callback
+def _async_migrate_group(
+    hass: HomeAssistant, leader: ConfigEntry, members: list[ConfigEntry]
+) -> None:
+    """Make ``leader`` the account of every record of the group; ``members`` only wait removal."""
+    entities = er.async_get(hass)
+    service_device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, leader.entry_id)})
+    for entry in (leader, *members):
+        subentry_ids, moves = _async_add_record_subentries(hass, leader, entry)
+        if entry is not leader and subentry_ids:
+            # The entry's "Sync now" becomes the one of its (first) record.
+            first = subentry_ids[0]
+            moves[SYNC_NOW] = (f"{first}_{SYNC_NOW}", first)
+        prefix = f"{entry.entry_id}_"
+        for entity in er.async_entries_for_config_entry(entities, entry.entry_id):
+            key = entity.unique_id.removeprefix(prefix)
+            if key in moves:
+                unique_id, subentry_id = moves[key]
+                # The record's device is made at setup, which attaches the entity to it.
+                entities.async_update_entity(
+                    entity.entity_id,
+                    config_entry_id=leader.entry_id,
+                    config_subentry_id=subentry_id,
+                    device_id=None,
+                    new_unique_id=unique_id,
+                )
+            elif entry is not leader and key in ACCOUNT_KEYS:
+                unique_id = f"{leader.entry_id}_{key}"
+                if entities.async_get_entity_id(entity.domain, DOMAIN, unique_id):
+                    # The account has this one already (same detection for every record).
+                    entities.async_remove(entity.entity_id)
+                    continue
+                entities.async_update_entity(
+                    entity.entity_id,
+                    config_entry_id=leader.entry_id,
+                    config_subentry_id=None,
+                    device_id=service_device.id if service_device else None,
+                    new_unique_id=unique_id,
+                )
+            # Anything else of a member goes with it (and the leader keeps its own).
+
+    domains = [str(entry.data[CONF_DOMAIN]) for entry in (leader, *members)]
+    differing = [entry.title for entry in members if dict(entry.options) != dict(leader.options)]
+    if differing:
+        LOGGER.info(
+            "%s merged into one account: kept the detection options of %s, not those of %s",
+            ", ".join(domains),
+            leader.title,
+            ", ".join(differing),
+        )
+    hass.config_entries.async_update_entry(
+        leader,
+        version=ENTRY_VERSION,
+        minor_version=ENTRY_MINOR_VERSION,
+        data=dict(zip(CREDENTIAL_FIELDS, credential_key(leader.data), strict=True)),
+        title=records.account_title(domains),
+        unique_id=None,
+    )
+    for member in members:
+        hass.config_entries.async_update_entry(
+            member,
+            version=ENTRY_VERSION,
+            minor_version=ENTRY_MINOR_VERSION,
+            data={CONF_MERGED_INTO: leader.entry_id},
+            unique_id=None,
+        )
+
+
+@callback
+def _async_add_record_subentries(
+    hass: HomeAssistant, leader: ConfigEntry, entry: ConfigEntry
+) -> tuple[list[str], Moves]:
+    """Add one record subentry per name of ``entry`` to ``leader``: their ids, and where the
+    entry's record entities go."""
+    domain = str(entry.data[CONF_DOMAIN])
+    types = sorted(str(rtype) for rtype in entry.data[CONF_RECORD_TYPES])
+    subentry_ids: list[str] = []
+    moves: Moves = {}
+    for name in entry.data[CONF_RECORDS]:
+        subentry = ConfigSubentry(
+            data=MappingProxyType(
+                {
+                    CONF_DOMAIN: domain,
+                    CONF_NAME: name,
+                    CONF_RECORD_TYPES: types,
+                    CONF_TTL: int(entry.data.get(CONF_TTL, DEFAULT_TTL)),
+                    CONF_AUTO_SYNC: bool(entry.data.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC)),
+                }
+            ),
+            subentry_type=SUBENTRY_RECORD,
+            title=records.label(domain, name),
+            unique_id=None,
+        )
+        hass.config_entries.async_add_subentry(leader, subentry)
+        subentry_ids.append(subentry.subentry_id)
+        for rtype in types:
+            for kind in ("record", "drift"):
+                moves[f"{kind}_{name}_{rtype}"] = (
+                    f"{subentry.subentry_id}_{kind}_{rtype}",
+                    subentry.subentry_id,
+                )
+    return subentry_ids, moves
