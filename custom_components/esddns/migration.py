@@ -114,7 +114,16 @@ def _async_migrate_group(
 ) -> None:
     """Make ``leader`` the account of every record of the group; ``members`` only wait removal."""
     entities = er.async_get(hass)
-    service_device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, leader.entry_id)})
+    # The leader's 0.1.0 device, the account's service device from now on. (Not looked up with
+    # async_get_device: Home Assistant 2026.x deprecates it.)
+    service_device_id = next(
+        (
+            device.id
+            for device in dr.async_entries_for_config_entry(dr.async_get(hass), leader.entry_id)
+            if (DOMAIN, leader.entry_id) in device.identifiers
+        ),
+        None,
+    )
     for entry in (leader, *members):
         subentry_ids, moves = _async_add_record_subentries(hass, leader, entry)
         if entry is not leader and subentry_ids:
@@ -144,7 +153,7 @@ def _async_migrate_group(
                     entity.entity_id,
                     config_entry_id=leader.entry_id,
                     config_subentry_id=None,
-                    device_id=service_device.id if service_device else None,
+                    device_id=service_device_id,
                     new_unique_id=unique_id,
                 )
             # Anything else of a member goes with it (and the leader keeps its own).
