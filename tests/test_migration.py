@@ -8,7 +8,7 @@ LiveDNS endpoint, example.net has apikey-b on another. Home Assistant loads thos
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator
 from datetime import timedelta
 import json
 import logging
@@ -33,14 +33,18 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-import custom_components.esddns as esddns
-from custom_components.esddns.config_flow import EsddnsConfigFlow
-from custom_components.esddns.const import CONF_MERGED_INTO, DOMAIN, ENTRY_VERSION
+from custom_components.esddns.const import DOMAIN
 from custom_components.esddns.migration import async_migrate_entry
 from devtools.fakes.gandi import FakeGandi
+from tests.integration import PUBLIC, PublicSources
 
 FIXTURE = Path(__file__).parent / "fixtures" / "storage_0_1_0"
-STORED = ("core.config_entries", "core.entity_registry", "core.device_registry")
+STORED = (
+    "core.config_entries",
+    "core.entity_registry",
+    "core.device_registry",
+    "core.restore_state",
+)
 COM = "01M8P0PM557GW9Q38M7ZQCR2YW"
 ORG = "01M8P0PS3H9KKZ8GVD3VDDJDJG"
 NET = "01M8P0PS3YBH1F4VEN6T8VVJN2"
@@ -59,9 +63,10 @@ async def gandi_a(socket_enabled: None) -> AsyncGenerator[FakeGandi]:
     """The endpoint of token-a, with the records as 0.1.0 left them."""
     fake = FakeGandi()
     fake.add_token("token-a", ("example.com", "example.org"), name="token-a")
-    fake.set_rrset("example.com", "home", "A", ["81.2.69.160"])
-    fake.set_rrset("example.com", "@", "A", ["81.2.69.160"])
-    fake.set_rrset("example.org", "vpn", "A", ["81.2.69.160"], ttl=600)
+    # Already the public address the sources answer: no write at setup, the history stays.
+    fake.set_rrset("example.com", "home", "A", [PUBLIC])
+    fake.set_rrset("example.com", "@", "A", [PUBLIC])
+    fake.set_rrset("example.org", "vpn", "A", [PUBLIC], ttl=600)
     await fake.start()
     try:
         yield fake
@@ -74,7 +79,7 @@ async def gandi_b(socket_enabled: None) -> AsyncGenerator[FakeGandi]:
     """The other endpoint, of apikey-b."""
     fake = FakeGandi()
     fake.add_api_key("apikey-b", ("example.net",), name="apikey-b")
-    fake.set_rrset("example.net", "*.lab", "A", ["81.2.69.171"])
+    fake.set_rrset("example.net", "*.lab", "A", [PUBLIC])
     await fake.start()
     try:
         yield fake
@@ -83,39 +88,20 @@ async def gandi_b(socket_enabled: None) -> AsyncGenerator[FakeGandi]:
 
 
 @pytest.fixture
-def stored(hass_storage: Stored, gandi_a: FakeGandi, gandi_b: FakeGandi) -> Stored:
-    """The 0.1.0 `.storage`, its dead endpoints pointed at the running fakes."""
+def stored(
+    hass_storage: Stored, gandi_a: FakeGandi, gandi_b: FakeGandi, public_sources: PublicSources
+) -> Stored:
+    """The 0.1.0 `.storage`, its dead endpoints pointed at the running fakes: Gandi, and the
+    STUN servers of the entries with custom options (example.org's are the defaults)."""
     for path in FIXTURE.iterdir():
         if path.name in STORED or path.name.startswith(f"{DOMAIN}."):
             hass_storage[path.name] = json.loads(path.read_text())
     for entry in _stored_entries(hass_storage).values():
         fake = gandi_b if entry["data"]["credential_kind"] == "api_key" else gandi_a
         entry["data"]["api_url"] = fake.url
+        if entry["options"]:
+            entry["options"].update(public_sources.options)
     return hass_storage
-
-
-@pytest.fixture(autouse=True)
-def version_2_flow(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Home Assistant migrates an entry when its version differs from the config flow's."""
-    monkeypatch.setattr(EsddnsConfigFlow, "VERSION", ENTRY_VERSION)
-
-
-@pytest.fixture(autouse=True)
-def accounts_not_started(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Setting up an account is not under test here: it does nothing (merged entries run the
-    real setup, which only waits for their removal)."""
-    setup, unload = esddns.async_setup_entry, esddns.async_unload_entry
-
-    def only_merged(
-        real: Callable[[HomeAssistant, Any], Awaitable[bool]],
-    ) -> Callable[[HomeAssistant, ConfigEntry], Awaitable[bool]]:
-        async def call(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-            return await real(hass, entry) if CONF_MERGED_INTO in entry.data else True
-
-        return call
-
-    monkeypatch.setattr(esddns, "async_setup_entry", only_merged(setup))
-    monkeypatch.setattr(esddns, "async_unload_entry", only_merged(unload))
 
 
 def _stored_entries(storage: Stored) -> dict[str, dict[str, Any]]:
@@ -158,10 +144,12 @@ def subentries(entry: ConfigEntry) -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
-def service_device(hass: HomeAssistant, entry_id: str) -> dr.DeviceEntry | None:
-    """The account's device: identifiers {("esddns", entry id)}."""
-    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry_id)
-    return next((d for d in devices if (DOMAIN, entry_id) in d.identifiers), None)
+def service_device(
+    hass: HomeAssistant, identifier: str, entry_id: str | None = None
+) -> dr.DeviceEntry | None:
+    """The account's device (identifiers {("esddns", entry id)}), or a record's (subentry id)."""
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry_id or identifier)
+    return next((d for d in devices if (DOMAIN, identifier) in d.identifiers), None)
 
 
 def entity(hass: HomeAssistant, entity_id: str) -> er.RegistryEntry:
@@ -214,7 +202,7 @@ async def test_one_account_per_credential_with_every_record(
     }  # fmt: skip
     # example.org's detection options ({}: the defaults) were not kept, and the log says so.
     assert "kept the detection options of example.com, not those of example.org" in caplog.text
-    assert gandi_a.requests == gandi_b.requests == []
+    assert gandi_a.writes() == gandi_b.writes() == []
 
 
 async def test_every_entity_keeps_its_entity_id_under_its_new_unique_id(
@@ -256,16 +244,26 @@ async def test_every_entity_keeps_its_entity_id_under_its_new_unique_id(
         for e in registry.entities.values()
         if e.platform == DOMAIN
     }
-    assert found == expected
+    assert {e: found[e] for e in expected if e in found} == expected
+    # What 0.2 adds: each account's "DNS up to date", a "Sync now" for each record without one.
+    assert {found[e][2] for e in set(found) - set(expected)} == {
+        f"{COM}_dns_up_to_date",
+        f"{NET}_dns_up_to_date",
+        f"{home}_sync_now",
+        f"{apex}_sync_now",
+        f"{lab}_sync_now",
+    }
     # The account already shows the public IPv4 and the last sync: example.org's copies went.
     assert registry.async_get("sensor.example_org_public_ipv4_address") is None
     assert registry.async_get("sensor.example_org_last_successful_sync") is None
 
-    renamed = entity(hass, "sensor.home_ipv4_at_gandi")
-    assert (renamed.name, renamed.original_name) == (
-        "Home IPv4 at Gandi",
-        "home.example.com A record",
-    )
+    assert entity(hass, "sensor.home_ipv4_at_gandi").name == "Home IPv4 at Gandi"
+    renamed = hass.states.get("sensor.home_ipv4_at_gandi")
+    assert renamed is not None
+    assert renamed.state == PUBLIC
+    # Home Assistant 2026.x (entity registry 1.24) prefixes the device's name to a user's name
+    # too, once an entity changes device.
+    assert renamed.name in ("Home IPv4 at Gandi", "home.example.com Home IPv4 at Gandi")
     assert entity(hass, "binary_sensor.example_net_lab_example_net_a_drift").disabled_by is (
         er.RegistryEntryDisabler.USER
     )
@@ -275,17 +273,17 @@ async def test_every_entity_keeps_its_entity_id_under_its_new_unique_id(
         if e != "binary_sensor.example_net_lab_example_net_a_drift"
     )
 
-    # The accounts keep their device (the service device) with their account-level entities;
-    # records wait for setup to give them theirs. example.org's device went with its entry.
-    assert dr.async_entries_for_config_entry(dr.async_get(hass), ORG) == []
-    for account in (COM, NET):
-        device = service_device(hass, account)
+    # The accounts keep their device (now the service device) with their account-level
+    # entities, the records' are on the records' devices. example.org's went with its entry.
+    devices = dr.async_get(hass)
+    assert dr.async_entries_for_config_entry(devices, ORG) == []
+    for entity_id, (account, subentry_id, _) in expected.items():
+        device = service_device(hass, account if subentry_id is None else subentry_id, account)
         assert device is not None
-        on_device = {e.entity_id for e in er.async_entries_for_device(registry, device.id, True)}
-        assert on_device == {e for e, (entry, sub, _) in expected.items() if entry == account
-                             and sub is None}  # fmt: skip
-        assert all(registry.entities[e].device_id is None
-                   for e, (entry, sub, _) in expected.items() if sub is not None)  # fmt: skip
+        assert registry.entities[entity_id].device_id == device.id, entity_id
+        if subentry_id is not None:
+            title = hass.config_entries.async_get_known_entry(account).subentries[subentry_id].title
+            assert device.name == title
 
 
 async def test_sync_histories_are_merged_newest_first(stored: Stored, hass: HomeAssistant) -> None:
@@ -302,6 +300,21 @@ async def test_sync_histories_are_merged_newest_first(stored: Stored, hass: Home
     assert any(item["record"] == "vpn.example.org" for item in items)
     assert stored[f"{DOMAIN}.{NET}"]["data"]["items"] == before[NET]
     assert f"{DOMAIN}.{ORG}" not in stored  # removed with its entry
+
+    # The account's last successful sync is example.org's (its button, after example.com's).
+    newest = max(
+        (i for i in before[COM] + before[ORG] if i["result"] == "updated"), key=lambda i: i["time"]
+    )
+    assert newest["record"] == "vpn.example.org"
+    last_sync = hass.states.get("sensor.example_com_last_successful_sync")
+    assert last_sync is not None
+    assert dt_util.parse_datetime(last_sync.state) == dt_util.parse_datetime(
+        newest["time"]
+    ).replace(microsecond=0)
+    # example.org's button, now its record's, still tells when it was pressed.
+    button = hass.states.get("button.example_org_sync_now")
+    assert button is not None
+    assert button.state == "2026-11-30T10:41:14.384371+00:00"
 
 
 async def test_merged_history_keeps_the_newest_items(stored: Stored, hass: HomeAssistant) -> None:
@@ -321,17 +334,24 @@ async def test_merged_history_keeps_the_newest_items(stored: Stored, hass: HomeA
     ]
 
 
-async def test_first_entry_is_the_account(stored: Stored, hass: HomeAssistant) -> None:
+async def test_first_entry_is_the_account(
+    stored: Stored, hass: HomeAssistant, public_sources: PublicSources
+) -> None:
     """With example.org first, its entry becomes the account: its options and entities stay,
     example.com's public IPv6 sensor (the account had none) moves to it."""
     entries = stored["core.config_entries"]["data"]["entries"]
     entries.sort(key=lambda entry: entry["entry_id"] != ORG)
+    options = _stored_entries(stored)[ORG]["options"] = {
+        **public_sources.options,
+        "detection_interval": 2,
+    }
     await start(hass)
 
     assert {entry.entry_id for entry in hass.config_entries.async_entries(DOMAIN)} == {ORG, NET}
     account = hass.config_entries.async_get_known_entry(ORG)
     assert account.title == "example.com, example.org"
-    assert dict(account.options) == {}
+    assert account.state is ConfigEntryState.LOADED
+    assert dict(account.options) == options
     assert list(subentries(account)) == ["vpn.example.org", "home.example.com", "example.com"]
     home = subentries(account)["home.example.com"][0]
     assert entity(hass, "sensor.example_org_public_ipv4_address").unique_id == (
@@ -377,16 +397,23 @@ async def test_same_credential_written_differently_is_one_account(
 
 
 async def test_other_kind_or_endpoint_is_another_account(
-    stored: Stored, hass: HomeAssistant, gandi_b: FakeGandi
+    stored: Stored,
+    hass: HomeAssistant,
+    gandi_a: FakeGandi,
+    gandi_b: FakeGandi,
+    public_sources: PublicSources,
 ) -> None:
+    gandi_a.add_api_key("token-a", ("example.org",))
+    gandi_b.add_token("token-a", ("example.net",))
     _stored_entries(stored)[ORG]["data"]["credential_kind"] = "api_key"
-    _stored_entries(stored)[NET]["data"].update(
-        credential_kind="token", secret="token-a", api_url=gandi_b.url
-    )
+    _stored_entries(stored)[ORG]["options"] = public_sources.options
+    _stored_entries(stored)[NET]["data"].update(credential_kind="token", secret="token-a")
     await start(hass)
 
-    titles = {e.entry_id: e.title for e in hass.config_entries.async_entries(DOMAIN)}
+    entries = hass.config_entries.async_entries(DOMAIN)
+    titles = {entry.entry_id: entry.title for entry in entries}
     assert titles == {COM: "example.com", ORG: "example.org", NET: "example.net"}
+    assert all(entry.state is ConfigEntryState.LOADED for entry in entries)
 
 
 async def test_disabled_entry_is_not_merged_into_a_running_account(
@@ -411,10 +438,14 @@ async def test_disabled_entry_is_not_merged_into_a_running_account(
 
 
 async def test_newer_version_is_refused_and_left_untouched(
-    stored: Stored, hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+    stored: Stored,
+    hass: HomeAssistant,
+    public_sources: PublicSources,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A registry written by a later ESDDNS (downgrade): the entry stays as it is, in error."""
     _stored_entries(stored)[COM]["version"] = 3
+    _stored_entries(stored)[ORG]["options"] = public_sources.options
     data = dict(_stored_entries(stored)[COM]["data"])
     await start(hass)
 
@@ -428,10 +459,11 @@ async def test_newer_version_is_refused_and_left_untouched(
     )
     # example.org, its own group now, is an account of its own.
     org = hass.config_entries.async_get_known_entry(ORG)
-    assert (org.version, org.title, list(subentries(org))) == (
+    assert (org.version, org.title, list(subentries(org)), org.state) == (
         2,
         "example.org",
         ["vpn.example.org"],
+        ConfigEntryState.LOADED,
     )
     assert entity(hass, "sensor.home_ipv4_at_gandi").unique_id == f"{COM}_record_home_A"
 
