@@ -468,6 +468,43 @@ async def test_newer_version_is_refused_and_left_untouched(
     assert entity(hass, "sensor.home_ipv4_at_gandi").unique_id == f"{COM}_record_home_A"
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [{"records": None}, {"records": "vpn"}, {"ttl": "six hundred"}],
+    ids=["records-missing", "records-not-a-list", "ttl-not-a-number"],
+)
+async def test_unreadable_entry_fails_alone_and_untouched(
+    stored: Stored,
+    hass: HomeAssistant,
+    damage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An entry whose 0.1.0 settings can't be read (edited by hand) is not merged: it stays as
+    it was, in error, and the others still migrate."""
+    data = _stored_entries(stored)[ORG]["data"]
+    for key, value in damage.items():
+        if value is None:
+            del data[key]
+        else:
+            data[key] = value
+    kept = dict(data)
+    await start(hass)
+
+    org = hass.config_entries.async_get_known_entry(ORG)
+    assert org.state is ConfigEntryState.MIGRATION_ERROR
+    assert (org.version, dict(org.data)) == (1, kept)
+    assert "Config entry example.org can't be migrated" in caplog.text
+    account = hass.config_entries.async_get_known_entry(COM)
+    assert (account.version, account.title, account.state) == (
+        2,
+        "example.com",
+        ConfigEntryState.LOADED,
+    )
+    assert entity(hass, "sensor.example_org_vpn_example_org_a_record").unique_id == (
+        f"{ORG}_record_vpn_A"
+    )
+
+
 async def test_migrating_again_changes_nothing(stored: Stored, hass: HomeAssistant) -> None:
     await start(hass)
     entries = [entry.as_dict() for entry in hass.config_entries.async_entries(DOMAIN)]

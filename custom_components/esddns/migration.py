@@ -61,6 +61,11 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         return False
     if entry.version == ENTRY_VERSION:
         return True
+    if _records(entry) is None:
+        LOGGER.error(
+            "Config entry %s can't be migrated: its 0.1.0 settings are incomplete", entry.title
+        )
+        return False
     leader, *members = _group(hass, entry)
     _async_migrate_group(hass, leader, members)
     await async_merge_histories(hass, leader.entry_id, [m.entry_id for m in members])
@@ -76,8 +81,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
 def credential_key(data: Mapping[str, Any]) -> CredentialKey:
     """What makes two 0.1.0 entries one account: the credential and the endpoint it goes to."""
     return (
-        str(data[CONF_CREDENTIAL_KIND]),
-        _normalized(normalize_secret, data[CONF_SECRET]),
+        str(data.get(CONF_CREDENTIAL_KIND)),
+        _normalized(normalize_secret, data.get(CONF_SECRET)),
         _normalized(normalize_api_url, data.get(CONF_API_URL, PRODUCTION_URL)),
     )
 
@@ -94,7 +99,8 @@ def _group(hass: HomeAssistant, entry: ConfigEntry) -> list[ConfigEntry]:
     """The version 1 entries sharing ``entry``'s credential, in Home Assistant's order.
 
     Only entries enabled (or disabled) like ``entry``: merging a disabled entry into a running
-    account would start syncing its records, and the other way round would stop them.
+    account would start syncing its records, and the other way round would stop them. An entry
+    whose settings can't be read is left out, to fail its own migration alone.
     """
     key = credential_key(entry.data)
     enabled = entry.disabled_by is None
@@ -105,6 +111,7 @@ def _group(hass: HomeAssistant, entry: ConfigEntry) -> list[ConfigEntry]:
         and other.source != SOURCE_IGNORE
         and (other.disabled_by is None) == enabled
         and credential_key(other.data) == key
+        and _records(other) is not None
     ]
 
 
@@ -185,36 +192,55 @@ def _async_migrate_group(
         )
 
 
+def _records(entry: ConfigEntry) -> list[dict[str, Any]] | None:
+    """The record subentries' data a 0.1.0 entry's settings describe; None if unreadable.
+
+    Read in full before anything changes, so a migration never stops half-way.
+    """
+    data = entry.data
+    try:
+        domain, names, types = data[CONF_DOMAIN], data[CONF_RECORDS], data[CONF_RECORD_TYPES]
+        ttl = int(data.get(CONF_TTL, DEFAULT_TTL))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (
+        isinstance(names, list)
+        and isinstance(types, list)
+        and all(isinstance(text, str) for text in (domain, *names, *types))
+    ):
+        return None
+    return [
+        {
+            CONF_DOMAIN: domain,
+            CONF_NAME: name,
+            CONF_RECORD_TYPES: sorted(types),
+            CONF_TTL: ttl,
+            CONF_AUTO_SYNC: bool(data.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC)),
+        }
+        for name in names
+    ]
+
+
 @callback
 def _async_add_record_subentries(
     hass: HomeAssistant, leader: ConfigEntry, entry: ConfigEntry
 ) -> tuple[list[str], Moves]:
     """Add one record subentry per name of ``entry`` to ``leader``: their ids, and where the
     entry's record entities go."""
-    domain = str(entry.data[CONF_DOMAIN])
-    types = sorted(str(rtype) for rtype in entry.data[CONF_RECORD_TYPES])
     subentry_ids: list[str] = []
     moves: Moves = {}
-    for name in entry.data[CONF_RECORDS]:
+    for data in _records(entry) or []:
         subentry = ConfigSubentry(
-            data=MappingProxyType(
-                {
-                    CONF_DOMAIN: domain,
-                    CONF_NAME: name,
-                    CONF_RECORD_TYPES: types,
-                    CONF_TTL: int(entry.data.get(CONF_TTL, DEFAULT_TTL)),
-                    CONF_AUTO_SYNC: bool(entry.data.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC)),
-                }
-            ),
+            data=MappingProxyType(data),
             subentry_type=SUBENTRY_RECORD,
-            title=records.label(domain, name),
+            title=records.label(data[CONF_DOMAIN], data[CONF_NAME]),
             unique_id=None,
         )
         hass.config_entries.async_add_subentry(leader, subentry)
         subentry_ids.append(subentry.subentry_id)
-        for rtype in types:
+        for rtype in data[CONF_RECORD_TYPES]:
             for kind in ("record", "drift"):
-                moves[f"{kind}_{name}_{rtype}"] = (
+                moves[f"{kind}_{data[CONF_NAME]}_{rtype}"] = (
                     f"{subentry.subentry_id}_{kind}_{rtype}",
                     subentry.subentry_id,
                 )
