@@ -377,13 +377,20 @@ async def test_first_entry_is_the_account(
     ids=["copied-with-whitespace", "not-a-valid-token"],
 )
 async def test_same_credential_written_differently_is_one_account(
-    stored: Stored, hass: HomeAssistant, gandi_a: FakeGandi, secret: str, api_url_suffix: str
+    stored: Stored,
+    hass: HomeAssistant,
+    gandi_a: FakeGandi,
+    secret: str,
+    api_url_suffix: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The credential and endpoint are compared as the client sends them; a text the client
     would refuse (the 0.2 flow does) is compared as stored."""
     for entry_id in (COM, ORG):
         _stored_entries(stored)[entry_id]["data"]["secret"] = secret
     _stored_entries(stored)[ORG]["data"]["api_url"] = gandi_a.url + api_url_suffix
+    _stored_entries(stored)[ORG]["options"] = _stored_entries(stored)[COM]["options"]
+    caplog.set_level(logging.INFO)
     await start(hass)
 
     assert {entry.entry_id for entry in hass.config_entries.async_entries(DOMAIN)} == {COM, NET}
@@ -394,6 +401,10 @@ async def test_same_credential_written_differently_is_one_account(
         "secret": secret.strip(),
         "api_url": gandi_a.url,
     }
+    # Same detection options: nothing to say about them.
+    assert "example.com, example.org merged into one account (one Gandi credential)\n" in (
+        caplog.text
+    )
 
 
 async def test_other_kind_or_endpoint_is_another_account(

@@ -166,13 +166,14 @@ def _async_migrate_group(
             # Anything else of a member goes with it (and the leader keeps its own).
 
     domains = [str(entry.data[CONF_DOMAIN]) for entry in (leader, *members)]
-    differing = [entry.title for entry in members if dict(entry.options) != dict(leader.options)]
-    if differing:
+    if members:
+        differing = [e.title for e in members if dict(e.options) != dict(leader.options)]
         LOGGER.info(
-            "%s merged into one account: kept the detection options of %s, not those of %s",
+            "%s merged into one account (one Gandi credential)%s",
             ", ".join(domains),
-            leader.title,
-            ", ".join(differing),
+            f": kept the detection options of {leader.title}, not those of {', '.join(differing)}"
+            if differing
+            else "",
         )
     hass.config_entries.async_update_entry(
         leader,
