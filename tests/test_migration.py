@@ -33,6 +33,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.esddns import migration
 from custom_components.esddns.const import DOMAIN
 from custom_components.esddns.migration import async_migrate_entry
 from devtools.fakes.gandi import FakeGandi
@@ -547,3 +548,35 @@ async def test_concurrent_migrations_migrate_each_group_once(
     assert entity(hass, "button.example_org_sync_now").unique_id == (
         f"{subentries(account)['vpn.example.org'][0]}_sync_now"
     )
+
+
+async def test_the_account_waits_for_its_merged_history(
+    stored: Stored, hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member's migration ran first and is still writing the merged history: the account's
+    setup (which waits through async_merged_history) sees the history only once it is merged."""
+    await start(hass, setup=False)
+    release = asyncio.Event()
+    real_merge = migration.async_merge_histories
+
+    async def slow_merge(*args: Any) -> None:
+        await release.wait()
+        await real_merge(*args)
+
+    monkeypatch.setattr(migration, "async_merge_histories", slow_merge)
+    migrating = hass.async_create_task(
+        async_migrate_entry(hass, hass.config_entries.async_get_known_entry(ORG))
+    )
+    waiting = hass.async_create_task(migration.async_merged_history(hass, COM))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not waiting.done()  # the account's setup would wait here
+    release.set()
+    await waiting
+    assert any(
+        item["record"] == "vpn.example.org" for item in stored[f"{DOMAIN}.{COM}"]["data"]["items"]
+    )
+    assert await migrating
+    await settle(hass)
+    # Nothing to wait for afterwards.
+    await migration.async_merged_history(hass, COM)

@@ -16,7 +16,7 @@ from .coordinator import EsddnsConfigEntry, EsddnsData, RecordCoordinator, manag
 from .detection import async_acquire_detection, async_release_detection
 from .gandi import PRODUCTION_URL, Credential, CredentialKind, GandiClient
 from .history import SyncHistory
-from .migration import async_migrate_entry
+from .migration import async_merged_history, async_migrate_entry
 from .records import account_title
 from .services import async_setup_services
 
@@ -59,6 +59,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN, translation_key="no_source_answered"
             )
+        await async_merged_history(hass, entry.entry_id)
         history = SyncHistory(hass, entry.entry_id)
         await history.async_load()
         coordinator = RecordCoordinator(hass, entry, gandi_client(hass, entry), detection, history)

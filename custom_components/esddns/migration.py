@@ -7,6 +7,7 @@ anything until every registry change is made: the others then find themselves at
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from homeassistant.config_entries import SOURCE_IGNORE, ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util.hass_dict import HassKey
 
 from . import records
 from .const import (
@@ -38,6 +40,8 @@ from .gandi import PRODUCTION_URL, GandiInputError, normalize_api_url, normalize
 from .history import async_merge_histories
 
 ENTRY_MINOR_VERSION = 1
+# Accounts whose merged sync history is being written, by entry id.
+DATA_MERGING: HassKey[dict[str, asyncio.Event]] = HassKey(f"{DOMAIN}_merging")
 # 0.1.0's entry-level entities that stay on the account's service device.
 ACCOUNT_KEYS = ("public_ipv4", "public_ipv6", "last_sync", "dns_up_to_date")
 SYNC_NOW = "sync_now"
@@ -46,6 +50,12 @@ CREDENTIAL_FIELDS = (CONF_CREDENTIAL_KIND, CONF_SECRET, CONF_API_URL)
 type CredentialKey = tuple[str, str, str]
 # A 0.1.0 entity key -> its version 2 unique id and record subentry.
 type Moves = dict[str, tuple[str, str]]
+
+
+async def async_merged_history(hass: HomeAssistant, entry_id: str) -> None:
+    """Wait until the sync histories merged into this account are saved."""
+    if (done := hass.data.get(DATA_MERGING, {}).get(entry_id)) is not None:
+        await done.wait()
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
@@ -68,7 +78,15 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         return False
     leader, *members = _group(hass, entry)
     _async_migrate_group(hass, leader, members)
-    await async_merge_histories(hass, leader.entry_id, [m.entry_id for m in members])
+    # The account may be set up while this awaits (when a member migrated first): its setup
+    # waits for the merged history (async_merged_history).
+    merging = hass.data.setdefault(DATA_MERGING, {})
+    done = merging[leader.entry_id] = asyncio.Event()
+    try:
+        await async_merge_histories(hass, leader.entry_id, [m.entry_id for m in members])
+    finally:
+        done.set()
+        merging.pop(leader.entry_id, None)
     # Removed only now: removing an entry deletes its history file.
     for member in members:
         hass.async_create_task(
