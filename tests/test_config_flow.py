@@ -1,16 +1,21 @@
-"""The config flow, reauth, reconfigure and options, against the fake LiveDNS."""
+"""The account flow, reauth, reconfigure, options and the record subentry flows, against the
+fake LiveDNS. Errors are checked on their field, with the English text the user reads."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator, Mapping
+import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResult, FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
 
 from custom_components.esddns.const import (
     CONF_ADVANCED,
@@ -22,23 +27,66 @@ from custom_components.esddns.const import (
     CONF_DOMAIN,
     CONF_ENTITY_SOURCES,
     CONF_HTTPS_SOURCES,
+    CONF_INTERFACE_ID,
     CONF_INTERFACE_SOURCE,
+    CONF_NAME,
     CONF_QUORUM,
     CONF_RECORD_CHECK_INTERVAL,
     CONF_RECORD_TYPES,
-    CONF_RECORDS,
     CONF_SECRET,
     CONF_STUN_SERVERS,
     CONF_TTL,
     DOMAIN,
+    ENTRY_VERSION,
+    SUBENTRY_RECORD,
 )
+from custom_components.esddns.wan import Family, sources as sources_module
 from devtools.fakes.gandi import FakeGandi
+from tests.integration import (
+    PUBLIC,
+    PublicSources,
+    make_entry,
+    record_subentry,
+    setup_entry,
+    subentry_id,
+)
 
 TOKEN = "token-example"
+STRINGS: dict[str, Any] = json.loads(
+    (Path(__file__).parent.parent / "custom_components" / "esddns" / "strings.json").read_text()
+)
+ACCOUNT = STRINGS["config"]
+RECORD = STRINGS["config_subentries"]["record"]
+OPTIONS_STRINGS = STRINGS["options"]
+
+
+def shown_errors(result: FlowResult[Any, Any], strings: Mapping[str, Any]) -> dict[str, str]:
+    """Each field's error as the frontend renders it: the English text, placeholders filled
+    (a placeholder the flow forgot raises KeyError)."""
+    placeholders = result["description_placeholders"] or {}
+    return {
+        field: strings["error"][key].format(**placeholders)
+        for field, key in result["errors"].items()
+    }
+
+
+def shown_abort(result: FlowResult[Any, Any], strings: Mapping[str, Any]) -> str:
+    """The abort reason as the frontend renders it."""
+    assert result["type"] is FlowResultType.ABORT
+    return str(strings["abort"][result["reason"]]).format(
+        **(result["description_placeholders"] or {})
+    )
+
+
+def field_of(result: FlowResult[Any, Any], name: str) -> Any:
+    """A form's schema key for ``name`` (its default, its selector via the schema)."""
+    schema = result["data_schema"]
+    assert schema is not None
+    return next(key for key in schema.schema if key == name)
 
 
 @pytest.fixture
-def setup_entry() -> Generator[AsyncMock]:
+def no_setup() -> Generator[AsyncMock]:
     """Keep the flow tests about the flow: don't set the entry up."""
     with patch("custom_components.esddns.async_setup_entry", return_value=True) as mock:
         yield mock
@@ -52,185 +100,170 @@ def _credential(fake: FakeGandi, secret: str = TOKEN, kind: str = "token") -> di
     }
 
 
-RECORDS = {
+HOME: dict[str, Any] = {
     CONF_DOMAIN: "example.com",
-    CONF_RECORDS: ["home", "@", "Home"],
-    CONF_RECORD_TYPES: ["A", "AAAA"],
-    CONF_TTL: 600,
+    CONF_NAME: "home",
+    CONF_RECORD_TYPES: ["A"],
+    CONF_TTL: 300,
     CONF_AUTO_SYNC: True,
 }
 
 
-async def test_full_flow_creates_one_entry_per_domain(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
+def _account(
+    fake: FakeGandi,
+    *records: tuple[str, str, list[str]],
+    secret: str = TOKEN,
+    kind: str = "token",
+    api_url: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """An account entry as the flow makes it, with one record subentry per (domain, name, types)."""
+    records = records or (("example.com", "home", ["A"]),)
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=", ".join(sorted({domain for domain, _, _ in records})),
+        version=ENTRY_VERSION,
+        minor_version=1,
+        data={
+            CONF_CREDENTIAL_KIND: kind,
+            CONF_SECRET: secret,
+            CONF_API_URL: api_url or fake.url,
+        },
+        options=options or {},
+        subentries_data=[record_subentry(domain, name, types) for domain, name, types in records],
+    )
+
+
+async def _start(hass: HomeAssistant, fake: FakeGandi) -> FlowResult[Any, Any]:
+    """The account flow, past the credential step: the first record's form."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _credential(fake))
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "record"
+    return result
+
+
+# ----- the account: credential, then the first record ----------------------------------------
+
+
+async def test_user_flow_creates_an_account_with_its_first_record(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
 ) -> None:
-    """Credential tested by listing domains, then the records; the domain is the unique id."""
+    """The credential is tested by listing the domains, which the record form then offers; the
+    entry holds the credential only, its record is a subentry."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
+    assert result["errors"] == {}
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _credential(fake_gandi)
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "records"
-    assert [r.path for r in fake_gandi.requests] == ["/v5/livedns/domains"]
-    assert fake_gandi.requests[0].auth_scheme == "Bearer"
+    assert result["step_id"] == "record"
+    assert [(r.method, r.path, r.auth_scheme) for r in fake_gandi.requests] == [
+        ("GET", "/v5/livedns/domains", "Bearer")
+    ]
+    domain = field_of(result, CONF_DOMAIN)
+    assert result["data_schema"].schema[domain].config["options"] == [
+        "example.com",
+        "example.org",
+    ]
+    assert domain.default() == "example.com"
+    assert field_of(result, CONF_NAME).default() == "@"
+    assert field_of(result, CONF_RECORD_TYPES).default() == ["A"]
 
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], RECORDS)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_DOMAIN: "example.org",
+            CONF_NAME: " Home ",
+            CONF_RECORD_TYPES: ["AAAA", "A"],
+            CONF_TTL: 600.0,
+            CONF_AUTO_SYNC: False,
+            CONF_INTERFACE_ID: " A1-B2-C3-D4-E5-F6 ",
+        },
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "example.com"
+    assert result["title"] == "example.org"
     assert result["data"] == {
         CONF_CREDENTIAL_KIND: "token",
         CONF_SECRET: TOKEN,
         CONF_API_URL: fake_gandi.url,
-        CONF_DOMAIN: "example.com",
-        CONF_RECORDS: ["home", "@"],
+    }
+    entry: ConfigEntry = result["result"]
+    assert (entry.version, entry.minor_version, entry.unique_id) == (ENTRY_VERSION, 1, None)
+    [subentry] = entry.subentries.values()
+    assert subentry.subentry_type == SUBENTRY_RECORD
+    assert subentry.title == "home.example.org"
+    assert subentry.unique_id is None
+    assert dict(subentry.data) == {
+        CONF_DOMAIN: "example.org",
+        CONF_NAME: "home",
         CONF_RECORD_TYPES: ["A", "AAAA"],
         CONF_TTL: 600,
-        CONF_AUTO_SYNC: True,
+        CONF_AUTO_SYNC: False,
+        CONF_INTERFACE_ID: "::a3b2:c3ff:fed4:e5f6",
     }
-    assert result["result"].unique_id == "example.com"
-    assert len(setup_entry.mock_calls) == 1
+    assert len(no_setup.mock_calls) == 1
     assert fake_gandi.writes() == []
 
 
-async def test_second_domain_is_offered_and_the_first_is_not(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
+async def test_apex_record_is_titled_by_its_domain(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
 ) -> None:
-    """Adding a domain offers only those not set up yet; when none is left the credential
-    form says so instead of starting over."""
-    _entry(fake_gandi).add_to_hass(hass)  # example.com is set up
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    """The default name "@" is the domain itself; no interface identifier is stored unused."""
+    result = await _start(hass, fake_gandi)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _credential(fake_gandi)
+        result["flow_id"], {**HOME, CONF_NAME: "@", CONF_INTERFACE_ID: "  "}
     )
-    assert result["step_id"] == "records"
-    domain_field = next(k for k in result["data_schema"].schema if k == CONF_DOMAIN)
-    assert domain_field.default() == "example.org"
-    assert result["data_schema"].schema[domain_field].config["options"] == ["example.org"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**RECORDS, CONF_DOMAIN: "example.org"}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "example.org"
-
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _credential(fake_gandi)
-    )
-    assert result["step_id"] == "user"
-    assert result["errors"] == {"base": "all_domains_configured"}
-    assert result["description_placeholders"]["domains"] == "example.com, example.org"
-
-    # Two flows racing for the same domain: the second one to finish is refused.
-    org_entry = next(
-        e for e in hass.config_entries.async_entries(DOMAIN) if e.title == "example.org"
-    )
-    await hass.config_entries.async_remove(org_entry.entry_id)
-    first = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    first = await hass.config_entries.flow.async_configure(
-        first["flow_id"], _credential(fake_gandi)
-    )
-    second = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    second = await hass.config_entries.flow.async_configure(
-        second["flow_id"], _credential(fake_gandi)
-    )
-    org = {**RECORDS, CONF_DOMAIN: "example.org"}
-    result = await hass.config_entries.flow.async_configure(first["flow_id"], org)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    result = await hass.config_entries.flow.async_configure(second["flow_id"], org)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    [subentry] = result["result"].subentries.values()
+    assert subentry.title == "example.com"
+    assert CONF_INTERFACE_ID not in subentry.data
 
 
 @pytest.mark.parametrize("pasted", [f"{TOKEN}\n", f"  {TOKEN} ", f"\t{TOKEN}\r\n"])
 async def test_pasted_token_with_whitespace_works(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock, pasted: str
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock, pasted: str
 ) -> None:
     """What a copy from a web page gives (a trailing newline or spaces) is the token."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _credential(fake_gandi, pasted)
     )
-    assert result["step_id"] == "records"
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], RECORDS)
+    assert result["step_id"] == "record"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], HOME)
     assert result["data"][CONF_SECRET] == TOKEN
+
+
+async def test_api_key_credential(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """The legacy API key is sent as `Apikey`, and stored as that kind."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _credential(fake_gandi, "apikey-example", "api_key")
+    )
+    assert result["step_id"] == "record"
+    assert fake_gandi.requests[0].auth_scheme == "Apikey"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], HOME)
+    assert result["data"][CONF_CREDENTIAL_KIND] == "api_key"
 
 
 @pytest.mark.parametrize("secret", ["tökén", "two words", "tab\tinside", "   "])
 async def test_unusable_secret_is_a_field_error(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock, secret: str
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock, secret: str
 ) -> None:
     """Non-ASCII or inner whitespace can't be a token: an error on the field, nothing sent."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _credential(fake_gandi, secret)
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_SECRET: "invalid_secret"}
-    assert fake_gandi.requests == []
-
-
-async def test_api_key_credential(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
-) -> None:
-    """The legacy API key is sent as `Apikey`."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _credential(fake_gandi, "apikey-example", "api_key")
-    )
-    assert result["step_id"] == "records"
-    assert fake_gandi.requests[0].auth_scheme == "Apikey"
-
-
-@pytest.mark.parametrize(
-    ("secret", "fault", "error"),
-    [
-        ("wrong-token", None, "invalid_auth"),
-        (TOKEN, "503", "cannot_connect"),
-        (TOKEN, "garbage", "cannot_connect"),
-        ("token-no-rights", None, "no_domains"),
-    ],
-)
-async def test_user_step_errors_then_recovery(
-    hass: HomeAssistant,
-    fake_gandi: FakeGandi,
-    setup_entry: AsyncMock,
-    secret: str,
-    fault: str | None,
-    error: str,
-) -> None:
-    """Each failure is shown in the form; fixing it goes on to the records."""
-    if fault is not None:
-        fake_gandi.fail_next(fault)
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _credential(fake_gandi, secret)
-    )
-    assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
-    assert result["errors"] == {"base": error}
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _credential(fake_gandi)
-    )
-    assert result["step_id"] == "records"
-
-
-async def test_user_step_unknown_error(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
-) -> None:
-    """A bug shows `unknown`, not a traceback in the UI."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    with patch(
-        "custom_components.esddns.config_flow.GandiClient.list_domains",
-        side_effect=RuntimeError("boom"),
-    ):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], _credential(fake_gandi)
-        )
-    assert result["errors"] == {"base": "unknown"}
+    assert shown_errors(result, ACCOUNT) == {
+        CONF_SECRET: "The token or key must be printable ASCII without spaces inside it "
+        "(spaces and line breaks around it are removed for you)."
+    }
+    assert fake_gandi.requests == []
 
 
 @pytest.mark.parametrize(
@@ -244,355 +277,249 @@ async def test_user_step_unknown_error(
         "https://",
     ],
 )
-async def test_user_step_rejects_bad_endpoint(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock, url: str
+async def test_bad_endpoint_is_refused_before_anything_is_sent(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock, url: str
 ) -> None:
-    """A bad endpoint is refused by the client's own rules, named, before anything is sent."""
+    """A bad endpoint is refused by the client's own rules and named; the form keeps it."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {CONF_CREDENTIAL_KIND: "token", CONF_SECRET: TOKEN, CONF_ADVANCED: {CONF_API_URL: url}},
     )
-    assert result["errors"] == {"base": "invalid_url"}
-    assert result["description_placeholders"]["api_url"] == url
+    assert result["step_id"] == "user"
+    assert shown_errors(result, ACCOUNT) == {
+        "base": f"The LiveDNS endpoint “{url}” can't be used: give an http or https URL with a "
+        "host, without user:password@, ?query or #fragment."
+    }
     assert fake_gandi.requests == []
+    advanced = field_of(result, CONF_ADVANCED)
+    api_url = next(iter(result["data_schema"].schema[advanced].schema.schema))
+    assert api_url.default() == url
 
 
 @pytest.mark.parametrize(
-    ("changes", "errors", "placeholders"),
+    ("secret", "fault", "error"),
     [
-        (
-            {CONF_RECORDS: ["ok", "bad name!"]},
-            {CONF_RECORDS: "invalid_record"},
-            {"name": "bad name!"},
-        ),
-        ({CONF_RECORDS: []}, {CONF_RECORDS: "no_records"}, {}),
-        (
-            {CONF_RECORDS: ["a" * 60 + "." + "b" * 60 + "." + "c" * 60 + "." + "d" * 60]},
-            {CONF_RECORDS: "name_too_long"},
-            {"domain": "example.com"},
-        ),
-        ({CONF_RECORD_TYPES: []}, {CONF_RECORD_TYPES: "no_record_types"}, {}),
-        ({CONF_TTL: 60}, {CONF_TTL: "invalid_ttl"}, {"ttl": "60", "min": "300"}),
-        ({CONF_TTL: 300.5}, {CONF_TTL: "invalid_ttl"}, {"ttl": "300.5", "max": "2592000"}),
+        ("wrong-token", None, "invalid_auth"),  # 401
+        (TOKEN, "echo-message", "invalid_auth"),  # 403
+        (TOKEN, "503", "cannot_connect"),
+        (TOKEN, "garbage", "cannot_connect"),
+        ("token-no-rights", None, "no_domains"),
     ],
 )
-async def test_records_step_errors(
+async def test_credential_errors_then_recovery(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
-    setup_entry: AsyncMock,
-    changes: dict[str, Any],
-    errors: dict[str, str],
-    placeholders: dict[str, str],
+    no_setup: AsyncMock,
+    secret: str,
+    fault: str | None,
+    error: str,
 ) -> None:
-    """Each bad value is shown on its field and named in the message; nothing is created."""
+    """Each failure is shown in the form, in words, never with the token; fixing it goes on
+    to the record."""
+    if fault is not None:
+        fake_gandi.fail_next(fault, status=403)
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _credential(fake_gandi, secret)
+    )
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": error}
+    text = shown_errors(result, ACCOUNT)["base"]
+    assert TOKEN not in text
+    if error == "invalid_auth":
+        assert text == "Gandi refused the credential. Check the token or key and its permissions."
+    elif error == "no_domains":
+        assert text == "The credential works, but it may not manage any domain's DNS."
+    else:
+        detail = result["description_placeholders"]["error"]
+        assert detail
+        assert text == (
+            f"Could not reach the Gandi API ({detail}). "
+            "Check the connection and the endpoint, then try again."
+        )
+    assert not hass.config_entries.async_entries(DOMAIN)
+
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _credential(fake_gandi)
     )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**RECORDS, **changes}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == errors
-    assert placeholders.items() <= result["description_placeholders"].items()
-    assert not hass.config_entries.async_entries(DOMAIN)
+    assert result["step_id"] == "record"
 
 
-def _entry(fake: FakeGandi, **data: Any) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="example.com",
-        unique_id="example.com",
-        data={
-            CONF_CREDENTIAL_KIND: "token",
-            CONF_SECRET: "expired-token",
-            CONF_API_URL: fake.url,
-            CONF_DOMAIN: "example.com",
-            CONF_RECORDS: ["home"],
-            CONF_RECORD_TYPES: ["A"],
-            CONF_TTL: 300,
-            CONF_AUTO_SYNC: True,
-            **data,
-        },
-    )
-
-
-async def test_reauth(hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock) -> None:
-    """Reauth asks for the secret only and checks it still manages the domain."""
-    entry = _entry(fake_gandi)
-    entry.add_to_hass(hass)
-    result = await entry.start_reauth_flow(hass)
-    assert result["step_id"] == "reauth_confirm"
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_SECRET: "still-wrong"}
-    )
-    assert result["errors"] == {"base": "invalid_auth"}
-
-    fake_gandi.add_token("other-domains", ["example.net"])
-    fake_gandi.add_domain("example.net")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_SECRET: "other-domains"}
-    )
-    assert result["errors"] == {"base": "domain_not_managed"}
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_SECRET: "tökén"}
-    )
-    assert result["errors"] == {CONF_SECRET: "invalid_secret"}
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_SECRET: f"{TOKEN}\n"}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reauth_successful"
-    assert entry.data[CONF_SECRET] == TOKEN
-
-
-async def test_reconfigure(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
+async def test_unknown_error_is_shown_not_raised(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    no_setup: AsyncMock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Reconfigure changes the records, and keeps the credential when the secret stays empty."""
-    entry = _entry(fake_gandi, **{CONF_SECRET: TOKEN})
-    entry.add_to_hass(hass)
-    result = await entry.start_reconfigure_flow(hass)
-    assert result["step_id"] == "reconfigure"
-    same_credential = {CONF_CREDENTIAL_KIND: "token", CONF_ADVANCED: {CONF_API_URL: fake_gandi.url}}
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            **same_credential,
-            CONF_RECORDS: ["bad name!"],
-            CONF_RECORD_TYPES: ["A"],
-            CONF_TTL: 300,
-            CONF_AUTO_SYNC: True,
-        },
-    )
-    assert result["errors"] == {CONF_RECORDS: "invalid_record"}
-    assert fake_gandi.requests == []
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            **same_credential,
-            CONF_RECORDS: ["vpn"],
-            CONF_RECORD_TYPES: ["AAAA"],
-            CONF_TTL: 900,
-            CONF_AUTO_SYNC: False,
-        },
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    assert entry.data[CONF_RECORDS] == ["vpn"]
-    assert entry.data[CONF_RECORD_TYPES] == ["AAAA"]
-    assert entry.data[CONF_TTL] == 900
-    assert entry.data[CONF_AUTO_SYNC] is False
-    assert entry.data[CONF_SECRET] == TOKEN
-
-
-async def test_reconfigure_changes_the_credential_kind_and_endpoint(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
-) -> None:
-    """Kind, secret and endpoint can change; each change is tested before it is saved."""
-    entry = _entry(fake_gandi, **{CONF_SECRET: TOKEN})
-    entry.add_to_hass(hass)
-    records = {
-        CONF_RECORDS: ["home"],
-        CONF_RECORD_TYPES: ["A"],
-        CONF_TTL: 300,
-        CONF_AUTO_SYNC: True,
-    }
-    advanced = {CONF_ADVANCED: {CONF_API_URL: fake_gandi.url + "/"}}
-    result = await entry.start_reconfigure_flow(hass)
-
-    # A new kind needs its own secret.
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_CREDENTIAL_KIND: "api_key", **advanced, **records}
-    )
-    assert result["errors"] == {CONF_SECRET: "invalid_secret"}
-
-    fake_gandi.add_token("other-domains", ["example.net"])
-    fake_gandi.add_domain("example.net")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_CREDENTIAL_KIND: "token", CONF_SECRET: "other-domains", **advanced, **records},
-    )
-    assert result["errors"] == {"base": "domain_not_managed"}
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_CREDENTIAL_KIND: "token", CONF_ADVANCED: {CONF_API_URL: "ftp://x"}, **records},
-    )
-    # Another endpoint, even a bad one, never gets the stored token: the secret is asked too.
-    assert result["errors"] == {"base": "invalid_url", CONF_SECRET: "invalid_secret"}
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_CREDENTIAL_KIND: "api_key", CONF_SECRET: " apikey-example\n", **advanced, **records},
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    assert entry.data[CONF_CREDENTIAL_KIND] == "api_key"
-    assert entry.data[CONF_SECRET] == "apikey-example"
-    assert entry.data[CONF_API_URL] == fake_gandi.url
-    assert fake_gandi.requests[-1].auth_scheme == "Apikey"
-
-
-OPTIONS = {
-    CONF_DETECTION_MODE: "stun_https",
-    CONF_STUN_SERVERS: ["127.0.0.1:3478", "tcp://[::1]:3479"],
-    CONF_HTTPS_SOURCES: ["https://ip.example.net/"],
-    CONF_ENTITY_SOURCES: [],
-    CONF_INTERFACE_SOURCE: False,
-    CONF_QUORUM: 2,
-    CONF_DETECTION_INTERVAL: 10,
-    CONF_RECORD_CHECK_INTERVAL: 30,
-}
-
-
-async def test_options_flow(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
-) -> None:
-    """Options are validated, saved, and the entry is reloaded to use them."""
-    entry = _entry(fake_gandi)
-    entry.add_to_hass(hass)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["step_id"] == "init"
-
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS, CONF_STUN_SERVERS: ["host:notaport"]}
-    )
-    assert result["errors"] == {CONF_STUN_SERVERS: "invalid_stun_server"}
-    assert result["description_placeholders"]["stun_server"] == "host:notaport"
-
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS, CONF_HTTPS_SOURCES: ["ftp://x.example"]}
-    )
-    assert result["errors"] == {CONF_HTTPS_SOURCES: "invalid_https_source"}
-    assert result["description_placeholders"]["https_source"] == "ftp://x.example"
-
-    # One custom STUN server and no HTTPS: a quorum of 2 providers can never be met.
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            **OPTIONS,
-            CONF_DETECTION_MODE: "stun",
-            CONF_STUN_SERVERS: ["127.0.0.1:3478", "tcp://127.0.0.1:3478"],
-        },
-    )
-    assert result["errors"] == {CONF_QUORUM: "quorum_unreachable"}
-    assert result["description_placeholders"] == {"family": "ipv4", "providers": "1", "quorum": "2"}
-
-    with patch.object(hass.config_entries, "async_schedule_reload") as reload:
-        result = await hass.config_entries.options.async_configure(result["flow_id"], OPTIONS)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == OPTIONS
-    reload.assert_called_once_with(entry.entry_id)
-
-
-async def test_options_quorum_is_checked_for_each_family_the_records_need(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
-) -> None:
-    """Two IPv4-only STUN servers can't make a quorum for AAAA records."""
-    entry = _entry(fake_gandi, **{CONF_RECORD_TYPES: ["A", "AAAA"]})
-    entry.add_to_hass(hass)
-    servers = {CONF_STUN_SERVERS: ["127.0.0.1:3478", "127.0.0.2:3478"]}
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS, CONF_DETECTION_MODE: "stun", **servers}
-    )
-    assert result["errors"] == {CONF_QUORUM: "quorum_unreachable"}
-    assert result["description_placeholders"] == {"family": "ipv6", "providers": "0", "quorum": "2"}
-
-
-async def test_options_entity_and_interface_sources_count_as_providers(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
-) -> None:
-    """A router entity and the host's interfaces are one provider each toward the quorum."""
-    entry = _entry(fake_gandi)
-    entry.add_to_hass(hass)
-    one_stun = {**OPTIONS, CONF_DETECTION_MODE: "stun", CONF_STUN_SERVERS: ["127.0.0.1:3478"]}
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**one_stun, CONF_QUORUM: 3, CONF_ENTITY_SOURCES: ["sensor.wan_ip"]}
-    )
-    assert result["errors"] == {CONF_QUORUM: "quorum_unreachable"}
-    assert result["description_placeholders"]["providers"] == "2"
-
-    with patch.object(hass.config_entries, "async_schedule_reload"):
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"],
-            {
-                **one_stun,
-                CONF_QUORUM: 3,
-                CONF_ENTITY_SOURCES: ["sensor.wan_ip"],
-                CONF_INTERFACE_SOURCE: True,
-            },
+    """A bug shows `unknown` and is logged, not a traceback in the UI."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    with patch(
+        "custom_components.esddns.config_flow.GandiClient.list_domains",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _credential(fake_gandi)
         )
+    assert shown_errors(result, ACCOUNT) == {"base": "Unexpected error; see the log."}
+    assert "Unexpected error while testing the Gandi credential" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "secret", "url_suffix"),
+    [("token", TOKEN, ""), ("token", f" {TOKEN}\n", "/"), ("api_key", "apikey-example", "")],
+)
+async def test_same_credential_and_endpoint_twice_is_refused(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    no_setup: AsyncMock,
+    kind: str,
+    secret: str,
+    url_suffix: str,
+) -> None:
+    """The same kind, secret and endpoint (as normalised) is one account: two entries would
+    write the same records twice. Nothing is asked of Gandi."""
+    _account(fake_gandi, kind=kind, secret=secret.strip()).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_CREDENTIAL_KIND: kind,
+            CONF_SECRET: secret,
+            CONF_ADVANCED: {CONF_API_URL: fake_gandi.url + url_suffix},
+        },
+    )
+    assert shown_abort(result, ACCOUNT) == "This Gandi credential is already set up."
+    assert fake_gandi.requests == []
+
+
+async def test_another_credential_or_endpoint_is_another_account(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """A second token for the same domains, or the same token elsewhere, is allowed."""
+    _account(fake_gandi, secret="token-other").add_to_hass(hass)
+    _account(fake_gandi, api_url="https://api.sandbox.gandi.net/v5/livedns").add_to_hass(hass)
+    _account(fake_gandi, kind="api_key").add_to_hass(hass)  # the same text as another kind
+    result = await _start(hass, fake_gandi)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], HOME)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options[CONF_ENTITY_SOURCES] == ["sensor.wan_ip"]
-    assert entry.options[CONF_INTERFACE_SOURCE] is True
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 4
 
 
-async def test_reconfigure_refuses_a_record_type_the_detection_cannot_serve(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
+LONG_NAME = "a" * 60 + "." + "b" * 60 + "." + "c" * 60 + "." + "d" * 60
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        (
+            {CONF_NAME: "bad name!"},
+            {
+                CONF_NAME: "“bad name!” is not a record name. Use @ for the domain itself, or a "
+                "name inside it made of letters, digits, hyphens and underscores, optionally "
+                "starting with a * wildcard label."
+            },
+        ),
+        (
+            {CONF_NAME: "home."},
+            {
+                CONF_NAME: "“home.” is not a record name. Use @ for the domain itself, or a "
+                "name inside it made of letters, digits, hyphens and underscores, optionally "
+                "starting with a * wildcard label."
+            },
+        ),
+        (
+            {CONF_NAME: LONG_NAME},
+            {
+                CONF_NAME: f"“{LONG_NAME}.example.com” is longer than the 253 characters a DNS "
+                "name may have."
+            },
+        ),
+        ({CONF_RECORD_TYPES: []}, {CONF_RECORD_TYPES: "Choose at least one record type."}),
+        (
+            {CONF_TTL: 60},
+            {
+                CONF_TTL: "A TTL of 60 seconds is not allowed: Gandi takes a whole number of "
+                "seconds from 300 to 2592000."
+            },
+        ),
+        (
+            {CONF_TTL: 300.5},
+            {
+                CONF_TTL: "A TTL of 300.5 seconds is not allowed: Gandi takes a whole number of "
+                "seconds from 300 to 2592000."
+            },
+        ),
+        (
+            {CONF_TTL: 2592001},
+            {
+                CONF_TTL: "A TTL of 2592001 seconds is not allowed: Gandi takes a whole number of "
+                "seconds from 300 to 2592000."
+            },
+        ),
+        (
+            {CONF_RECORD_TYPES: ["AAAA"], CONF_INTERFACE_ID: "2001:db8::10"},
+            {
+                CONF_INTERFACE_ID: "“2001:db8::10” is not an interface identifier: give the "
+                "last 64 bits of an IPv6 address, such as ::10 or ::a1b2:c3ff:fed4:e5f6, or a "
+                "MAC address such as a1:b2:c3:d4:e5:f6."
+            },
+        ),
+        (
+            {CONF_RECORD_TYPES: ["A"], CONF_INTERFACE_ID: "::10"},
+            {
+                CONF_INTERFACE_ID: "An interface identifier (::10) is only used for AAAA "
+                "records: choose AAAA too, or leave it empty."
+            },
+        ),
+    ],
+)
+async def test_first_record_errors(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    no_setup: AsyncMock,
+    changes: dict[str, Any],
+    errors: dict[str, str],
 ) -> None:
-    """Options that name two IPv4 STUN servers can't make an IPv6 quorum: adding AAAA records
-    is refused with the numbers, instead of records that could never be written."""
-    entry = _entry(fake_gandi, **{CONF_SECRET: TOKEN})
-    entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        entry,
-        options={
-            **OPTIONS,
-            CONF_DETECTION_MODE: "stun",
-            CONF_STUN_SERVERS: ["127.0.0.1:3478", "127.0.0.2:3478"],
-        },
-    )
-    result = await entry.start_reconfigure_flow(hass)
+    """Each bad value is shown on its field and named in the message; nothing is created until
+    it is fixed, and the form keeps what was typed."""
+    result = await _start(hass, fake_gandi)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            CONF_CREDENTIAL_KIND: "token",
-            CONF_ADVANCED: {CONF_API_URL: fake_gandi.url},
-            CONF_RECORDS: ["home"],
-            CONF_RECORD_TYPES: ["A", "AAAA"],
-            CONF_TTL: 300,
-            CONF_AUTO_SYNC: True,
-        },
+        result["flow_id"], {**HOME, **changes}
     )
-    assert result["errors"] == {CONF_RECORD_TYPES: "quorum_unreachable"}
-    assert result["description_placeholders"] == {
-        "family": "ipv6",
-        "providers": "0",
-        "quorum": "2",
-        "domain": "example.com",
-    }
-    assert entry.data[CONF_RECORD_TYPES] == ["A"]
-    assert fake_gandi.requests == []
+    assert result["step_id"] == "record"
+    assert shown_errors(result, ACCOUNT) == errors
+    assert not hass.config_entries.async_entries(DOMAIN)
+    for name, value in changes.items():
+        key = field_of(result, name)
+        kept = key.description["suggested_value"] if name == CONF_INTERFACE_ID else key.default()
+        assert kept == value
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], HOME)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_reconfigure_never_sends_the_stored_token_to_a_new_endpoint(
-    hass: HomeAssistant, fake_gandi: FakeGandi, setup_entry: AsyncMock
+async def test_first_record_needs_a_quorum_for_its_family(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    no_setup: AsyncMock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """An empty secret keeps the token only for the same kind and endpoint: a new (or
-    mistyped) endpoint needs the token typed again, and nothing is sent before."""
-    entry = _entry(fake_gandi, **{CONF_SECRET: TOKEN})
-    entry.add_to_hass(hass)
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            CONF_CREDENTIAL_KIND: "token",
-            CONF_ADVANCED: {CONF_API_URL: "https://api.gandi.example/v5/livedns"},
-            CONF_RECORDS: ["home"],
-            CONF_RECORD_TYPES: ["A"],
-            CONF_TTL: 300,
-            CONF_AUTO_SYNC: True,
-        },
-    )
-    assert result["errors"] == {CONF_SECRET: "invalid_secret"}
-    assert fake_gandi.requests == []
-    assert entry.data[CONF_API_URL] == fake_gandi.url
+    """With built-in sources that can't make an IPv6 quorum (one IPv4-only STUN server), an
+    AAAA record is refused with the numbers, on the types field; an A record too."""
+    stun = sources_module.stun_source("stun.example.net", 3478, families=[Family.IPV4])
+    monkeypatch.setattr(sources_module, "DEFAULT_STUN", (stun,))
+    for name in ("DEFAULT_HTTPS", "DEFAULT_DNS", "DEFAULT_DOH"):
+        monkeypatch.setattr(sources_module, name, ())
+    result = await _start(hass, fake_gandi)
+    for types, family, providers in ((["AAAA"], "ipv6", 0), (["A"], "ipv4", 1)):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**HOME, CONF_RECORD_TYPES: types}
+        )
+        assert result["step_id"] == "record"
+        assert shown_errors(result, ACCOUNT) == {
+            CONF_RECORD_TYPES: f"For {family}, the detection options give only {providers} "
+            "distinct providers, fewer than the quorum of 2: records of this type could never "
+            "be written. Change the detection options (Configure) first."
+        }
+    assert not hass.config_entries.async_entries(DOMAIN)

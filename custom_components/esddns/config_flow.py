@@ -230,7 +230,8 @@ def _validate_record(
         errors.add(
             CONF_TTL,
             "invalid_ttl",
-            ttl=f"{ttl:g}" if isinstance(ttl, float) else str(ttl),
+            # The selector gives a float: 2592001.0 is shown as typed, not as "2.592e+06".
+            ttl=str(int(ttl)) if isinstance(ttl, float) and ttl.is_integer() else str(ttl),
             min=str(MIN_TTL),
             max=str(MAX_TTL),
         )
