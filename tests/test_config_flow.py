@@ -523,3 +523,315 @@ async def test_first_record_needs_a_quorum_for_its_family(
             "be written. Change the detection options (Configure) first."
         }
     assert not hass.config_entries.async_entries(DOMAIN)
+
+
+# ----- reauth and reconfigure: the credential only ---------------------------------------------
+
+
+TWO_DOMAINS = (("example.com", "home", ["A"]), ("example.org", "@", ["A"]))
+
+
+async def test_reauth_takes_a_new_secret_that_manages_every_record_domain(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """Reauth asks for the secret only; the new one must manage the domain of every record."""
+    entry = _account(fake_gandi, *TWO_DOMAINS, secret="expired-token")
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"]["account"] == "example.com, example.org"
+    assert [str(key) for key in result["data_schema"].schema] == [CONF_SECRET]
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SECRET: "still-wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    fake_gandi.add_token("only-com", ["example.com"])
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SECRET: "only-com"}
+    )
+    assert shown_errors(result, ACCOUNT) == {
+        "base": "This credential may not manage example.org, which holds records of this account."
+    }
+    assert result["description_placeholders"]["account"] == "example.com, example.org"
+
+    fake_gandi.add_token("other-domains", ["example.net"])
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SECRET: "other-domains"}
+    )
+    assert result["description_placeholders"]["domain"] == "example.com, example.org"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SECRET: "tökén"}
+    )
+    assert result["errors"] == {CONF_SECRET: "invalid_secret"}
+    assert entry.data[CONF_SECRET] == "expired-token"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SECRET: f"  {TOKEN}\n"}
+    )
+    assert shown_abort(result, ACCOUNT) == "The new credential works."
+    assert dict(entry.data) == {
+        CONF_CREDENTIAL_KIND: "token",
+        CONF_SECRET: TOKEN,
+        CONF_API_URL: fake_gandi.url,
+    }
+    assert len(entry.subentries) == 2
+    assert no_setup.mock_calls  # reloaded with the new secret
+
+
+async def test_reconfigure_form_never_holds_the_stored_secret(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """The form shows the kind and endpoint; the secret field is empty and optional."""
+    entry = _account(fake_gandi)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    assert result["description_placeholders"] == {"account": "example.com"}
+    assert field_of(result, CONF_CREDENTIAL_KIND).default() == "token"
+    secret = field_of(result, CONF_SECRET)
+    assert isinstance(secret, vol.Optional)
+    assert secret.default is vol.UNDEFINED
+    assert TOKEN not in str(result["data_schema"].schema)
+    advanced = result["data_schema"].schema[field_of(result, CONF_ADVANCED)]
+    assert next(iter(advanced.schema.schema)).default() == fake_gandi.url
+
+
+async def test_reconfigure_with_an_empty_secret_keeps_it_for_the_same_place(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """Same kind and the same endpoint (as normalised): the stored token is tested and kept."""
+    entry = _account(fake_gandi)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_CREDENTIAL_KIND: "token", CONF_ADVANCED: {CONF_API_URL: f" {fake_gandi.url}/ "}},
+    )
+    assert shown_abort(result, ACCOUNT) == "The credential was changed."
+    assert entry.data[CONF_SECRET] == TOKEN
+    assert entry.data[CONF_API_URL] == fake_gandi.url
+    assert [(r.path, r.principal) for r in fake_gandi.requests] == [
+        ("/v5/livedns/domains", "example-token")
+    ]
+
+
+@pytest.fixture
+async def other_gandi(socket_enabled: None) -> AsyncGenerator[FakeGandi]:
+    """A second LiveDNS endpoint, where the stored token must never go."""
+    fake = FakeGandi()
+    fake.add_token("token-elsewhere", ["example.com"], name="elsewhere")
+    fake.add_token(TOKEN, ["example.com"], name="stolen")
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+async def test_reconfigure_never_sends_the_stored_token_to_a_new_endpoint(
+    hass: HomeAssistant, fake_gandi: FakeGandi, other_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """An empty secret keeps the token only for the same kind and endpoint: a new, a bad or
+    another kind's endpoint needs the secret typed again, and nothing is sent before."""
+    entry = _account(fake_gandi)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_CREDENTIAL_KIND: "token", CONF_ADVANCED: {CONF_API_URL: other_gandi.url}},
+    )
+    assert result["errors"] == {CONF_SECRET: "invalid_secret"}
+    # A bad endpoint: both are wrong, and both are said.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_CREDENTIAL_KIND: "token", CONF_ADVANCED: {CONF_API_URL: "ftp://x.example"}},
+    )
+    assert result["errors"] == {"base": "invalid_url", CONF_SECRET: "invalid_secret"}
+    assert result["description_placeholders"]["api_url"] == "ftp://x.example"
+    # Another kind at the same endpoint: the token is no API key.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_CREDENTIAL_KIND: "api_key", CONF_ADVANCED: {CONF_API_URL: fake_gandi.url}},
+    )
+    assert result["errors"] == {CONF_SECRET: "invalid_secret"}
+    assert other_gandi.requests == []
+    assert fake_gandi.requests == []
+    assert entry.data[CONF_API_URL] == fake_gandi.url
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_CREDENTIAL_KIND: "token",
+            CONF_SECRET: "token-elsewhere\n",
+            CONF_ADVANCED: {CONF_API_URL: other_gandi.url},
+        },
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert [r.principal for r in other_gandi.requests] == ["elsewhere"]
+    assert fake_gandi.requests == []
+    assert dict(entry.data) == {
+        CONF_CREDENTIAL_KIND: "token",
+        CONF_SECRET: "token-elsewhere",
+        CONF_API_URL: other_gandi.url,
+    }
+
+
+async def test_reconfigure_changes_kind_and_secret_after_testing_them(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """A new credential must work and manage every record's domain before it is saved."""
+    entry = _account(fake_gandi, *TWO_DOMAINS)
+    entry.add_to_hass(hass)
+    advanced = {CONF_ADVANCED: {CONF_API_URL: fake_gandi.url}}
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["description_placeholders"] == {"account": "example.com, example.org"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_CREDENTIAL_KIND: "api_key", CONF_SECRET: "wrong", **advanced}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    # The form keeps the kind just chosen.
+    assert field_of(result, CONF_CREDENTIAL_KIND).default() == "api_key"
+
+    fake_gandi.add_api_key("key-com", ["example.com"])
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_CREDENTIAL_KIND: "api_key", CONF_SECRET: "key-com", **advanced}
+    )
+    assert shown_errors(result, ACCOUNT) == {
+        "base": "This credential may not manage example.org, which holds records of this account."
+    }
+    assert entry.data[CONF_SECRET] == TOKEN
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_CREDENTIAL_KIND: "api_key", CONF_SECRET: " apikey-example\n", **advanced},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert dict(entry.data) == {
+        CONF_CREDENTIAL_KIND: "api_key",
+        CONF_SECRET: "apikey-example",
+        CONF_API_URL: fake_gandi.url,
+    }
+    assert fake_gandi.requests[-1].auth_scheme == "Apikey"
+    assert len(entry.subentries) == 2
+
+
+# ----- options: how the address is found ---------------------------------------------------------
+
+
+OPTIONS = {
+    CONF_DETECTION_MODE: "stun_https",
+    CONF_STUN_SERVERS: ["127.0.0.1:3478", "tcp://[::1]:3479"],
+    CONF_HTTPS_SOURCES: ["https://ip.example.net/"],
+    CONF_ENTITY_SOURCES: [],
+    CONF_INTERFACE_SOURCE: False,
+    CONF_QUORUM: 2,
+    CONF_DETECTION_INTERVAL: 10,
+    CONF_RECORD_CHECK_INTERVAL: 30,
+}
+
+
+async def test_options_flow(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """Options are validated, named when wrong, saved, and the account reloaded to use them."""
+    entry = _account(fake_gandi)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "init"
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS, CONF_STUN_SERVERS: ["host:notaport", " "]}
+    )
+    assert shown_errors(result, OPTIONS_STRINGS) == {
+        CONF_STUN_SERVERS: "“host:notaport” is not a STUN server: use host, host:port or "
+        "[IPv6]:port, optionally prefixed with udp://, tcp:// or udp+tcp://."
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS, CONF_HTTPS_SOURCES: ["ftp://x.example"]}
+    )
+    assert shown_errors(result, OPTIONS_STRINGS) == {
+        CONF_HTTPS_SOURCES: "“ftp://x.example” is not an http or https URL without "
+        "user:password@."
+    }
+    # One custom STUN server (UDP and TCP are one provider) and no HTTPS: no quorum of 2.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **OPTIONS,
+            CONF_DETECTION_MODE: "stun",
+            CONF_STUN_SERVERS: ["127.0.0.1:3478", "tcp://127.0.0.1:3478"],
+        },
+    )
+    assert shown_errors(result, OPTIONS_STRINGS) == {
+        CONF_QUORUM: "For ipv4, these sources come from only 1 distinct providers, fewer than "
+        "the quorum of 2: no address could ever be trusted. Add sources of other providers or "
+        "lower the quorum."
+    }
+
+    with patch.object(hass.config_entries, "async_schedule_reload") as reload:
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**OPTIONS, CONF_HTTPS_SOURCES: [" https://ip.example.net/ ", ""]}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == OPTIONS
+    reload.assert_called_once_with(entry.entry_id)
+
+
+async def test_options_quorum_covers_the_families_of_all_the_records(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """An AAAA record in another domain of the account needs an IPv6 quorum too: two IPv4 STUN
+    servers are refused, naming IPv6."""
+    entry = _account(
+        fake_gandi, ("example.com", "home", ["A"]), ("example.org", "vpn", ["AAAA"])
+    )
+    entry.add_to_hass(hass)
+    servers = {CONF_STUN_SERVERS: ["127.0.0.1:3478", "127.0.0.2:3478"]}
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS, CONF_DETECTION_MODE: "stun", **servers}
+    )
+    assert result["errors"] == {CONF_QUORUM: "quorum_unreachable"}
+    assert result["description_placeholders"] == {"family": "ipv6", "providers": "0", "quorum": "2"}
+
+    # The same options for an account of A records only are fine.
+    hass.config_entries.async_remove_subentry(entry, subentry_id(entry, "vpn", "example.org"))
+    with patch.object(hass.config_entries, "async_schedule_reload"):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**OPTIONS, CONF_DETECTION_MODE: "stun", **servers}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_options_entity_and_interface_sources_count_as_providers(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """A router entity and the host's interfaces are one provider each toward the quorum."""
+    entry = _account(fake_gandi)
+    entry.add_to_hass(hass)
+    one_stun = {**OPTIONS, CONF_DETECTION_MODE: "stun", CONF_STUN_SERVERS: ["127.0.0.1:3478"]}
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**one_stun, CONF_QUORUM: 3, CONF_ENTITY_SOURCES: ["sensor.wan_ip"]}
+    )
+    assert result["errors"] == {CONF_QUORUM: "quorum_unreachable"}
+    assert result["description_placeholders"]["providers"] == "2"
+
+    with patch.object(hass.config_entries, "async_schedule_reload"):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"],
+            {
+                **one_stun,
+                CONF_QUORUM: 3,
+                CONF_ENTITY_SOURCES: ["sensor.wan_ip"],
+                CONF_INTERFACE_SOURCE: True,
+            },
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_ENTITY_SOURCES] == ["sensor.wan_ip"]
+    assert entry.options[CONF_INTERFACE_SOURCE] is True
