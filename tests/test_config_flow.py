@@ -4,6 +4,7 @@ fake LiveDNS. Errors are checked on their field, with the English text the user 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator, Mapping
+from contextlib import nullcontext
 import json
 from pathlib import Path
 from typing import Any
@@ -835,3 +836,346 @@ async def test_options_entity_and_interface_sources_count_as_providers(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_ENTITY_SOURCES] == ["sensor.wan_ip"]
     assert entry.options[CONF_INTERFACE_SOURCE] is True
+
+
+# ----- record subentries: add and change one record ----------------------------------------------
+
+
+async def _add_record(hass: HomeAssistant, entry: ConfigEntry) -> FlowResult[Any, Any]:
+    return await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_RECORD), context={"source": SOURCE_USER}
+    )
+
+
+async def test_add_record_offers_the_domains_gandi_lists(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """"Add record" lists the credential's domains once, then adds the record as a subentry."""
+    entry = _account(fake_gandi)
+    entry.add_to_hass(hass)
+    fake_gandi.add_token(TOKEN, ["example.com", "example.org", "example.net"], name="three")
+    result = await _add_record(hass, entry)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["description_placeholders"] == {"account": "example.com"}
+    domain = field_of(result, CONF_DOMAIN)
+    assert result["data_schema"].schema[domain].config["options"] == [
+        "example.com",
+        "example.net",
+        "example.org",
+    ]
+    assert [(r.path, r.principal) for r in fake_gandi.requests] == [
+        ("/v5/livedns/domains", "three")
+    ]
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**HOME, CONF_NAME: "bad name!"}
+    )
+    assert shown_errors(result, RECORD) == {
+        CONF_NAME: "“bad name!” is not a record name. Use @ for the domain itself, or a name "
+        "inside it made of letters, digits, hyphens and underscores, optionally starting with "
+        "a * wildcard label."
+    }
+    assert result["description_placeholders"]["account"] == "example.com"
+    assert len(fake_gandi.requests) == 1  # the list is not asked again
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            **HOME,
+            CONF_DOMAIN: "example.net",
+            CONF_NAME: "NAS",
+            CONF_RECORD_TYPES: ["AAAA"],
+            CONF_TTL: 900,
+            CONF_INTERFACE_ID: "::10",
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "nas.example.net"
+    added = next(s for s in entry.subentries.values() if s.title == "nas.example.net")
+    assert added.subentry_type == SUBENTRY_RECORD
+    assert dict(added.data) == {
+        CONF_DOMAIN: "example.net",
+        CONF_NAME: "nas",
+        CONF_RECORD_TYPES: ["AAAA"],
+        CONF_TTL: 900,
+        CONF_AUTO_SYNC: True,
+        CONF_INTERFACE_ID: "::10",
+    }
+    assert len(entry.subentries) == 2
+    assert fake_gandi.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("secret", "fault", "reason", "text"),
+    [
+        (
+            "revoked",
+            None,
+            "invalid_auth",
+            "Gandi refused the credential of example.com. Reauthenticate the account first.",
+        ),
+        (
+            TOKEN,
+            "echo-message",
+            "invalid_auth",
+            "Gandi refused the credential of example.com. Reauthenticate the account first.",
+        ),
+        (TOKEN, "503", "cannot_connect", None),
+        (
+            "token-no-rights",
+            None,
+            "no_domains",
+            "The credential of example.com may not manage any domain's DNS.",
+        ),
+        (TOKEN, RuntimeError("boom"), "unknown", "Unexpected error; see the log."),
+        (
+            "two words",
+            None,
+            "invalid_secret",
+            "The stored credential of example.com is unusable; reconfigure the account.",
+        ),
+    ],
+)
+async def test_add_record_aborts_when_the_domains_cannot_be_listed(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    no_setup: AsyncMock,
+    secret: str,
+    fault: str | Exception | None,
+    reason: str,
+    text: str | None,
+) -> None:
+    """Without the domain list there is nothing to offer: the flow stops, saying why."""
+    entry = _account(fake_gandi, secret=secret)
+    entry.add_to_hass(hass)
+    if isinstance(fault, str):
+        fake_gandi.fail_next(fault, status=403)
+    with (
+        patch(
+            "custom_components.esddns.config_flow.GandiClient.list_domains",
+            side_effect=fault,
+        )
+        if isinstance(fault, Exception)
+        else nullcontext()
+    ):
+        result = await _add_record(hass, entry)
+    assert result["reason"] == reason
+    shown = shown_abort(result, RECORD)
+    if text is None:
+        detail = result["description_placeholders"]["error"]
+        assert TOKEN not in detail
+        text = (
+            f"Could not reach the Gandi API ({detail}) to list the domains of example.com. "
+            "Try again later."
+        )
+    assert shown == text
+    assert len(entry.subentries) == 1
+
+
+async def test_add_record_aborts_on_a_stored_endpoint_it_cannot_use(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """An endpoint stored before the rules were this strict is never called."""
+    entry = _account(fake_gandi, api_url="https://user:pw@api.example/v5/livedns")
+    entry.add_to_hass(hass)
+    result = await _add_record(hass, entry)
+    assert shown_abort(result, RECORD) == (
+        "The stored endpoint of example.com is unusable; reconfigure the account."
+    )
+    assert fake_gandi.requests == []
+
+
+RECORD_EXISTS = "This account already keeps {} in sync. Change that record instead."
+
+
+async def test_the_same_record_and_type_twice_is_refused(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """Two subentries writing one rrset would fight: refused, naming the record and the type;
+    the same name with other types, or in another domain, is another rrset."""
+    entry = _account(fake_gandi, ("example.com", "home", ["A"]), ("example.com", "@", ["AAAA"]))
+    entry.add_to_hass(hass)
+    result = await _add_record(hass, entry)
+    for name, types, existing in (
+        ("Home", ["A", "AAAA"], "home.example.com A"),
+        ("@", ["AAAA"], "example.com AAAA"),
+    ):
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {**HOME, CONF_NAME: name, CONF_RECORD_TYPES: types}
+        )
+        assert shown_errors(result, RECORD) == {"base": RECORD_EXISTS.format(existing)}
+    assert len(entry.subentries) == 2
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**HOME, CONF_RECORD_TYPES: ["AAAA"]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "home.example.com"
+
+    result = await _add_record(hass, entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**HOME, CONF_DOMAIN: "example.org"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    records = sorted(
+        (s.data[CONF_DOMAIN], s.data[CONF_NAME], tuple(s.data[CONF_RECORD_TYPES]))
+        for s in entry.subentries.values()
+    )
+    assert records == [
+        ("example.com", "@", ("AAAA",)),
+        ("example.com", "home", ("A",)),
+        ("example.com", "home", ("AAAA",)),
+        ("example.org", "home", ("A",)),
+    ]
+
+
+async def test_add_record_errors_are_on_their_fields(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """The record form of a subentry says what is wrong the way the first record's does."""
+    entry = _account(fake_gandi)
+    entry.add_to_hass(hass)
+    result = await _add_record(hass, entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            **HOME,
+            CONF_NAME: "vpn",
+            CONF_RECORD_TYPES: [],
+            CONF_TTL: 100,
+            CONF_INTERFACE_ID: "a1:b2:c3:d4:e5:f6:07",
+        },
+    )
+    assert shown_errors(result, RECORD) == {
+        CONF_RECORD_TYPES: "Choose at least one record type.",
+        CONF_TTL: "A TTL of 100 seconds is not allowed: Gandi takes a whole number of seconds "
+        "from 300 to 2592000.",
+        CONF_INTERFACE_ID: "“a1:b2:c3:d4:e5:f6:07” is not an interface identifier: give the "
+        "last 64 bits of an IPv6 address, such as ::10 or ::a1b2:c3ff:fed4:e5f6, or a MAC "
+        "address such as a1:b2:c3:d4:e5:f6.",
+    }
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**HOME, CONF_NAME: "vpn", CONF_INTERFACE_ID: "::10"}
+    )
+    assert shown_errors(result, RECORD) == {
+        CONF_INTERFACE_ID: "An interface identifier (::10) is only used for AAAA records: "
+        "choose AAAA too, or leave it empty."
+    }
+    assert len(entry.subentries) == 1
+
+
+async def test_add_record_needs_a_quorum_for_a_new_family(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """Detection options that serve IPv4 only: an AAAA record is refused with the numbers;
+    another A record is fine."""
+    options = {
+        CONF_DETECTION_MODE: "stun",
+        CONF_STUN_SERVERS: ["127.0.0.1:3478", "127.0.0.2:3478"],
+        CONF_QUORUM: 2,
+    }
+    entry = _account(fake_gandi, options=options)
+    entry.add_to_hass(hass)
+    result = await _add_record(hass, entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**HOME, CONF_NAME: "vpn", CONF_RECORD_TYPES: ["A", "AAAA"]}
+    )
+    assert shown_errors(result, RECORD) == {
+        CONF_RECORD_TYPES: "For ipv6, the detection options give only 0 distinct providers, "
+        "fewer than the quorum of 2: records of this type could never be written. Change the "
+        "detection options (Configure) first."
+    }
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**HOME, CONF_NAME: "vpn"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_reconfigure_record(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """"Change record": its form holds the record's values and no domain; types, TTL and
+    interface identifier change; the title follows a new name; Gandi is not asked."""
+    entry = _account(fake_gandi, ("example.com", "home", ["A"]), ("example.com", "vpn", ["A"]))
+    entry.add_to_hass(hass)
+    home = subentry_id(entry, "home")
+    result = await entry.start_subentry_reconfigure_flow(hass, SUBENTRY_RECORD, home)
+    assert result["step_id"] == "reconfigure"
+    assert result["description_placeholders"] == {"record": "home.example.com"}
+    assert CONF_DOMAIN not in [str(key) for key in result["data_schema"].schema]
+    assert field_of(result, CONF_NAME).default() == "home"
+    assert field_of(result, CONF_RECORD_TYPES).default() == ["A"]
+    assert field_of(result, CONF_TTL).default() == 300
+
+    # Another record's name and type are refused (keeping its own, below, is not).
+    form = {key: value for key, value in HOME.items() if key != CONF_DOMAIN}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**form, CONF_NAME: "vpn"}
+    )
+    assert shown_errors(result, RECORD) == {"base": RECORD_EXISTS.format("vpn.example.com A")}
+    assert result["description_placeholders"]["record"] == "home.example.com"
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            CONF_NAME: "NAS",
+            CONF_RECORD_TYPES: ["A", "AAAA"],
+            CONF_TTL: 3600,
+            CONF_AUTO_SYNC: False,
+            CONF_INTERFACE_ID: "A1:B2:C3:D4:E5:F6",
+        },
+    )
+    assert shown_abort(result, RECORD) == "The record was changed."
+    subentry = entry.subentries[home]
+    assert subentry.title == "nas.example.com"
+    assert dict(subentry.data) == {
+        CONF_DOMAIN: "example.com",
+        CONF_NAME: "nas",
+        CONF_RECORD_TYPES: ["A", "AAAA"],
+        CONF_TTL: 3600,
+        CONF_AUTO_SYNC: False,
+        CONF_INTERFACE_ID: "::a3b2:c3ff:fed4:e5f6",
+    }
+
+    # Its interface identifier is shown, and emptying the field drops it.
+    result = await entry.start_subentry_reconfigure_flow(hass, SUBENTRY_RECORD, home)
+    assert field_of(result, CONF_INTERFACE_ID).description == {
+        "suggested_value": "::a3b2:c3ff:fed4:e5f6"
+    }
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "nas", CONF_RECORD_TYPES: ["AAAA"], CONF_TTL: 3600, CONF_AUTO_SYNC: False},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert CONF_INTERFACE_ID not in entry.subentries[home].data
+    assert entry.subentries[home].data[CONF_RECORD_TYPES] == ["AAAA"]
+    assert fake_gandi.requests == []
+
+
+async def test_reconfigure_record_needs_a_quorum_for_a_new_family(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """Turning an A record into A and AAAA is refused when nothing can detect IPv6."""
+    options = {
+        CONF_DETECTION_MODE: "stun",
+        CONF_STUN_SERVERS: ["127.0.0.1:3478", "127.0.0.2:3478"],
+        CONF_QUORUM: 2,
+    }
+    entry = _account(fake_gandi, options=options)
+    entry.add_to_hass(hass)
+    result = await entry.start_subentry_reconfigure_flow(
+        hass, SUBENTRY_RECORD, subentry_id(entry, "home")
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "home", CONF_RECORD_TYPES: ["A", "AAAA"], CONF_TTL: 300, CONF_AUTO_SYNC: True},
+    )
+    assert result["errors"] == {CONF_RECORD_TYPES: "quorum_unreachable"}
+    assert result["description_placeholders"] == {
+        "record": "home.example.com",
+        "family": "ipv6",
+        "providers": "0",
+        "quorum": "2",
+    }
+    assert entry.subentries[subentry_id(entry, "home")].data[CONF_RECORD_TYPES] == ["A"]
