@@ -3,7 +3,7 @@ fake LiveDNS. Errors are checked on their field, with the English text the user 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import nullcontext
 import json
 from pathlib import Path
@@ -87,10 +87,17 @@ def field_of(result: FlowResult[Any, Any], name: str) -> Any:
 
 
 @pytest.fixture
-def no_setup() -> Generator[AsyncMock]:
-    """Keep the flow tests about the flow: don't set the entry up."""
-    with patch("custom_components.esddns.async_setup_entry", return_value=True) as mock:
+async def no_setup(hass: HomeAssistant) -> AsyncGenerator[AsyncMock]:
+    """Keep the flow tests about the flow: don't set the entry up (a reload calls the mock)."""
+    with (
+        patch("custom_components.esddns.async_setup_entry", return_value=True) as mock,
+        patch("custom_components.esddns.async_unload_entry", return_value=True),
+    ):
         yield mock
+        # Unloaded while still mocked: the real unload would look for what setup never made.
+        for entry in hass.config_entries.async_entries(DOMAIN):
+            if entry.state is ConfigEntryState.LOADED:
+                await hass.config_entries.async_unload(entry.entry_id)
 
 
 def _credential(fake: FakeGandi, secret: str = TOKEN, kind: str = "token") -> dict[str, Any]:
@@ -144,7 +151,7 @@ async def _start(hass: HomeAssistant, fake: FakeGandi) -> FlowResult[Any, Any]:
     return result
 
 
-# ----- the account: credential, then the first record ----------------------------------------
+# ----- the account: credential, then the first record --------------------------------------------
 
 
 async def test_user_flow_creates_an_account_with_its_first_record(
@@ -485,9 +492,7 @@ async def test_first_record_errors(
     """Each bad value is shown on its field and named in the message; nothing is created until
     it is fixed, and the form keeps what was typed."""
     result = await _start(hass, fake_gandi)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**HOME, **changes}
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {**HOME, **changes})
     assert result["step_id"] == "record"
     assert shown_errors(result, ACCOUNT) == errors
     assert not hass.config_entries.async_entries(DOMAIN)
@@ -526,7 +531,7 @@ async def test_first_record_needs_a_quorum_for_its_family(
     assert not hass.config_entries.async_entries(DOMAIN)
 
 
-# ----- reauth and reconfigure: the credential only ---------------------------------------------
+# ----- reauth and reconfigure: the credential only -----------------------------------------------
 
 
 TWO_DOMAINS = (("example.com", "home", ["A"]), ("example.org", "@", ["A"]))
@@ -573,13 +578,14 @@ async def test_reauth_takes_a_new_secret_that_manages_every_record_domain(
         result["flow_id"], {CONF_SECRET: f"  {TOKEN}\n"}
     )
     assert shown_abort(result, ACCOUNT) == "The new credential works."
+    await hass.async_block_till_done()
     assert dict(entry.data) == {
         CONF_CREDENTIAL_KIND: "token",
         CONF_SECRET: TOKEN,
         CONF_API_URL: fake_gandi.url,
     }
     assert len(entry.subentries) == 2
-    assert no_setup.mock_calls  # reloaded with the new secret
+    assert len(no_setup.mock_calls) == 1  # reloaded with the new secret
 
 
 async def test_reconfigure_form_never_holds_the_stored_secret(
@@ -612,6 +618,8 @@ async def test_reconfigure_with_an_empty_secret_keeps_it_for_the_same_place(
         {CONF_CREDENTIAL_KIND: "token", CONF_ADVANCED: {CONF_API_URL: f" {fake_gandi.url}/ "}},
     )
     assert shown_abort(result, ACCOUNT) == "The credential was changed."
+    await hass.async_block_till_done()
+    assert len(no_setup.mock_calls) == 1  # reloaded with the new credential
     assert entry.data[CONF_SECRET] == TOKEN
     assert entry.data[CONF_API_URL] == fake_gandi.url
     assert [(r.path, r.principal) for r in fake_gandi.requests] == [
@@ -672,6 +680,8 @@ async def test_reconfigure_never_sends_the_stored_token_to_a_new_endpoint(
         },
     )
     assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert len(no_setup.mock_calls) == 1  # reloaded with the new credential
     assert [r.principal for r in other_gandi.requests] == ["elsewhere"]
     assert fake_gandi.requests == []
     assert dict(entry.data) == {
@@ -712,6 +722,8 @@ async def test_reconfigure_changes_kind_and_secret_after_testing_them(
         {CONF_CREDENTIAL_KIND: "api_key", CONF_SECRET: " apikey-example\n", **advanced},
     )
     assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert len(no_setup.mock_calls) == 1  # reloaded with the new credential
     assert dict(entry.data) == {
         CONF_CREDENTIAL_KIND: "api_key",
         CONF_SECRET: "apikey-example",
@@ -756,8 +768,7 @@ async def test_options_flow(
         result["flow_id"], {**OPTIONS, CONF_HTTPS_SOURCES: ["ftp://x.example"]}
     )
     assert shown_errors(result, OPTIONS_STRINGS) == {
-        CONF_HTTPS_SOURCES: "“ftp://x.example” is not an http or https URL without "
-        "user:password@."
+        CONF_HTTPS_SOURCES: "“ftp://x.example” is not an http or https URL without user:password@."
     }
     # One custom STUN server (UDP and TCP are one provider) and no HTTPS: no quorum of 2.
     result = await hass.config_entries.options.async_configure(
@@ -788,9 +799,7 @@ async def test_options_quorum_covers_the_families_of_all_the_records(
 ) -> None:
     """An AAAA record in another domain of the account needs an IPv6 quorum too: two IPv4 STUN
     servers are refused, naming IPv6."""
-    entry = _account(
-        fake_gandi, ("example.com", "home", ["A"]), ("example.org", "vpn", ["AAAA"])
-    )
+    entry = _account(fake_gandi, ("example.com", "home", ["A"]), ("example.org", "vpn", ["AAAA"]))
     entry.add_to_hass(hass)
     servers = {CONF_STUN_SERVERS: ["127.0.0.1:3478", "127.0.0.2:3478"]}
     result = await hass.config_entries.options.async_init(entry.entry_id)
@@ -850,7 +859,7 @@ async def _add_record(hass: HomeAssistant, entry: ConfigEntry) -> FlowResult[Any
 async def test_add_record_offers_the_domains_gandi_lists(
     hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
 ) -> None:
-    """"Add record" lists the credential's domains once, then adds the record as a subentry."""
+    """ "Add record" lists the credential's domains once, then adds the record as a subentry."""
     entry = _account(fake_gandi)
     entry.add_to_hass(hass)
     fake_gandi.add_token(TOKEN, ["example.com", "example.org", "example.net"], name="three")
@@ -1095,7 +1104,7 @@ async def test_add_record_needs_a_quorum_for_a_new_family(
 async def test_reconfigure_record(
     hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
 ) -> None:
-    """"Change record": its form holds the record's values and no domain; types, TTL and
+    """ "Change record": its form holds the record's values and no domain; types, TTL and
     interface identifier change; the title follows a new name; Gandi is not asked."""
     entry = _account(fake_gandi, ("example.com", "home", ["A"]), ("example.com", "vpn", ["A"]))
     entry.add_to_hass(hass)
@@ -1179,3 +1188,98 @@ async def test_reconfigure_record_needs_a_quorum_for_a_new_family(
         "quorum": "2",
     }
     assert entry.subentries[subentry_id(entry, "home")].data[CONF_RECORD_TYPES] == ["A"]
+
+
+# ----- what the user sees after adding, changing or removing a record ----------------------------
+
+
+def _record_entities(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, str | None]:
+    """Entity id → the record subentry it belongs to (None: the account's own)."""
+    registry = er.async_get(hass)
+    return {
+        entity.entity_id: entity.config_subentry_id
+        for entity in er.async_entries_for_config_entry(registry, entry.entry_id)
+    }
+
+
+def _devices(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, str | None]:
+    """Device name → the name of the device it is reached through."""
+    registry = dr.async_get(hass)
+    devices = dr.async_entries_for_config_entry(registry, entry.entry_id)
+    by_id = {device.id: device for device in devices}
+    return {
+        str(device.name): (
+            by_id[device.via_device_id].name if device.via_device_id in by_id else None
+        )
+        for device in devices
+    }
+
+
+async def test_records_added_changed_and_removed_take_effect_at_once(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """A new record gets its device and entities and is written; a renamed one follows its new
+    name; a removed one loses them; the account's title names its domains throughout."""
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    home = subentry_id(entry, "home")
+    assert _devices(hass, entry) == {
+        "ESDDNS example.com": None,
+        "home.example.com": "ESDDNS example.com",
+    }
+
+    result = await _add_record(hass, entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**HOME, CONF_DOMAIN: "example.org", CONF_NAME: "vpn"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    vpn = subentry_id(entry, "vpn", "example.org")
+    assert entry.title == "example.com, example.org"
+    assert _devices(hass, entry) == {
+        "ESDDNS example.com, example.org": None,
+        "home.example.com": "ESDDNS example.com, example.org",
+        "vpn.example.org": "ESDDNS example.com, example.org",
+    }
+    entities = _record_entities(hass, entry)
+    for entity_id in (
+        "sensor.vpn_example_org_a_record",
+        "binary_sensor.vpn_example_org_a_drift",
+        "button.vpn_example_org_sync_now",
+    ):
+        assert entities[entity_id] == vpn
+    assert entities["sensor.home_example_com_a_record"] == home
+    assert hass.states.get("sensor.vpn_example_org_a_record").state == PUBLIC
+    assert fake_gandi.get_rrset("example.org", "vpn", "A").values == [PUBLIC]
+
+    # Renamed: the same entities (their ids stay), now named after the new record, which is
+    # the one written.
+    result = await entry.start_subentry_reconfigure_flow(hass, SUBENTRY_RECORD, vpn)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "nas", CONF_RECORD_TYPES: ["A"], CONF_TTL: 600, CONF_AUTO_SYNC: True},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert "vpn.example.org" not in _devices(hass, entry)
+    assert _devices(hass, entry)["nas.example.org"] == "ESDDNS example.com, example.org"
+    state = hass.states.get("sensor.vpn_example_org_a_record")
+    assert state.attributes["friendly_name"] == "nas.example.org A record"
+    assert state.attributes["ttl"] == 600
+    assert fake_gandi.get_rrset("example.org", "nas", "A").values == [PUBLIC]
+
+    hass.config_entries.async_remove_subentry(entry, vpn)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.title == "example.com"
+    assert _devices(hass, entry) == {
+        "ESDDNS example.com": None,
+        "home.example.com": "ESDDNS example.com",
+    }
+    entities = _record_entities(hass, entry)
+    assert vpn not in entities.values()
+    assert hass.states.get("sensor.vpn_example_org_a_record") is None
+    assert "sensor.home_example_com_a_record" in entities
+    assert hass.states.get("sensor.home_example_com_a_record").state == PUBLIC
