@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
-from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntry,
+    ConfigEntryState,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -856,6 +861,16 @@ async def _add_record(hass: HomeAssistant, entry: ConfigEntry) -> FlowResult[Any
     )
 
 
+async def _change_record(
+    hass: HomeAssistant, entry: ConfigEntry, record_id: str
+) -> FlowResult[Any, Any]:
+    """ "Change record" (MockConfigEntry's helper changed its signature after 2025.4)."""
+    return await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_RECORD),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": record_id},
+    )
+
+
 async def test_add_record_offers_the_domains_gandi_lists(
     hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
 ) -> None:
@@ -1109,7 +1124,7 @@ async def test_reconfigure_record(
     entry = _account(fake_gandi, ("example.com", "home", ["A"]), ("example.com", "vpn", ["A"]))
     entry.add_to_hass(hass)
     home = subentry_id(entry, "home")
-    result = await entry.start_subentry_reconfigure_flow(hass, SUBENTRY_RECORD, home)
+    result = await _change_record(hass, entry, home)
     assert result["step_id"] == "reconfigure"
     assert result["description_placeholders"] == {"record": "home.example.com"}
     assert CONF_DOMAIN not in [str(key) for key in result["data_schema"].schema]
@@ -1148,7 +1163,7 @@ async def test_reconfigure_record(
     }
 
     # Its interface identifier is shown, and emptying the field drops it.
-    result = await entry.start_subentry_reconfigure_flow(hass, SUBENTRY_RECORD, home)
+    result = await _change_record(hass, entry, home)
     assert field_of(result, CONF_INTERFACE_ID).description == {
         "suggested_value": "::a3b2:c3ff:fed4:e5f6"
     }
@@ -1173,9 +1188,7 @@ async def test_reconfigure_record_needs_a_quorum_for_a_new_family(
     }
     entry = _account(fake_gandi, options=options)
     entry.add_to_hass(hass)
-    result = await entry.start_subentry_reconfigure_flow(
-        hass, SUBENTRY_RECORD, subentry_id(entry, "home")
-    )
+    result = await _change_record(hass, entry, subentry_id(entry, "home"))
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
         {CONF_NAME: "home", CONF_RECORD_TYPES: ["A", "AAAA"], CONF_TTL: 300, CONF_AUTO_SYNC: True},
@@ -1255,7 +1268,7 @@ async def test_records_added_changed_and_removed_take_effect_at_once(
 
     # Renamed: the same entities (their ids stay), now named after the new record, which is
     # the one written.
-    result = await entry.start_subentry_reconfigure_flow(hass, SUBENTRY_RECORD, vpn)
+    result = await _change_record(hass, entry, vpn)
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
         {CONF_NAME: "nas", CONF_RECORD_TYPES: ["A"], CONF_TTL: 600, CONF_AUTO_SYNC: True},
