@@ -82,6 +82,8 @@ def test_mac_becomes_its_modified_eui64() -> None:
         "1::10",
         "fe80::10",
         "::1:0:0:0:10",  # 65 bits
+        "::10%eth0",  # a zone is no part of an address in DNS
+        "::10%1",
         "garbage",
         "::10/64",
         "::g",
