@@ -738,6 +738,31 @@ async def test_reconfigure_changes_kind_and_secret_after_testing_them(
     assert len(entry.subentries) == 2
 
 
+@pytest.mark.parametrize("source", ["reauth", "reconfigure"])
+async def test_credential_of_another_account_is_refused(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock, source: str
+) -> None:
+    """Reauth or reconfigure can't make an account a copy of another (the same kind, secret
+    and endpoint): two entries would hold one credential. Nothing is sent, nothing changes."""
+    _account(fake_gandi).add_to_hass(hass)
+    fake_gandi.add_token("token-org", ["example.org"])
+    entry = _account(fake_gandi, ("example.org", "@", ["A"]), secret="token-org")
+    entry.add_to_hass(hass)
+    if source == "reauth":
+        result = await entry.start_reauth_flow(hass)
+        user_input: dict[str, Any] = {CONF_SECRET: f"{TOKEN}\n"}
+    else:
+        result = await entry.start_reconfigure_flow(hass)
+        user_input = {
+            **_credential(fake_gandi),
+            CONF_ADVANCED: {CONF_API_URL: fake_gandi.url + "/"},
+        }
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert shown_abort(result, ACCOUNT) == "This Gandi credential is already set up."
+    assert entry.data[CONF_SECRET] == "token-org"
+    assert fake_gandi.requests == []
+
+
 # ----- options: how the address is found ---------------------------------------------------------
 
 
