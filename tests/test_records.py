@@ -264,7 +264,7 @@ async def test_interface_id_publishes_the_lan_host_inside_the_detected_prefix(
     fake_gandi.clear_requests()
     for server in v6_sources:
         server.address = NEW_HOST_V6
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert _aaaa_writes(fake_gandi) == {
@@ -297,7 +297,7 @@ async def test_interface_id_record_without_auto_sync_shows_its_drift(
 
     for server in v6_sources:
         server.address = NEW_HOST_V6
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     await hass.async_block_till_done(wait_background_tasks=True)
     nas = hass.states.get(NAS)
     assert (nas.state, nas.attributes["desired"]) == ("2a01:4f8:c17:1::10", "2a01:4f8:c17:2::10")
