@@ -35,6 +35,7 @@ from custom_components.esddns.const import (
     CONF_HTTPS_SOURCES,
     CONF_INTERFACE_ID,
     CONF_INTERFACE_SOURCE,
+    CONF_MERGED_INTO,
     CONF_NAME,
     CONF_QUORUM,
     CONF_RECORD_CHECK_INTERVAL,
@@ -1321,3 +1322,11 @@ async def test_records_added_changed_and_removed_take_effect_at_once(
     assert hass.states.get("sensor.vpn_example_org_a_record") is None
     assert "sensor.home_example_com_a_record" in entities
     assert hass.states.get("sensor.home_example_com_a_record").state == PUBLIC
+
+
+async def test_an_entry_merged_by_the_migration_offers_no_add_record(hass: HomeAssistant) -> None:
+    """A 0.1.0 entry merged into another account lives until its removal task runs: no
+    "Add record" on it, which would have nowhere to go."""
+    merged = MockConfigEntry(domain=DOMAIN, version=2, data={CONF_MERGED_INTO: "other"})
+    merged.add_to_hass(hass)
+    assert merged.supported_subentry_types == {}

@@ -45,6 +45,7 @@ from .const import (
     CONF_HTTPS_SOURCES,
     CONF_INTERFACE_ID,
     CONF_INTERFACE_SOURCE,
+    CONF_MERGED_INTO,
     CONF_NAME,
     CONF_QUORUM,
     CONF_RECORD_CHECK_INTERVAL,
@@ -354,7 +355,10 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Records are added one by one: "+ Add record" on the integration's page."""
+        """Records are added one by one: "+ Add record" on the integration's page (not on a
+        0.1.0 entry merged into another account, which only waits to be removed)."""
+        if CONF_MERGED_INTO in config_entry.data:
+            return {}
         return {SUBENTRY_RECORD: RecordSubentryFlow}
 
     def _held_by_another_account(
