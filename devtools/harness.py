@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
+import re
 import sys
 import time
 from typing import Any
@@ -31,19 +32,87 @@ USERNAME = "demo"
 PASSWORD = "demo-esddns"
 TOKEN = "demo-token"  # the fake Gandi's personal access token
 DOMAIN = "example.com"
-OTHER_DOMAIN = "example.org"  # the token manages it too; not configured, for "Add entry"
+OTHER_DOMAIN = "example.org"  # the token manages it too: "+ Add record" offers both
 RECORD = "home"
 PUBLIC = "81.2.69.142"  # what the loopback sources report at first
 NEW_PUBLIC = "81.2.69.160"  # the address the demo suggests changing to
+PUBLIC6 = "2a01:4f8:c17:1::1"  # what the IPv6 loopback sources report at first
+NEW_PUBLIC6 = "2a01:4f8:c17:2::1"  # a new /64 prefix, as after a new delegation
 OTHER_RECORD_VALUE = "192.0.2.10"  # what the demo suggests writing at Gandi behind ESDDNS's back
+TTL = 300
 
-# Entity ids follow from the device name (the domain) and the translated entity names.
-_SLUG = DOMAIN.replace(".", "_")
-PUBLIC_IPV4 = f"sensor.{_SLUG}_public_ipv4_address"
-RECORD_A = f"sensor.{_SLUG}_{RECORD}_{_SLUG}_a_record"
-DRIFT_A = f"binary_sensor.{_SLUG}_{RECORD}_{_SLUG}_a_drift"
-LAST_SYNC = f"sensor.{_SLUG}_last_successful_sync"
-SYNC_NOW = f"button.{_SLUG}_sync_now"
+
+def slug(text: str) -> str:
+    """Home Assistant's entity id slug of a device name ("home.example.com" → home_example_com)."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One managed name, as the "record" form asks for it."""
+
+    domain: str
+    name: str
+    types: tuple[str, ...]
+    interface_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The FQDN: the subentry's title and the record device's name."""
+        return self.domain if self.name == "@" else f"{self.name}.{self.domain}"
+
+    def form(self) -> dict[str, Any]:
+        """The record form's answers."""
+        answers: dict[str, Any] = {
+            "domain": self.domain,
+            "name": self.name,
+            "record_types": list(self.types),
+            "ttl": TTL,
+            "auto_sync": True,
+        }
+        if self.interface_id is not None:
+            answers["interface_id"] = self.interface_id
+        return answers
+
+    def record(self, rtype: str) -> str:
+        """The "<type> record" sensor: what Gandi holds."""
+        return f"sensor.{slug(self.label)}_{rtype.lower()}_record"
+
+    def drift(self, rtype: str) -> str:
+        """The "<type> drift" binary sensor."""
+        return f"binary_sensor.{slug(self.label)}_{rtype.lower()}_drift"
+
+    @property
+    def sync_now(self) -> str:
+        """The record's own "Sync now" button."""
+        return f"button.{slug(self.label)}_sync_now"
+
+    def entities(self) -> list[str]:
+        """Every entity of the record's device."""
+        return [
+            *(e for t in self.types for e in (self.record(t), self.drift(t))),
+            self.sync_now,
+        ]
+
+    def path(self, rtype: str) -> str:
+        """The rrset's LiveDNS path."""
+        return f"/v5/livedns/domains/{self.domain}/records/{self.name}/{rtype}"
+
+
+HOME = Record(DOMAIN, RECORD, ("A",))
+# The demo: two records, so the account shows two record devices.
+DEMO_RECORDS = (HOME, Record(OTHER_DOMAIN, "www", ("A",)))
+
+# The account's entities follow from its device name, "ESDDNS <first domain>", and stay when
+# later records add domains to the title.
+_ACCOUNT = f"esddns_{slug(DOMAIN)}"
+PUBLIC_IPV4 = f"sensor.{_ACCOUNT}_public_ipv4_address"
+PUBLIC_IPV6 = f"sensor.{_ACCOUNT}_public_ipv6_address"
+LAST_SYNC = f"sensor.{_ACCOUNT}_last_successful_sync"
+DNS_UP_TO_DATE = f"binary_sensor.{_ACCOUNT}_dns_up_to_date"
+SYNC_NOW = f"button.{_ACCOUNT}_sync_now"
+RECORD_A = HOME.record("A")
+DRIFT_A = HOME.drift("A")
 
 _CONFIGURATION = """\
 # Written by devtools/harness.py. No default_config: its bluetooth, cloud, zeroconf, ssdp,
@@ -169,8 +238,9 @@ class Hass:
                 raise HassError(f"/auth/token: {response.status} {await response.text()}")
             self.token = (await response.json())["access_token"]
 
-    async def flow(self, base: str, handler: str, steps: Sequence[Mapping[str, Any]]) -> Any:
-        """Start a config or options flow and answer its forms in order; the final result."""
+    async def flow(self, base: str, handler: Any, steps: Sequence[Mapping[str, Any]]) -> Any:
+        """Start a config, options or subentry flow and answer its forms in order; the final
+        result. A subentry flow's handler is [entry_id, subentry_type]."""
         result = await self.request("POST", base, {"handler": handler})
         for step in steps:
             if result.get("type") != "form":
@@ -272,38 +342,63 @@ class HassWebSocket:
 def esddns_options(sources: Mapping[str, Any], extra_stun: Sequence[str] = ()) -> dict[str, Any]:
     """Options that make ESDDNS ask exactly the loopback sources (devtools.fakes.sources).
 
-    Each endpoint is its own provider; with two STUN and two HTTP fakes, a quorum of 3 needs
-    both kinds. Detection runs every minute, the shortest interval, so a change shows soon.
+    Each endpoint is its own provider; with two STUN and two HTTP fakes per family, a quorum of
+    3 needs both kinds. Detection runs every minute, the shortest interval, so a change shows
+    soon.
     """
     return {
         "detection_mode": "stun_https",
-        "stun_servers": [*sources["stun"], *extra_stun],
-        "https_sources": list(sources["http"]),
+        "stun_servers": [*sources["stun"], *sources.get("stun6", []), *extra_stun],
+        "https_sources": [*sources["http"], *sources.get("http6", [])],
         "quorum": 3,
         "detection_interval": 1,
         "record_check_interval": 5,
     }
 
 
-async def add_esddns(hass: Hass, gandi_url: str, options: Mapping[str, Any]) -> str:
-    """The config flow against the fake Gandi, then the options flow; the entry id."""
+async def add_esddns(
+    hass: Hass,
+    gandi_url: str,
+    options: Mapping[str, Any],
+    records: Sequence[Record] = (HOME,),
+) -> str:
+    """The config flow against the fake Gandi (credential, then the first record), the options
+    flow, then "+ Add record" for each further record; the entry id."""
+    first, *more = records
     created = await hass.flow(
         "/api/config/config_entries/flow",
         "esddns",
         [
             {"credential_kind": "token", "secret": TOKEN, "advanced": {"api_url": gandi_url}},
-            {
-                "domain": DOMAIN,
-                "records": [RECORD],
-                "record_types": ["A"],
-                "ttl": 300,
-                "auto_sync": True,
-            },
+            first.form(),
         ],
     )
     entry_id: str = created["result"]["entry_id"]
+    # Before the other records: their quorum is checked against these sources (IPv6 ones).
     await hass.flow("/api/config/config_entries/options/flow", entry_id, [options])
+    for record in more:
+        await add_record(hass, entry_id, record)
     return entry_id
+
+
+async def add_record(hass: Hass, entry_id: str, record: Record) -> None:
+    """ "+ Add record" on the account: the record subentry flow over REST."""
+    await hass.flow(
+        "/api/config/config_entries/subentries/flow", [entry_id, "record"], [record.form()]
+    )
+
+
+async def subentries(ws: HassWebSocket, entry_id: str) -> dict[str, str]:
+    """The account's record subentries: title (FQDN) → subentry id."""
+    found = await ws.command("config_entries/subentries/list", entry_id=entry_id)
+    return {s["title"]: s["subentry_id"] for s in found if s["subentry_type"] == "record"}
+
+
+async def remove_record(ws: HassWebSocket, entry_id: str, label: str) -> str:
+    """Delete a record's subentry, as its menu's "Delete" does; its subentry id."""
+    subentry_id = (await subentries(ws, entry_id))[label]
+    await ws.command("config_entries/subentries/delete", entry_id=entry_id, subentry_id=subentry_id)
+    return subentry_id
 
 
 @dataclass
