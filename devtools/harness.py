@@ -410,7 +410,7 @@ class Demo:
     sources: Mapping[str, Any]  # the JSON line of devtools.fakes.sources
     config: str  # the config folder
     token: str  # a long-lived access token of the demo user
-    device_id: str  # the device of DOMAIN
+    devices: Mapping[str, str]  # device name → device id: the account's, then each record's
     public: str  # the address detected first
 
 
@@ -419,20 +419,25 @@ def demo_text(demo: Demo) -> str:
     control = demo.gandi["control_url"]
     auth = "-H \"Authorization: Bearer $HA_TOKEN\" -H 'Content-Type: application/json'"
     drifted = {"domain": DOMAIN, "name": RECORD, "type": "A", "values": [OTHER_RECORD_VALUE]}
+    records = ", ".join(f"{r.label} {'+'.join(r.types)}" for r in DEMO_RECORDS)
+    pages = "\n".join(
+        f"    {name}: {demo.hass}/config/devices/device/{device_id}"
+        for name, device_id in demo.devices.items()
+    )
     return f"""
 ESDDNS demo is ready: {demo.hass}  (login: {USERNAME} / {PASSWORD})
-  ESDDNS entry: {RECORD}.{DOMAIN} A, automatic sync on, public address {demo.public}
-    device page: {demo.hass}/config/devices/device/{demo.device_id}
+  ESDDNS account: token {TOKEN}, records {records}
+    automatic sync on, public address {demo.public}
+  device pages (the account, then one per record):
+{pages}
   fake Gandi LiveDNS: {demo.gandi["url"]}  token: {TOKEN}
     control API (to change its records, and its request log): {control}
   loopback sources: STUN {", ".join(demo.sources["stun"])}
                     HTTP {", ".join(demo.sources["http"])}
   config folder: {demo.config}  (log: {demo.config}/home-assistant.log)
 
-The token also manages {OTHER_DOMAIN}: to try "Add entry", give it the token, and the fake's
-LiveDNS URL under Advanced. This Home Assistant reaches loopback only, so the new entry waits
-("No source answered") until you Configure it: Sources to ask "STUN and HTTPS", with the loopback
-STUN servers and HTTP sources above as the custom ones.
+The token manages {DOMAIN} and {OTHER_DOMAIN}: to try "+ Add record", open Settings > Devices &
+services > ESDDNS; the account's "+ Add record" offers both domains, a name, A and/or AAAA.
 
 For the REST calls below, the demo user's access token (valid 30 days):
   export HA_TOKEN={demo.token}
@@ -443,17 +448,18 @@ ESDDNS notices it at the next detection (every minute), or at once with:
   curl -X POST {auth} \\
     -d '{json.dumps({"entity_id": PUBLIC_IPV4})}' \\
     {demo.hass}/api/services/homeassistant/update_entity
-Then the {RECORD}.{DOMAIN} A drift sensor turns on and ESDDNS rewrites the record.
+Then the drift sensors ({DRIFT_A}, ...) turn on and ESDDNS rewrites every record.
 
 2. Change the record at Gandi behind ESDDNS's back:
   curl -X POST -H 'Content-Type: application/json' \\
     -d '{json.dumps(drifted)}' \\
     {control}/rrset
 ESDDNS sees it at its next read of the records (every 5 minutes) and rewrites it. "Sync now"
-on the device page reads and rewrites at once, as does:
+on the {HOME.label} device page reads and rewrites that record at once, as does:
   curl -X POST {auth} \\
-    -d '{json.dumps({"entity_id": SYNC_NOW})}' \\
+    -d '{json.dumps({"entity_id": HOME.sync_now})}' \\
     {demo.hass}/api/services/button/press
+({SYNC_NOW}, on the account's page, syncs every record.)
 
 3. Every request ESDDNS sent to the fake Gandi (GET reads, PUT writes):
   curl {control}/requests
@@ -462,28 +468,34 @@ Ctrl-C stops Home Assistant and the fakes."""
 
 
 async def demo(args: argparse.Namespace) -> None:
-    """Onboard, add the entry, wait for the first detection, print how to use the demo."""
+    """Onboard, add the account and its records, wait for the first detection, print how to
+    use the demo."""
     sources = json.loads(args.sources)
     gandi = json.loads(args.gandi)
     async with aiohttp.ClientSession() as session:
         hass = Hass(session, args.hass)
         await hass.wait_until_up(time.monotonic() + 120)
         await hass.onboard()
-        await add_esddns(hass, gandi["url"], esddns_options(sources))
+        entry_id = await add_esddns(hass, gandi["url"], esddns_options(sources), DEMO_RECORDS)
         public = await hass.wait_for_state(PUBLIC_IPV4, PUBLIC, within=60)
+        for record in DEMO_RECORDS:
+            await hass.wait_for_state(record.record("A"), PUBLIC, within=60)
         async with hass.websocket() as ws:
             token = await ws.command(
                 "auth/long_lived_access_token", client_name="ESDDNS demo", lifespan=30
             )
-            devices = await ws.command("config/device_registry/list")
-    device_id = next(
-        d["id"]
-        for d in devices
-        if d["name"] == DOMAIN and any(i[0] == "esddns" for i in d["identifiers"])
-    )
-    text = demo_text(
-        Demo(args.hass, gandi, sources, args.config, token, device_id, public["state"])
-    )
+            found = await ws.command("config/device_registry/list")
+            ids = await subentries(ws, entry_id)
+    by_identifier = {
+        identifier[1]: device
+        for device in found
+        for identifier in device["identifiers"]
+        if identifier[0] == "esddns"
+    }
+    account = by_identifier[entry_id]
+    devices = {account["name_by_user"] or account["name"]: account["id"]}
+    devices |= {r.label: by_identifier[ids[r.label]]["id"] for r in DEMO_RECORDS}
+    text = demo_text(Demo(args.hass, gandi, sources, args.config, token, devices, public["state"]))
     print(text, flush=True)
 
 
@@ -495,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config.add_argument("dir", type=Path)
     config.add_argument("--port", type=int, default=8123)
     config.add_argument("--develop", action="store_true", help="add history and logbook")
-    run = commands.add_parser("demo", help="onboard and add the ESDDNS entry")
+    run = commands.add_parser("demo", help="onboard and add the ESDDNS account and records")
     run.add_argument("--hass", required=True, help="http://127.0.0.1:PORT")
     run.add_argument("--gandi", required=True, help="the JSON line of devtools.fakes.gandi")
     run.add_argument("--sources", required=True, help="the JSON line of devtools.fakes.sources")
