@@ -448,7 +448,8 @@ ESDDNS notices it at the next detection (every minute), or at once with:
   curl -X POST {auth} \\
     -d '{json.dumps({"entity_id": PUBLIC_IPV4})}' \\
     {demo.hass}/api/services/homeassistant/update_entity
-Then the drift sensors ({DRIFT_A}, ...) turn on and ESDDNS rewrites every record.
+Then the drift sensors ({DRIFT_A}, ...) turn on
+and ESDDNS rewrites every record.
 
 2. Change the record at Gandi behind ESDDNS's back:
   curl -X POST -H 'Content-Type: application/json' \\
