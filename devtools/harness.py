@@ -1,9 +1,10 @@
 """Drive a real Home Assistant over its REST and WebSocket APIs: one implementation for the demo
 (`scripts/develop --demo`) and the end-to-end tests.
 
-It writes the config folder, completes onboarding, adds an ESDDNS entry through the config flow
-and points it at the loopback sources through the options flow, exactly as a person would in the
-frontend. Command line (used by scripts/develop)::
+It writes the config folder, completes onboarding, adds an ESDDNS account through the config flow
+(credential, then the first record), points it at the loopback sources through the options flow
+and adds more records with "+ Add record" (the record subentry flow), exactly as a person would in
+the frontend. Command line (used by scripts/develop)::
 
     python -m devtools.harness config DIR --port 8123 [--develop]
     python -m devtools.harness demo --hass URL --gandi JSON --sources JSON --config DIR
