@@ -2,11 +2,13 @@
 
     .venv/bin/python -m benchmarks.soak
 
-What runs here: the real engine (`wan.detect`, quorum 2, early exit), the real sync decision
-(`sync.in_sync`) and the real `gandi.GandiClient`, driven by a small loop that mirrors the record
-coordinator: read the record every READ_EVERY cycles (and after a failed read, and right after a
-write), write only with a consensus and only on drift, stay quiet for the cycles a 429 asks. Home
-Assistant's coordinators are not used (their scheduling is covered by tests/test_faults.py).
+What runs here: the real engine (`wan.detect`, quorum 2, early exit), the real syncer of one
+account (`sync.plan` and `sync.apply` over two `records.ManagedRecord`s: home.example.com and
+home.example.org, A) and the real `gandi.GandiClient`, driven by a small loop that mirrors the
+record coordinator: read the records every READ_EVERY cycles (and after a failed read, and right
+after a write), write only with a consensus and only on drift, send nothing for the cycles a 429
+asks. Home Assistant's coordinators are not used (their scheduling is covered by
+tests/test_faults.py).
 The fakes run in two subprocesses (devtools.fakes.sources, devtools.fakes.gandi), so the fds, memory
 and CPU measured here are the updater's alone.
 
@@ -18,12 +20,13 @@ The public address changes every PERIOD cycles. Faults come from a fixed seed:
   hang, a cut connection, HTML, an empty or wrong-shaped 200.
 
 `expected_writes`, what a correct updater must send, is counted from the fake's own log:
-one write per address period (the record starts absent, and each period's address differs
-from the last), plus one retry for each PUT a fault answered. The fake never applies a write it
-answered with a fault (even a 200 "empty" or "wrong-shape" one), so each of them leaves the record
-drifted and must be retried, once. `writes` is every PUT the fake received. `wrong_writes` counts
-PUTs whose value is not the public address of their period (lies, stale or non-consensus
-values). `periods_synced` counts periods that ended with the record holding their address.
+one write per record and address period (the records start absent, and each period's address
+differs from the last), plus one retry for each PUT a fault answered. The fake never applies a
+write it answered with a fault (even a 200 "empty" or "wrong-shape" one), so each of them leaves
+the record drifted and must be retried, once. `writes` is every PUT the fake received.
+`wrong_writes` counts PUTs whose value is not the public address of their period (lies, stale
+or non-consensus values). `periods_synced` counts periods that ended with every record holding
+their address.
 
 The last line is one JSON object.
 """
@@ -51,10 +54,10 @@ from custom_components.esddns.gandi import (
     GandiClient,
     GandiError,
     GandiRateLimitError,
-    RecordType,
     Rrset,
 )
-from custom_components.esddns.sync import in_sync
+from custom_components.esddns.records import ManagedRecord, RecordKey
+from custom_components.esddns.sync import Action, Step, apply, plan
 from custom_components.esddns.wan import (
     Family,
     Source,
@@ -83,7 +86,16 @@ GANDI_FAULTS = (
     *("hang", "cut", "garbage", "empty", "wrong-shape"),
 )
 TOKEN = "soak-token"
-DOMAIN, NAME, TTL = "example.com", "home", 300
+DOMAINS, NAME, TTL = ("example.com", "example.org"), "home", 300
+# One account with a record in each of its two domains, as their subentries store them.
+RECORDS = tuple(
+    ManagedRecord.from_data(
+        f"record-{domain}",
+        {"domain": domain, "name": NAME, "record_types": ["A"], "ttl": TTL, "auto_sync": True},
+    )
+    for domain in DOMAINS
+)
+KEYS = tuple(key for record in RECORDS for key in record.keys)
 
 
 def _fds() -> int:
@@ -111,40 +123,63 @@ def _start(args: list[str]) -> tuple[subprocess.Popen[str], dict[str, Any]]:
 
 @dataclass
 class Updater:
-    """The coordinator's decisions, without Home Assistant."""
+    """The records coordinator's decisions, without Home Assistant."""
 
     client: GandiClient
-    record: Rrset | None = None
-    known: bool = False  # whether `record` is what the last read said
+    rrsets: dict[RecordKey, Rrset | None] = field(default_factory=dict)
+    known: bool = False  # whether `rrsets` is what the last read said
     not_before: int = 0  # the first cycle Gandi lets us call again
+    number: int = 0  # the current cycle
 
-    async def cycle(self, number: int, sources: list[Source], session: Any) -> bool:
-        """One detection and what follows; True when there was a consensus."""
-        detection = await detect(
-            sources, Family.IPV4, session=session, quorum=QUORUM, timeout=DETECT_TIMEOUT
-        )
-        if number < self.not_before:
-            return detection.address is not None  # Gandi asked us to wait
+    async def _read(self) -> None:
+        self.known = False
+        self.rrsets = {
+            key: await self.client.get_rrset(key.domain, key.name, key.type) for key in KEYS
+        }
+        self.known = True
+
+    async def _write(self, step: Step) -> None:
+        """One PUT, as the coordinator's writer: none while Gandi asked us to wait."""
+        if self.number < self.not_before:
+            raise GandiRateLimitError("still rate limited", retry_after=None)
         try:
-            if not self.known or number % READ_EVERY == 0:
-                self.known = False
-                self.record = await self.client.get_rrset(DOMAIN, NAME, RecordType.A)
-                self.known = True
-            address = detection.address
-            if address is None or in_sync(self.record, address):
-                return address is not None
-            self.known = False  # whatever happens next, read before deciding again
-            await self.client.put_rrset(DOMAIN, NAME, RecordType.A, [str(address)], TTL)
-            self.record = await self.client.get_rrset(DOMAIN, NAME, RecordType.A)  # read back
-            self.known = True
+            await self.client.put_rrset(
+                step.key.domain, step.key.name, step.key.type, list(step.after), step.ttl
+            )
         except GandiRateLimitError as err:
             # The wait is in Gandi's seconds, counted in the cycles it spans (each stands for a
             # detection interval): a run on a faster machine must not skip more cycles.
             wait = err.retry_after if err.retry_after is not None else DEFAULT_RATE_WAIT
+            self.not_before = self.number + 1 + math.ceil(wait / CYCLE_SECONDS)
+            raise
+
+    async def cycle(self, number: int, sources: list[Source], session: Any) -> bool:
+        """One detection and what follows; True when there was a consensus."""
+        self.number = number
+        detection = await detect(
+            sources, Family.IPV4, session=session, quorum=QUORUM, timeout=DETECT_TIMEOUT
+        )
+        address = detection.address
+        if number < self.not_before:
+            return address is not None  # Gandi asked us to wait
+        try:
+            if not self.known or number % READ_EVERY == 0:
+                await self._read()
+            if address is None:
+                return False
+            steps = plan(RECORDS, self.rrsets, {Family.IPV4: address})
+            if not any(step.write for step in steps):
+                return True
+            self.known = False  # whatever happens next, read before deciding again
+            results, _ = await apply(steps, self._write)
+            if any(r.action is Action.UPDATED for r in results) and number >= self.not_before:
+                await self._read()  # read back
+        except GandiRateLimitError as err:
+            wait = err.retry_after if err.retry_after is not None else DEFAULT_RATE_WAIT
             self.not_before = number + 1 + math.ceil(wait / CYCLE_SECONDS)
         except GandiError:
-            pass  # the next cycle reads again, then writes if the record still drifts
-        return detection.address is not None
+            pass  # the next cycle reads again, then writes if a record still drifts
+        return address is not None
 
 
 @dataclass
@@ -192,13 +227,18 @@ class Soak:
             log: list[dict[str, Any]] = await response.json()
             return log
 
-    async def gandi_record(self) -> list[str] | None:
-        query = {"domain": DOMAIN, "name": NAME, "type": "A"}
-        async with self.control.get(f"{self.gandi_control}/rrset", params=query) as response:
-            if response.status == 404:
-                return None
-            values: list[str] = (await response.json())["values"]
-            return values
+    async def gandi_records(self) -> list[list[str] | None]:
+        """What Gandi holds for each record."""
+        found: list[list[str] | None] = []
+        for domain in DOMAINS:
+            query = {"domain": domain, "name": NAME, "type": "A"}
+            async with self.control.get(f"{self.gandi_control}/rrset", params=query) as response:
+                if response.status == 404:
+                    found.append(None)
+                    continue
+                values: list[str] = (await response.json())["values"]
+                found.append(values)
+        return found
 
 
 async def run(sources_info: dict[str, Any], gandi_info: dict[str, Any]) -> dict[str, Any]:
@@ -239,7 +279,7 @@ async def run(sources_info: dict[str, Any], gandi_info: dict[str, Any]) -> dict[
             change = number % PERIOD == 0
             if change:
                 if number:
-                    synced_periods += await soak.gandi_record() == [marks[-1][1]]
+                    synced_periods += await soak.gandi_records() == [[marks[-1][1]]] * len(KEYS)
                 marks.append((len(await soak.gandi_log()), _address(number // PERIOD)))
             redraw = soak.rng.random() < SOURCE_CHANGE_P
             if redraw:
@@ -249,7 +289,7 @@ async def run(sources_info: dict[str, Any], gandi_info: dict[str, Any]) -> dict[
             if soak.rng.random() < (GANDI_FAULT_AT_CHANGE_P if change else GANDI_FAULT_P):
                 await soak.gandi_fault()
             no_consensus += not await updater.cycle(number, sources, session)
-        synced_periods += await soak.gandi_record() == [marks[-1][1]]
+        synced_periods += await soak.gandi_records() == [[marks[-1][1]]] * len(KEYS)
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_before
         await asyncio.sleep(0.2)  # closed transports leave the fd table
@@ -271,7 +311,7 @@ async def run(sources_info: dict[str, Any], gandi_info: dict[str, Any]) -> dict[
     return {
         "cycles": CYCLES,
         "writes": len(puts),
-        "expected_writes": periods + faulted_puts,
+        "expected_writes": periods * len(KEYS) + faulted_puts,
         "wrong_writes": wrong,
         "fd_delta": fds_after - fds_before,
         "rss_growth_mb": round(rss_after - rss_before, 2),
@@ -288,7 +328,7 @@ def main() -> None:
     sources, sources_info = _start(
         ["devtools.fakes.sources", "--stun", "4", "--http", "2", "--control-port", "0"]
     )
-    gandi, gandi_info = _start(["devtools.fakes.gandi", "--token", f"{TOKEN}={DOMAIN}"])
+    gandi, gandi_info = _start(["devtools.fakes.gandi", "--token", f"{TOKEN}={','.join(DOMAINS)}"])
     try:
         result = asyncio.run(run(sources_info, gandi_info))
     finally:

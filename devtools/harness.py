@@ -1,9 +1,10 @@
 """Drive a real Home Assistant over its REST and WebSocket APIs: one implementation for the demo
 (`scripts/develop --demo`) and the end-to-end tests.
 
-It writes the config folder, completes onboarding, adds an ESDDNS entry through the config flow
-and points it at the loopback sources through the options flow, exactly as a person would in the
-frontend. Command line (used by scripts/develop)::
+It writes the config folder, completes onboarding, adds an ESDDNS account through the config flow
+(credential, then the first record), points it at the loopback sources through the options flow
+and adds more records with "+ Add record" (the record subentry flow), exactly as a person would in
+the frontend. Command line (used by scripts/develop)::
 
     python -m devtools.harness config DIR --port 8123 [--develop]
     python -m devtools.harness demo --hass URL --gandi JSON --sources JSON --config DIR
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
+import re
 import sys
 import time
 from typing import Any
@@ -31,19 +33,87 @@ USERNAME = "demo"
 PASSWORD = "demo-esddns"
 TOKEN = "demo-token"  # the fake Gandi's personal access token
 DOMAIN = "example.com"
-OTHER_DOMAIN = "example.org"  # the token manages it too; not configured, for "Add entry"
+OTHER_DOMAIN = "example.org"  # the token manages it too: "+ Add record" offers both
 RECORD = "home"
 PUBLIC = "81.2.69.142"  # what the loopback sources report at first
 NEW_PUBLIC = "81.2.69.160"  # the address the demo suggests changing to
+PUBLIC6 = "2a01:4f8:c17:1::1"  # what the IPv6 loopback sources report at first
+NEW_PUBLIC6 = "2a01:4f8:c17:2::1"  # a new /64 prefix, as after a new delegation
 OTHER_RECORD_VALUE = "192.0.2.10"  # what the demo suggests writing at Gandi behind ESDDNS's back
+TTL = 300
 
-# Entity ids follow from the device name (the domain) and the translated entity names.
-_SLUG = DOMAIN.replace(".", "_")
-PUBLIC_IPV4 = f"sensor.{_SLUG}_public_ipv4_address"
-RECORD_A = f"sensor.{_SLUG}_{RECORD}_{_SLUG}_a_record"
-DRIFT_A = f"binary_sensor.{_SLUG}_{RECORD}_{_SLUG}_a_drift"
-LAST_SYNC = f"sensor.{_SLUG}_last_successful_sync"
-SYNC_NOW = f"button.{_SLUG}_sync_now"
+
+def slug(text: str) -> str:
+    """Home Assistant's entity id slug of a device name ("home.example.com" → home_example_com)."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One managed name, as the "record" form asks for it."""
+
+    domain: str
+    name: str
+    types: tuple[str, ...]
+    interface_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The FQDN: the subentry's title and the record device's name."""
+        return self.domain if self.name == "@" else f"{self.name}.{self.domain}"
+
+    def form(self) -> dict[str, Any]:
+        """The record form's answers."""
+        answers: dict[str, Any] = {
+            "domain": self.domain,
+            "name": self.name,
+            "record_types": list(self.types),
+            "ttl": TTL,
+            "auto_sync": True,
+        }
+        if self.interface_id is not None:
+            answers["interface_id"] = self.interface_id
+        return answers
+
+    def record(self, rtype: str) -> str:
+        """The "<type> record" sensor: what Gandi holds."""
+        return f"sensor.{slug(self.label)}_{rtype.lower()}_record"
+
+    def drift(self, rtype: str) -> str:
+        """The "<type> drift" binary sensor."""
+        return f"binary_sensor.{slug(self.label)}_{rtype.lower()}_drift"
+
+    @property
+    def sync_now(self) -> str:
+        """The record's own "Sync now" button."""
+        return f"button.{slug(self.label)}_sync_now"
+
+    def entities(self) -> list[str]:
+        """Every entity of the record's device."""
+        return [
+            *(e for t in self.types for e in (self.record(t), self.drift(t))),
+            self.sync_now,
+        ]
+
+    def path(self, rtype: str) -> str:
+        """The rrset's LiveDNS path."""
+        return f"/v5/livedns/domains/{self.domain}/records/{self.name}/{rtype}"
+
+
+HOME = Record(DOMAIN, RECORD, ("A",))
+# The demo: two records, so the account shows two record devices.
+DEMO_RECORDS = (HOME, Record(OTHER_DOMAIN, "www", ("A",)))
+
+# The account's entities follow from its device name, "ESDDNS <first domain>", and stay when
+# later records add domains to the title.
+_ACCOUNT = f"esddns_{slug(DOMAIN)}"
+PUBLIC_IPV4 = f"sensor.{_ACCOUNT}_public_ipv4_address"
+PUBLIC_IPV6 = f"sensor.{_ACCOUNT}_public_ipv6_address"
+LAST_SYNC = f"sensor.{_ACCOUNT}_last_successful_sync"
+DNS_UP_TO_DATE = f"binary_sensor.{_ACCOUNT}_dns_up_to_date"
+SYNC_NOW = f"button.{_ACCOUNT}_sync_now"
+RECORD_A = HOME.record("A")
+DRIFT_A = HOME.drift("A")
 
 _CONFIGURATION = """\
 # Written by devtools/harness.py. No default_config: its bluetooth, cloud, zeroconf, ssdp,
@@ -169,8 +239,9 @@ class Hass:
                 raise HassError(f"/auth/token: {response.status} {await response.text()}")
             self.token = (await response.json())["access_token"]
 
-    async def flow(self, base: str, handler: str, steps: Sequence[Mapping[str, Any]]) -> Any:
-        """Start a config or options flow and answer its forms in order; the final result."""
+    async def flow(self, base: str, handler: Any, steps: Sequence[Mapping[str, Any]]) -> Any:
+        """Start a config, options or subentry flow and answer its forms in order; the final
+        result. A subentry flow's handler is [entry_id, subentry_type]."""
         result = await self.request("POST", base, {"handler": handler})
         for step in steps:
             if result.get("type") != "form":
@@ -272,38 +343,63 @@ class HassWebSocket:
 def esddns_options(sources: Mapping[str, Any], extra_stun: Sequence[str] = ()) -> dict[str, Any]:
     """Options that make ESDDNS ask exactly the loopback sources (devtools.fakes.sources).
 
-    Each endpoint is its own provider; with two STUN and two HTTP fakes, a quorum of 3 needs
-    both kinds. Detection runs every minute, the shortest interval, so a change shows soon.
+    Each endpoint is its own provider; with two STUN and two HTTP fakes per family, a quorum of
+    3 needs both kinds. Detection runs every minute, the shortest interval, so a change shows
+    soon.
     """
     return {
         "detection_mode": "stun_https",
-        "stun_servers": [*sources["stun"], *extra_stun],
-        "https_sources": list(sources["http"]),
+        "stun_servers": [*sources["stun"], *sources.get("stun6", []), *extra_stun],
+        "https_sources": [*sources["http"], *sources.get("http6", [])],
         "quorum": 3,
         "detection_interval": 1,
         "record_check_interval": 5,
     }
 
 
-async def add_esddns(hass: Hass, gandi_url: str, options: Mapping[str, Any]) -> str:
-    """The config flow against the fake Gandi, then the options flow; the entry id."""
+async def add_esddns(
+    hass: Hass,
+    gandi_url: str,
+    options: Mapping[str, Any],
+    records: Sequence[Record] = (HOME,),
+) -> str:
+    """The config flow against the fake Gandi (credential, then the first record), the options
+    flow, then "+ Add record" for each further record; the entry id."""
+    first, *more = records
     created = await hass.flow(
         "/api/config/config_entries/flow",
         "esddns",
         [
             {"credential_kind": "token", "secret": TOKEN, "advanced": {"api_url": gandi_url}},
-            {
-                "domain": DOMAIN,
-                "records": [RECORD],
-                "record_types": ["A"],
-                "ttl": 300,
-                "auto_sync": True,
-            },
+            first.form(),
         ],
     )
     entry_id: str = created["result"]["entry_id"]
+    # Before the other records: their quorum is checked against these sources (IPv6 ones).
     await hass.flow("/api/config/config_entries/options/flow", entry_id, [options])
+    for record in more:
+        await add_record(hass, entry_id, record)
     return entry_id
+
+
+async def add_record(hass: Hass, entry_id: str, record: Record) -> None:
+    """ "+ Add record" on the account: the record subentry flow over REST."""
+    await hass.flow(
+        "/api/config/config_entries/subentries/flow", [entry_id, "record"], [record.form()]
+    )
+
+
+async def subentries(ws: HassWebSocket, entry_id: str) -> dict[str, str]:
+    """The account's record subentries: title (FQDN) → subentry id."""
+    found = await ws.command("config_entries/subentries/list", entry_id=entry_id)
+    return {s["title"]: s["subentry_id"] for s in found if s["subentry_type"] == "record"}
+
+
+async def remove_record(ws: HassWebSocket, entry_id: str, label: str) -> str:
+    """Delete a record's subentry, as its menu's "Delete" does; its subentry id."""
+    subentry_id = (await subentries(ws, entry_id))[label]
+    await ws.command("config_entries/subentries/delete", entry_id=entry_id, subentry_id=subentry_id)
+    return subentry_id
 
 
 @dataclass
@@ -315,7 +411,7 @@ class Demo:
     sources: Mapping[str, Any]  # the JSON line of devtools.fakes.sources
     config: str  # the config folder
     token: str  # a long-lived access token of the demo user
-    device_id: str  # the device of DOMAIN
+    devices: Mapping[str, str]  # device name → device id: the account's, then each record's
     public: str  # the address detected first
 
 
@@ -324,20 +420,25 @@ def demo_text(demo: Demo) -> str:
     control = demo.gandi["control_url"]
     auth = "-H \"Authorization: Bearer $HA_TOKEN\" -H 'Content-Type: application/json'"
     drifted = {"domain": DOMAIN, "name": RECORD, "type": "A", "values": [OTHER_RECORD_VALUE]}
+    records = ", ".join(f"{r.label} {'+'.join(r.types)}" for r in DEMO_RECORDS)
+    pages = "\n".join(
+        f"    {name}: {demo.hass}/config/devices/device/{device_id}"
+        for name, device_id in demo.devices.items()
+    )
     return f"""
 ESDDNS demo is ready: {demo.hass}  (login: {USERNAME} / {PASSWORD})
-  ESDDNS entry: {RECORD}.{DOMAIN} A, automatic sync on, public address {demo.public}
-    device page: {demo.hass}/config/devices/device/{demo.device_id}
+  ESDDNS account: token {TOKEN}, records {records}
+    automatic sync on, public address {demo.public}
+  device pages (the account, then one per record):
+{pages}
   fake Gandi LiveDNS: {demo.gandi["url"]}  token: {TOKEN}
     control API (to change its records, and its request log): {control}
   loopback sources: STUN {", ".join(demo.sources["stun"])}
                     HTTP {", ".join(demo.sources["http"])}
   config folder: {demo.config}  (log: {demo.config}/home-assistant.log)
 
-The token also manages {OTHER_DOMAIN}: to try "Add entry", give it the token, and the fake's
-LiveDNS URL under Advanced. This Home Assistant reaches loopback only, so the new entry waits
-("No source answered") until you Configure it: Sources to ask "STUN and HTTPS", with the loopback
-STUN servers and HTTP sources above as the custom ones.
+The token manages {DOMAIN} and {OTHER_DOMAIN}: to try "+ Add record", open Settings > Devices &
+services > ESDDNS; the account's "+ Add record" offers both domains, a name, A and/or AAAA.
 
 For the REST calls below, the demo user's access token (valid 30 days):
   export HA_TOKEN={demo.token}
@@ -348,17 +449,19 @@ ESDDNS notices it at the next detection (every minute), or at once with:
   curl -X POST {auth} \\
     -d '{json.dumps({"entity_id": PUBLIC_IPV4})}' \\
     {demo.hass}/api/services/homeassistant/update_entity
-Then the {RECORD}.{DOMAIN} A drift sensor turns on and ESDDNS rewrites the record.
+Then the drift sensors ({DRIFT_A}, ...) turn on
+and ESDDNS rewrites every record.
 
 2. Change the record at Gandi behind ESDDNS's back:
   curl -X POST -H 'Content-Type: application/json' \\
     -d '{json.dumps(drifted)}' \\
     {control}/rrset
 ESDDNS sees it at its next read of the records (every 5 minutes) and rewrites it. "Sync now"
-on the device page reads and rewrites at once, as does:
+on the {HOME.label} device page reads and rewrites that record at once, as does:
   curl -X POST {auth} \\
-    -d '{json.dumps({"entity_id": SYNC_NOW})}' \\
+    -d '{json.dumps({"entity_id": HOME.sync_now})}' \\
     {demo.hass}/api/services/button/press
+({SYNC_NOW}, on the account's page, syncs every record.)
 
 3. Every request ESDDNS sent to the fake Gandi (GET reads, PUT writes):
   curl {control}/requests
@@ -367,28 +470,34 @@ Ctrl-C stops Home Assistant and the fakes."""
 
 
 async def demo(args: argparse.Namespace) -> None:
-    """Onboard, add the entry, wait for the first detection, print how to use the demo."""
+    """Onboard, add the account and its records, wait for the first detection, print how to
+    use the demo."""
     sources = json.loads(args.sources)
     gandi = json.loads(args.gandi)
     async with aiohttp.ClientSession() as session:
         hass = Hass(session, args.hass)
         await hass.wait_until_up(time.monotonic() + 120)
         await hass.onboard()
-        await add_esddns(hass, gandi["url"], esddns_options(sources))
+        entry_id = await add_esddns(hass, gandi["url"], esddns_options(sources), DEMO_RECORDS)
         public = await hass.wait_for_state(PUBLIC_IPV4, PUBLIC, within=60)
+        for record in DEMO_RECORDS:
+            await hass.wait_for_state(record.record("A"), PUBLIC, within=60)
         async with hass.websocket() as ws:
             token = await ws.command(
                 "auth/long_lived_access_token", client_name="ESDDNS demo", lifespan=30
             )
-            devices = await ws.command("config/device_registry/list")
-    device_id = next(
-        d["id"]
-        for d in devices
-        if d["name"] == DOMAIN and any(i[0] == "esddns" for i in d["identifiers"])
-    )
-    text = demo_text(
-        Demo(args.hass, gandi, sources, args.config, token, device_id, public["state"])
-    )
+            found = await ws.command("config/device_registry/list")
+            ids = await subentries(ws, entry_id)
+    by_identifier = {
+        identifier[1]: device
+        for device in found
+        for identifier in device["identifiers"]
+        if identifier[0] == "esddns"
+    }
+    account = by_identifier[entry_id]
+    devices = {account["name_by_user"] or account["name"]: account["id"]}
+    devices |= {r.label: by_identifier[ids[r.label]]["id"] for r in DEMO_RECORDS}
+    text = demo_text(Demo(args.hass, gandi, sources, args.config, token, devices, public["state"]))
     print(text, flush=True)
 
 
@@ -400,7 +509,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config.add_argument("dir", type=Path)
     config.add_argument("--port", type=int, default=8123)
     config.add_argument("--develop", action="store_true", help="add history and logbook")
-    run = commands.add_parser("demo", help="onboard and add the ESDDNS entry")
+    run = commands.add_parser("demo", help="onboard and add the ESDDNS account and records")
     run.add_argument("--hass", required=True, help="http://127.0.0.1:PORT")
     run.add_argument("--gandi", required=True, help="the JSON line of devtools.fakes.gandi")
     run.add_argument("--sources", required=True, help="the JSON line of devtools.fakes.sources")

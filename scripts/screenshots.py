@@ -31,7 +31,9 @@ import aiohttp
 from PIL import Image
 
 from devtools.harness import (
+    DEMO_RECORDS,
     DOMAIN,
+    HOME,
     LAST_SYNC,
     NEW_PUBLIC,
     OTHER_DOMAIN,
@@ -39,12 +41,10 @@ from devtools.harness import (
     PASSWORD,
     PUBLIC,
     RECORD,
-    RECORD_A,
-    SYNC_NOW,
-    TOKEN,
     USERNAME,
     Hass,
     HassError,
+    subentries,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,6 +58,10 @@ CHROMIUM_FLAGS = [
 WIDTH, HEIGHT = 1280, 900
 MARGIN = 16  # around a dialog, in pixels
 FAILED = REPO / ".ha-config" / "demo" / "screenshots-failed.png"  # ignored by git
+# The demo's token already has its account; the config flow refuses it again, so the pictures
+# of a new account's flow use a second token of the fake Gandi for the same two domains.
+SECOND_TOKEN = "demo-token-2"  # noqa: S105 - the fake's, on loopback
+ACCOUNT = f"{DOMAIN}, {OTHER_DOMAIN}"
 
 # Finds elements and text through every open shadow root; prefixed to each evaluated expression.
 _DEEP_JS = """
@@ -291,9 +295,11 @@ _SURFACE = f"deep('.mdc-dialog__surface', deep('ha-dialog', {_DIALOG}))"
 
 
 async def click(page: Page, root: str, label: str) -> None:
-    """Wait for a button labelled ``label`` inside ``root`` (a JS expression), and click it."""
+    """Wait for a button or menu item labelled ``label`` inside ``root`` (a JS expression), and
+    click it."""
     find = (
-        f"({root}) && deepAll('ha-button, mwc-button, ha-icon-button, ha-list-item', {root})"
+        f"({root}) && deepAll('ha-button, mwc-button, ha-icon-button, ha-list-item,"
+        f" ha-md-menu-item', {root})"
         f".find((b) => (deepText(b) + ' ' + (b.label ?? '')).trim().toLowerCase()"
         f" === {json.dumps(label.lower())})"
     )
@@ -301,48 +307,90 @@ async def click(page: Page, root: str, label: str) -> None:
     await page.js(f"{find}.click() || true")
 
 
+async def fill(page: Page, form: str, values: dict[str, Any]) -> None:
+    """Set a form's fields as typing would (ha-form's value-changed event)."""
+    await page.js(
+        f"(f => f.dispatchEvent(new CustomEvent('value-changed', {{detail: {{value:"
+        f" {{...f.data, ...{json.dumps(values)}}}}}, bubbles: true, composed: true}}))"
+        f")(deep('ha-form', {form})) || true"
+    )
+
+
 async def config_flow(page: Page, url: str, gandi: str) -> None:
-    """The config flow's credential step as it opens, then its records step."""
+    """The config flow's credential step as it opens, then its first record's step."""
     await page.goto(f"{url}/config/integrations/dashboard/add?domain=esddns")
     # The dashboard asks "Do you want to set up ESDDNS?" first.
     await click(page, "deep('dialog-box')", "OK")
     form = f"deep('step-flow-form', {_DIALOG})"
     await page.shoot(
         "config-flow.png",
-        f"{_DIALOG} && {form} && deepText({_DIALOG}).includes('Connect to Gandi')"
+        f"{_DIALOG} && {form} && deepText({_DIALOG}).includes('Connect a Gandi account')"
         f" && deepText({_DIALOG}).includes('Advanced') && deep('ha-form', {form})",
         _SURFACE,
     )
-    # Fill the step as typing would (ha-form's value-changed event), then press the button.
-    step = {"credential_kind": "token", "secret": TOKEN, "advanced": {"api_url": gandi}}
-    await page.js(
-        f"deep('ha-form', {form}).dispatchEvent(new CustomEvent('value-changed',"
-        f" {{detail: {{value: {json.dumps(step)}}}, bubbles: true, composed: true}})) || true"
-    )
+    step = {"credential_kind": "token", "secret": SECOND_TOKEN, "advanced": {"api_url": gandi}}
+    await fill(page, form, step)
     await click(page, form, "Submit")
-    await page.wait(f"deepText({_DIALOG}).includes('Choose the records')", "the records step")
-    await page.js(
-        f"(f => f.dispatchEvent(new CustomEvent('value-changed', {{detail: {{value:"
-        f" {{...f.data, domain: {json.dumps(OTHER_DOMAIN)}}}}}, bubbles: true, composed: true}}))"
-        f")(deep('ha-form', {form})) || true"
-    )
+    await page.wait(f"deepText({_DIALOG}).includes('Choose the first record')", "the record step")
+    await fill(page, form, {"domain": OTHER_DOMAIN})
     await page.shoot(
         "config-flow-records.png",
         f"deepText({_DIALOG}).includes('Sync automatically')"
+        f" && deepText({_DIALOG}).includes('IPv6 interface identifier')"
         f" && deepText({_DIALOG}).includes({json.dumps(OTHER_DOMAIN)})",
         _SURFACE,
     )
 
 
+_INTEGRATION = "deep('ha-config-integration-page')"
+
+
+async def integration_page(page: Page, url: str) -> None:
+    """The integration's page: the account, its records (subentries) and "Add record"."""
+    await page.goto(f"{url}/config/integrations/integration/esddns", height=1000)
+    labels = [ACCOUNT, *(record.label for record in DEMO_RECORDS)]
+    await page.shoot(
+        "integration-page.png",
+        f"{_INTEGRATION}"
+        f" && {json.dumps(labels)}.every((s) => deepText({_INTEGRATION}).includes(s))",
+    )
+
+
+async def add_record(page: Page, url: str) -> None:
+    """The account's "+ Add record" form (the record subentry flow)."""
+    await page.goto(f"{url}/config/integrations/integration/esddns", height=1000)
+    await click(page, _INTEGRATION, "Add record")
+    form = f"deep('step-flow-form', {_DIALOG})"
+    await page.wait(f"deepText({_DIALOG}).includes('Add a record to')", "the Add record form")
+    await fill(page, form, {"name": "nas", "record_types": ["AAAA"], "interface_id": "::10"})
+    await page.shoot(
+        "add-record.png",
+        f"deepText({_DIALOG}).includes('Add a record to {ACCOUNT}')"
+        f" && deepText({_DIALOG}).includes('IPv6 interface identifier')",
+        _SURFACE,
+    )
+
+
 async def device_page(page: Page, url: str, device_id: str) -> None:
-    """The demo domain's device page with its entities."""
+    """The account's device page: the detection and the whole account's sync."""
     await page.goto(f"{url}/config/devices/device/{device_id}")
     main = "deep('ha-config-device-page')"
     await page.shoot(
         "device-page.png",
-        f"{main} && ['Sync now', 'Public IPv4', 'drift', 'DNS up to date', 'Last successful sync',"
-        f" {NEW_PUBLIC!r}]"
+        f"{main} && ['Sync now', 'Public IPv4', 'DNS up to date', 'Last successful sync',"
+        f" {NEW_PUBLIC!r}, {HOME.label!r}]"
         f".every((s) => deepText({main}).includes(s)) && !deepText({main}).includes('Unknown')",
+    )
+
+
+async def record_device_page(page: Page, url: str, device_id: str) -> None:
+    """A record's device page: what Gandi holds, its drift, its own Sync now."""
+    await page.goto(f"{url}/config/devices/device/{device_id}")
+    main = "deep('ha-config-device-page')"
+    await page.shoot(
+        "record-device.png",
+        f"{main} && ['Sync now', 'A record', 'A drift', {NEW_PUBLIC!r}, {HOME.label!r}]"
+        f".every((s) => deepText({main}).includes(s))",
     )
 
 
@@ -360,7 +408,7 @@ async def logbook(page: Page, url: str) -> None:
 async def options_flow(page: Page, url: str) -> None:
     """The options flow (detection), opened from the integration's page."""
     await page.goto(f"{url}/config/integrations/integration/esddns", height=1400)
-    await click(page, "deep('ha-config-integration-page')", "Configure")
+    await click(page, _INTEGRATION, "Configure")
     await page.shoot(
         "options.png",
         f"{_DIALOG} && deepText({_DIALOG}).includes('Sources to ask')"
@@ -370,7 +418,7 @@ async def options_flow(page: Page, url: str) -> None:
 
 
 async def take(urls: dict[str, str]) -> None:
-    """Log in, find the device, and take every picture."""
+    """Log in, find the devices, and take every picture."""
     IMAGES.mkdir(parents=True, exist_ok=True)
     url = urls["hass"]
     async with aiohttp.ClientSession() as session:
@@ -378,23 +426,32 @@ async def take(urls: dict[str, str]) -> None:
         hass = Hass(session, url, tokens["access_token"])
         async with hass.websocket() as ws:
             devices = await ws.command("config/device_registry/list")
-        device_id = next(
-            d["id"]
-            for d in devices
-            if d["name"] == DOMAIN and any(i[0] == "esddns" for i in d["identifiers"])
-        )
-        # The demo's story, so the device page has a sync time and logbook entries: the public
-        # address changes, the record drifts and ESDDNS rewrites it.
+            entries = await hass.request("GET", "/api/config/config_entries/entry?domain=esddns")
+            ids = await subentries(ws, entries[0]["entry_id"])
+        by_identifier = {
+            identifier[1]: device["id"]
+            for device in devices
+            for identifier in device["identifiers"]
+            if identifier[0] == "esddns"
+        }
+        account_device = by_identifier[entries[0]["entry_id"]]
+        home_device = by_identifier[ids[HOME.label]]
+        new_token = {"secret": SECOND_TOKEN, "domains": [DOMAIN, OTHER_DOMAIN]}
+        async with session.post(urls["gandi_control"] + "/token", json=new_token) as response:
+            response.raise_for_status()
+        # The demo's story, so the device pages have a sync time and the logbook has entries:
+        # the public address changes, the records drift and ESDDNS rewrites them.
         async with session.post(urls["sources"] + "/address", data=NEW_PUBLIC) as response:
             response.raise_for_status()
         await hass.detect_now()
-        await hass.wait_for_state(RECORD_A, NEW_PUBLIC, within=60)
-        # Then someone changes the record at Gandi, and "Sync now" puts it right.
+        for record in DEMO_RECORDS:
+            await hass.wait_for_state(record.record("A"), NEW_PUBLIC, within=60)
+        # Then someone changes a record at Gandi, and its "Sync now" puts it right.
         drifted = {"domain": DOMAIN, "name": RECORD, "type": "A", "values": [OTHER_RECORD_VALUE]}
         async with session.post(urls["gandi_control"] + "/rrset", json=drifted) as response:
             response.raise_for_status()
-        await hass.call_service("button", "press", {"entity_id": SYNC_NOW})
-        await hass.wait_for_state(RECORD_A, NEW_PUBLIC, within=30)
+        await hass.call_service("button", "press", {"entity_id": HOME.sync_now})
+        await hass.wait_for_state(HOME.record("A"), NEW_PUBLIC, within=30)
         deadline = time.monotonic() + 30
         while (await hass.wait_for_state(LAST_SYNC))["state"] in ("unknown", "unavailable"):
             if time.monotonic() > deadline:
@@ -408,7 +465,10 @@ async def take(urls: dict[str, str]) -> None:
         async with chromium(session, storage) as page:
             try:
                 await config_flow(page, url, urls["gandi"])
-                await device_page(page, url, device_id)
+                await integration_page(page, url)
+                await add_record(page, url)
+                await device_page(page, url, account_device)
+                await record_device_page(page, url, home_device)
                 await logbook(page, url)
                 await options_flow(page, url)
             except Exception:

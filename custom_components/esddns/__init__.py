@@ -45,6 +45,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
     """Join the shared detection, read the records, then create the entities."""
     if CONF_MERGED_INTO in entry.data:
         return True  # merged into another account by the migration, which removes it
+    # Records added while this setup awaits are in entry.subentries but not in `families`, and
+    # no update listener hears of them: compared at the end, they reload the entry.
+    loaded_records = _records_of(entry)
     records = managed_records(entry)
     families = frozenset(key.family for record in records for key in record.keys)
     labels = {
@@ -73,7 +76,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
     entry.async_on_unload(detection.async_add_listener(coordinator.async_schedule_auto_sync))
     entry.async_on_unload(coordinator.async_add_listener(coordinator.async_schedule_auto_sync))
     # Adding, changing or removing a record (a subentry) takes effect at once.
-    loaded_records = _records_of(entry)
     entry.async_on_unload(
         entry.add_update_listener(
             lambda hass, entry: _async_records_changed(hass, entry, loaded_records)
@@ -82,6 +84,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     _async_remove_stale_entities(hass, entry)
     coordinator.async_schedule_auto_sync()
+    await _async_records_changed(hass, entry, loaded_records)
     return True
 
 

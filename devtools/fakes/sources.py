@@ -1,16 +1,19 @@
 """Run loopback STUN (UDP+TCP), HTTP, DNS and DoH sources in one process, for the demo and e2e.
 
     python -m devtools.fakes.sources --address 81.2.69.142 --stun 2 --http 2 --doh 1 \
-        --control-port 8765
+        [--address6 2a01:4f8:c17:1::1] --control-port 8765
 
 prints one JSON line with the endpoints, then serves a control API on 127.0.0.1:
-    POST /address     body "81.2.69.143" (or {"address": ...}): every source reports it
+    POST /address     body "81.2.69.143" (or {"address": ...}): every source reports it (with
+                      --address6, only the sources of the address's family)
     POST /behaviour   {"stun": [{"mode": "silent", "delay": 0.05}, ...], "http": [...]}
                       (entries in source order, also "dns" and "doh"; keys are the fakes'
                       attributes; null = leave as is)
     GET  /requests    {"stun": [n, ...], "http": [...], "dns": [...], "doh": [...]}
 The JSON line's "doh" lists each DoH server's URL (POST or GET /dns-query, any name: TXT answers
 the address in any class, A/AAAA when the family fits).
+With --address6, as many STUN and HTTP sources again listen on ::1 and report that IPv6 address
+(kinds "stun6" and "http6"; the JSON line lists them as "[::1]:PORT" and "http://[::1]:PORT/").
 It stops on SIGINT/SIGTERM.
 """
 
@@ -52,6 +55,8 @@ class Sources:
             "http": [f"http://127.0.0.1:{h.port}/" for h in self.fakes["http"]],
             "dns": [f"127.0.0.1:{d.port}" for d in self.fakes["dns"]],
             "doh": [d.url for d in self.fakes["doh"] if isinstance(d, FakeDohServer)],
+            "stun6": [f"[::1]:{s.port}" for s in self.fakes.get("stun6", [])],
+            "http6": [f"http://[::1]:{h.port}/" for h in self.fakes.get("http6", [])],
         }
 
     def app(self) -> web.Application:
@@ -69,7 +74,10 @@ class Sources:
             address = str(ip_address(text))
         except ValueError:
             return web.json_response({"error": f"not an address: {text[:64]!r}"}, status=400)
-        for fakes in self.fakes.values():
+        dual = any(kind.endswith("6") and fakes for kind, fakes in self.fakes.items())
+        for kind, fakes in self.fakes.items():
+            if dual and kind.endswith("6") != (":" in address):
+                continue
             for fake in fakes:
                 fake.address = address
         return web.json_response({"address": address})
@@ -97,6 +105,10 @@ async def run(args: argparse.Namespace) -> None:
         "dns": [await FakeDnsServer(args.address).start() for _ in range(args.dns)],
         "doh": [await FakeDohServer(args.address).start() for _ in range(args.doh)],
     }
+    if args.address6:
+        six = args.address6
+        fakes["stun6"] = [await FakeStunServer(six).start("::1") for _ in range(args.stun)]
+        fakes["http6"] = [await FakeHttpSource(six).start("::1") for _ in range(args.http)]
     sources = Sources(fakes)
     runner = web.AppRunner(sources.app(), access_log=None, shutdown_timeout=0.1)
     await runner.setup()
@@ -127,9 +139,14 @@ def main() -> None:
     parser.add_argument("--http", type=int, default=2, help="HTTP sources")
     parser.add_argument("--dns", type=int, default=0, help="DNS servers")
     parser.add_argument("--doh", type=int, default=0, help="DNS-over-HTTPS servers (plain HTTP)")
+    parser.add_argument(
+        "--address6", default=None, help="also run IPv6 STUN and HTTP sources on ::1 reporting it"
+    )
     parser.add_argument("--control-port", type=int, default=0, help="0 picks a free port")
     args = parser.parse_args()
     str(ip_address(args.address))  # fail early on a bad address
+    if args.address6 is not None and ip_address(args.address6).version != 6:
+        parser.error("--address6 must be an IPv6 address")
     asyncio.run(run(args))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -30,6 +31,28 @@ FAKE_TIMEOUT = 20.0
 # The loopback sources answer this late, so coturn (instant) is never cancelled by the quorum
 # and always shows its own outcome.
 SOURCE_DELAY = 0.3
+
+# One account, two domains, four records: A only, AAAA only, both, and AAAA with an interface
+# identifier (the host's own address in the delegated /64).
+V6 = harness.Record(harness.DOMAIN, "v6", ("AAAA",))
+DUAL = harness.Record(harness.OTHER_DOMAIN, "dual", ("A", "AAAA"))
+NAS = harness.Record(harness.OTHER_DOMAIN, "nas", ("AAAA",), "::10")
+RECORDS = (harness.HOME, V6, DUAL, NAS)
+
+
+def with_interface_id(public: str, interface_id: str) -> str:
+    """The address of `interface_id` in the /64 of `public`."""
+    prefix = int(ipaddress.IPv6Address(public)) >> 64 << 64
+    return str(ipaddress.IPv6Address(prefix | int(ipaddress.IPv6Address(interface_id))))
+
+
+def values(record: harness.Record, rtype: str, public: str, public6: str) -> list[str]:
+    """What an rrset of `record` must hold for these public addresses."""
+    if rtype == "A":
+        return [public]
+    if record.interface_id is not None:
+        return [with_interface_id(public6, record.interface_id)]
+    return [public6]
 
 
 @dataclass
@@ -187,8 +210,9 @@ async def _prepare(stack: Stack) -> None:
         await hass.wait_until_up(time.monotonic() + START_TIMEOUT)
         await hass.onboard()
         options = harness.esddns_options(stack.sources, [stack.coturn])
-        stack.entry_id = await harness.add_esddns(hass, stack.gandi["url"], options)
+        stack.entry_id = await harness.add_esddns(hass, stack.gandi["url"], options, RECORDS)
         await hass.wait_for_state(harness.PUBLIC_IPV4, harness.PUBLIC, within=30)
+        await hass.wait_for_state(harness.PUBLIC_IPV6, harness.PUBLIC6, within=30)
         stack.token = hass.token or ""
     stack.configured_log_size = (stack.config / "home-assistant.log").stat().st_size
 
@@ -201,12 +225,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("e2e")
     stack = Stack(tmp=tmp, config=tmp / "config", port=free_port(), gandi={}, sources={}, coturn="")
     try:
+        # Gandi already holds what the records need: setting up writes nothing.
+        seeded = [
+            f"--record={r.domain}/{r.name}/{t}="
+            + ",".join(values(r, t, harness.PUBLIC, harness.PUBLIC6))
+            for r in RECORDS
+            for t in r.types
+        ]
         gandi = stack.spawn(
             "gandi",
             [
                 sys.executable, "-m", "devtools.fakes.gandi", "--token",
-                f"{harness.TOKEN}={harness.DOMAIN}", "--record",
-                f"{harness.DOMAIN}/{harness.RECORD}/A={harness.PUBLIC}", "--ttl", "300",
+                f"{harness.TOKEN}={harness.DOMAIN},{harness.OTHER_DOMAIN}", *seeded,
+                "--ttl", str(harness.TTL),
             ],
         )  # fmt: skip
         stack.gandi = read_json_line(gandi, FAKE_TIMEOUT)
@@ -214,7 +245,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "sources",
             [
                 sys.executable, "-m", "devtools.fakes.sources", "--address", harness.PUBLIC,
-                "--stun", "2", "--http", "2",
+                "--address6", harness.PUBLIC6, "--stun", "2", "--http", "2",
             ],
         )  # fmt: skip
         stack.sources = read_json_line(sources, FAKE_TIMEOUT)

@@ -133,42 +133,75 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 def test_prints_the_login_the_fake_gandi_and_its_other_domain(
     demo: Demo, socket_enabled: None
 ) -> None:
-    """Everything a newcomer needs to log in and to try "Add entry" is on the screen."""
+    """Everything a newcomer needs to log in and to try "+ Add record" is on the screen."""
     assert f"(login: {harness.USERNAME} / {harness.PASSWORD})" in demo.text
     assert re.search(r"fake Gandi LiveDNS: http://127\.0\.0\.1:\d+/v5/livedns  token: demo-token",
                      demo.text)  # fmt: skip
-    assert f"The token also manages {harness.OTHER_DOMAIN}" in demo.text
-    assert "/config/devices/device/" in demo.text
+    assert f"The token manages {harness.DOMAIN} and {harness.OTHER_DOMAIN}" in demo.text
+    assert '"+ Add record"' in demo.text
+
+
+async def test_account_and_record_devices_are_printed_and_real(
+    demo: Demo, socket_enabled: None
+) -> None:
+    """The printed device pages are the account's and each record's; each record device has
+    its "A record", "A drift" and "Sync now" entities, under the printed entity ids."""
+    pages = dict(re.findall(r"^    (.+): http\S+/config/devices/device/(\w+)$", demo.text, re.M))
+    account, *labels = pages
+    assert labels == [record.label for record in harness.DEMO_RECORDS]
+    assert account == f"ESDDNS {harness.DOMAIN}, {harness.OTHER_DOMAIN}"
+    async with aiohttp.ClientSession() as session:
+        hass = harness.Hass(session, demo.url, demo.token)
+        async with hass.websocket() as ws:
+            devices = {d["id"]: d for d in await ws.command("config/device_registry/list")}
+            entities = await ws.command("config/entity_registry/list")
+        for record in harness.DEMO_RECORDS:
+            device = devices[pages[record.label]]
+            assert device["via_device_id"] == pages[account]
+            on_device = {e["entity_id"] for e in entities if e["device_id"] == device["id"]}
+            assert on_device == set(record.entities())
+            assert await hass.state(record.record("A")) is not None
+    assert harness.DRIFT_A in demo.text
+    assert harness.HOME.sync_now in demo.command("button/press")
 
 
 def test_record_changed_behind_its_back_is_read_and_rewritten_by_sync_now(
     demo: Demo, socket_enabled: None
 ) -> None:
-    """The printed rrset command drifts the record; the printed button press reads Gandi once,
-    then writes once, and the drift sensor is off again."""
+    """The printed rrset command drifts the record; the printed press of that record's "Sync
+    now" reads Gandi, writes that record once, and its drift sensor is off again."""
     before = len(demo.gandi_requests())
     demo.run("/_fake/rrset")
     demo.run("button/press")
     new = [(r["method"], r["path"], r["body"]) for r in demo.gandi_requests()[before:]]
-    path = f"/v5/livedns/domains/{harness.DOMAIN}/records/{harness.RECORD}/A"
+    path = harness.HOME.path("A")
     written = {"rrset_values": [harness.PUBLIC], "rrset_ttl": 300}
-    # The write is read back (verification), hence the last GET.
-    assert new == [("GET", path, None), ("PUT", path, written), ("GET", path, None)]
+    # The button reads the account's records again (every rrset, once), writes the drifted one
+    # and reads the account back (verification).
+    every_rrset = sorted(("GET", r.path("A"), None) for r in harness.DEMO_RECORDS)
+    put = new.index(("PUT", path, written))
+    assert sorted(new[:put]) == every_rrset
+    assert sorted(new[put + 1 :]) == every_rrset
     assert demo.state(harness.RECORD_A) == harness.PUBLIC
     assert demo.state(harness.DRIFT_A) == "off"
 
 
 def test_new_public_address_is_detected_and_written(demo: Demo, socket_enabled: None) -> None:
-    """The printed address change and detection lead to one write of the new address."""
+    """The printed address change and detection lead to one write of the new address to each
+    record."""
+    before = len(demo.gandi_requests())
     demo.run("/address -d")
     demo.run("update_entity")
     deadline = time.monotonic() + WAIT
-    while demo.state(harness.RECORD_A) != harness.NEW_PUBLIC:
-        assert time.monotonic() < deadline, "the new address was not written"
-        time.sleep(0.5)
-    puts = [r["body"] for r in demo.gandi_requests() if r["method"] == "PUT"]
-    assert puts[-1] == {"rrset_values": [harness.NEW_PUBLIC], "rrset_ttl": 300}
-    assert demo.state(harness.DRIFT_A) == "off"
+    for record in harness.DEMO_RECORDS:
+        while demo.state(record.record("A")) != harness.NEW_PUBLIC:
+            assert time.monotonic() < deadline, f"{record.label}: the new address was not written"
+            time.sleep(0.5)
+    puts = [(r["path"], r["body"]) for r in demo.gandi_requests()[before:] if r["method"] == "PUT"]
+    written = {"rrset_values": [harness.NEW_PUBLIC], "rrset_ttl": 300}
+    assert sorted(puts) == sorted((r.path("A"), written) for r in harness.DEMO_RECORDS)
+    for record in harness.DEMO_RECORDS:
+        assert demo.state(record.drift("A")) == "off"
 
 
 async def test_no_repair_and_every_entry_loaded(demo: Demo, socket_enabled: None) -> None:

@@ -1,12 +1,14 @@
 """End to end: a real `hass` process, set up through its REST API, against the fake Gandi, the
-loopback sources and a real STUN server (coturn). The tests share one Home Assistant and run in
-this order: setup, the sync action, a change of address, a restart, an unload.
+loopback sources (IPv4 and IPv6) and a real STUN server (coturn). One account with two domains and
+four records: A only, AAAA only, A and AAAA, AAAA with an interface identifier. The tests share
+one Home Assistant and run in this order: setup, the sync action, a change of both addresses, a
+restart, removing a record, an unload.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 import contextlib
 import re
 import time
@@ -16,11 +18,13 @@ import aiohttp
 import pytest
 
 from devtools import harness
-from tests.e2e.conftest import Stack
+from devtools.harness import Record
+from tests.e2e.conftest import NAS, RECORDS, Stack, values
 
 pytestmark = pytest.mark.e2e
 
-RECORD_PATH = f"/v5/livedns/domains/{harness.DOMAIN}/records/{harness.RECORD}/A"
+ACCOUNT_TITLE = f"{harness.DOMAIN}, {harness.OTHER_DOMAIN}"
+RRSETS = [(record, rtype) for record in RECORDS for rtype in record.types]
 
 
 @contextlib.asynccontextmanager
@@ -38,52 +42,116 @@ async def gandi_requests(hass: harness.Hass, stack: Stack) -> list[dict[str, Any
         return found
 
 
-def puts(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The writes among the fake Gandi's requests."""
-    return [request for request in requests if request["method"] == "PUT"]
+def writes(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The writes (PUT, and any DELETE) among the fake Gandi's requests."""
+    return [request for request in requests if request["method"] in ("PUT", "DELETE")]
+
+
+async def set_address(hass: harness.Hass, stack: Stack, address: str) -> None:
+    """Make every loopback source of the address's family report it."""
+    async with hass.session.post(stack.sources["control"] + "/address", data=address) as response:
+        response.raise_for_status()
+
+
+async def assert_records_hold(
+    hass: harness.Hass, public: str, public6: str, rrsets: Sequence[tuple[Record, str]] = RRSETS
+) -> None:
+    """Every record sensor shows what Gandi must hold for these addresses; no drift."""
+    for record, rtype in rrsets:
+        expected = values(record, rtype, public, public6)
+        state = await hass.wait_for_state(record.record(rtype), expected[0])
+        assert state["attributes"].get("ttl", harness.TTL) == harness.TTL
+        assert (await hass.state(record.drift(rtype)) or {})["state"] == "off", record.label
 
 
 async def test_setup_through_rest(stack: Stack, socket_enabled: None) -> None:
-    """Onboarding and both flows ran over REST; the entities show the consensus and the record."""
+    """Onboarding, the config flow, the options flow and three "+ Add record" subentry flows ran
+    over REST: one account, four record devices under its device, both consensus addresses."""
     async with client(stack) as hass:
         entries = await hass.request("GET", "/api/config/config_entries/entry?domain=esddns")
         assert [(e["entry_id"], e["title"], e["state"]) for e in entries] == [
-            (stack.entry_id, harness.DOMAIN, "loaded")
+            (stack.entry_id, ACCOUNT_TITLE, "loaded")
         ]
         public = await hass.wait_for_state(harness.PUBLIC_IPV4, harness.PUBLIC)
         # Three of the four loopback fakes make the quorum; coturn never counts.
         assert len(public["attributes"]["sources_agreeing"]) >= 3
         assert all(stack.coturn not in name for name in public["attributes"]["sources_agreeing"])
-        assert (await hass.state(harness.RECORD_A) or {})["state"] == harness.PUBLIC
-        assert (await hass.state(harness.DRIFT_A) or {})["state"] == "off"
+        public6 = await hass.wait_for_state(harness.PUBLIC_IPV6, harness.PUBLIC6)
+        assert all("[::1]:" in n for n in public6["attributes"]["sources_agreeing"])
+        await assert_records_hold(hass, harness.PUBLIC, harness.PUBLIC6)
         assert (await hass.state(harness.LAST_SYNC) or {})["state"] == "unknown"
+        # A problem sensor: off while every record holds what it should.
+        assert (await hass.state(harness.DNS_UP_TO_DATE) or {})["state"] == "off"
         assert await hass.state(harness.SYNC_NOW) is not None
+        for record in RECORDS:
+            for entity_id in record.entities():
+                assert await hass.state(entity_id) is not None, entity_id
 
-        # coturn answered with the address it sees, 127.0.0.1: not public, so not a vote.
+        async with hass.websocket() as ws:
+            assert sorted(await harness.subentries(ws, stack.entry_id)) == sorted(
+                r.label for r in RECORDS
+            )
+            devices = await ws.command("config/device_registry/list")
+        ours = [d for d in devices if any(i[0] == "esddns" for i in d["identifiers"])]
+        account = [d for d in ours if ["esddns", stack.entry_id] in d["identifiers"]]
+        assert len(account) == 1
+        assert account[0]["name"].startswith("ESDDNS ")
+        records = {d["name"]: d for d in ours if d is not account[0]}
+        assert sorted(records) == sorted(r.label for r in RECORDS)
+        assert {d["via_device_id"] for d in records.values()} == {account[0]["id"]}
+
+        # coturn answered with the address it sees, 127.0.0.1: not public, so not a vote. Each
+        # record added reloads the account, and the scoreboard then rests coturn for a round or
+        # more: its last answer is in the scoreboard, if not in the last round's outcomes.
         diagnostics = await hass.request("GET", f"/api/diagnostics/config_entry/{stack.entry_id}")
-        outcomes = diagnostics["data"]["detection"]["families"]["ipv4"]["outcomes"]
-        coturn = [o for o in outcomes if o["source"] == f"udp://{stack.coturn}"]
-        assert [(o["status"], o["address"]) for o in coturn] == [("not_public", "127.0.0.1")]
+        detection = diagnostics["data"]["detection"]
+        coturn = f"udp://{stack.coturn}"
+        outcomes = detection["families"]["ipv4"]["outcomes"]
+        assert [(o["status"], o["address"]) for o in outcomes if o["source"] == coturn] in (
+            [],
+            [("not_public", "127.0.0.1")],
+        )
+        score = detection["scoreboard"]["ipv4"]["sources"][coturn]
+        assert (score["answered"], score["last_failure"]["status"]) == (0, "not_public")
+        assert score["last_failure"]["detail"] == "loopback"
         assert diagnostics["data"]["entry"]["data"]["secret"] == "**REDACTED**"
-        assert puts(await gandi_requests(hass, stack)) == []
+        # Gandi already held every value: setting up wrote nothing.
+        assert writes(await gandi_requests(hass, stack)) == []
+
+
+def unchanged(public: str, public6: str) -> list[dict[str, Any]]:
+    """The sync report of every rrset when Gandi holds the right values."""
+    return sorted(
+        (
+            {
+                "domain": record.domain,
+                "name": record.name,
+                "type": rtype,
+                "before": values(record, rtype, public, public6),
+                "after": values(record, rtype, public, public6),
+                "action": "unchanged",
+                "reason": None,
+            }
+            for record, rtype in RRSETS
+        ),
+        key=lambda r: (r["domain"], r["name"], r["type"]),
+    )
+
+
+def report(response: dict[str, Any]) -> list[dict[str, Any]]:
+    """A sync response's records, in a stable order."""
+    return sorted(response["records"], key=lambda r: (r["domain"], r["name"], r["type"]))
 
 
 async def test_sync_action_returns_its_report(stack: Stack, socket_enabled: None) -> None:
-    """`esddns.sync` answers with response data over REST and over the WebSocket."""
-    unchanged = {
-        "domain": harness.DOMAIN,
-        "name": harness.RECORD,
-        "type": "A",
-        "before": [harness.PUBLIC],
-        "after": [harness.PUBLIC],
-        "action": "unchanged",
-        "reason": None,
-    }
+    """`esddns.sync` answers with response data over REST and over the WebSocket; a forced dry
+    run writes nothing."""
+    expected = unchanged(harness.PUBLIC, harness.PUBLIC6)
     async with client(stack) as hass:
         response = await hass.call_service(
             "esddns", "sync", {"config_entry_id": stack.entry_id}, return_response=True
         )
-        assert response == {"records": [unchanged]}
+        assert report(response) == expected
         async with hass.websocket() as ws:
             result = await ws.command(
                 "call_service",
@@ -92,18 +160,61 @@ async def test_sync_action_returns_its_report(stack: Stack, socket_enabled: None
                 service_data={"force": True, "dry_run": True},
                 return_response=True,
             )
-        assert result["response"] == {"records": [unchanged]}
-        assert puts(await gandi_requests(hass, stack)) == []
+        assert report(result["response"]) == expected
+        assert writes(await gandi_requests(hass, stack)) == []
 
 
-async def test_new_address_drifts_then_is_written_once(stack: Stack, socket_enabled: None) -> None:
-    """A new public address turns drift on; the automatic sync writes it once and drift ends."""
-    async with client(stack) as hass, hass.websocket() as ws:
-        await ws.command("subscribe_events", event_type="state_changed")
+async def test_dry_run_reports_what_it_would_write_and_writes_nothing(
+    stack: Stack, socket_enabled: None
+) -> None:
+    """A record changed behind ESDDNS's back: the dry run reports the fix; Gandi keeps the
+    stray value until a real sync."""
+    async with client(stack) as hass:
         async with hass.session.post(
-            stack.sources["control"] + "/address", data=harness.NEW_PUBLIC
+            stack.gandi["control_url"] + "/rrset",
+            json={
+                "domain": harness.DOMAIN,
+                "name": harness.RECORD,
+                "type": "A",
+                "values": [harness.OTHER_RECORD_VALUE],
+                "ttl": harness.TTL,
+            },
         ) as response:
             response.raise_for_status()
+        response = await hass.call_service(
+            "esddns", "sync", {"dry_run": True}, return_response=True
+        )
+        home = [r for r in response["records"] if r["name"] == harness.RECORD]
+        assert [(r["before"], r["after"], r["action"]) for r in home] == [
+            ([harness.OTHER_RECORD_VALUE], [harness.PUBLIC], "would_update")
+        ]
+        assert writes(await gandi_requests(hass, stack)) == []
+        # Put it back, so that the next test sees one write per rrset the address changes.
+        async with hass.session.post(
+            stack.gandi["control_url"] + "/rrset",
+            json={
+                "domain": harness.DOMAIN,
+                "name": harness.RECORD,
+                "type": "A",
+                "values": [harness.PUBLIC],
+                "ttl": harness.TTL,
+            },
+        ) as response:
+            response.raise_for_status()
+        response = await hass.call_service(
+            "esddns", "sync", {"dry_run": True}, return_response=True
+        )
+        assert report(response) == unchanged(harness.PUBLIC, harness.PUBLIC6)
+        assert writes(await gandi_requests(hass, stack)) == []
+
+
+async def test_new_addresses_are_written_once_per_rrset(stack: Stack, socket_enabled: None) -> None:
+    """A new IPv4 address and a new IPv6 prefix: drift turns on, the automatic sync writes each
+    rrset exactly once (the interface-id record gets the new prefix::10) and drift ends."""
+    async with client(stack) as hass, hass.websocket() as ws:
+        await ws.command("subscribe_events", event_type="state_changed")
+        await set_address(hass, stack, harness.NEW_PUBLIC)
+        await set_address(hass, stack, harness.NEW_PUBLIC6)
         await hass.detect_now()
 
         drift: list[str] = []
@@ -115,25 +226,43 @@ async def test_new_address_drifts_then_is_written_once(stack: Stack, socket_enab
                 drift.append(data["new_state"]["state"])
         assert drift == ["on", "off"]
 
-        await hass.wait_for_state(harness.RECORD_A, harness.NEW_PUBLIC)
+        await assert_records_hold(hass, harness.NEW_PUBLIC, harness.NEW_PUBLIC6)
         assert (await hass.state(harness.PUBLIC_IPV4) or {})["state"] == harness.NEW_PUBLIC
+        assert (await hass.state(harness.PUBLIC_IPV6) or {})["state"] == harness.NEW_PUBLIC6
+        assert (await hass.state(NAS.record("AAAA")) or {})["state"] == "2a01:4f8:c17:2::10"
         last_sync = await hass.state(harness.LAST_SYNC)
         assert last_sync is not None
         assert last_sync["state"] not in ("unknown", "unavailable")
-        written = puts(await gandi_requests(hass, stack))
-        assert [(w["path"], w["body"], w["status"]) for w in written] == [
-            (RECORD_PATH, {"rrset_values": [harness.NEW_PUBLIC], "rrset_ttl": 300}, 201)
-        ]
+        written = writes(await gandi_requests(hass, stack))
+        expected = {
+            (
+                record.path(rtype),
+                str(
+                    {
+                        "rrset_values": values(
+                            record, rtype, harness.NEW_PUBLIC, harness.NEW_PUBLIC6
+                        ),
+                        "rrset_ttl": harness.TTL,
+                    }
+                ),
+            )
+            for record, rtype in RRSETS
+        }
+        assert {(w["path"], str(w["body"])) for w in written} == expected
+        assert len(written) == len(RRSETS)
+        assert {(w["method"], w["status"]) for w in written} == {("PUT", 201)}
 
 
 async def test_restart_keeps_the_entry_and_the_history(stack: Stack, socket_enabled: None) -> None:
-    """After SIGTERM and a new start on the same folder: same entry, same last sync, no write."""
+    """After SIGTERM and a new start on the same folder: same entry and records, same last sync,
+    no write."""
     async with client(stack) as hass:
         before = (await hass.state(harness.LAST_SYNC) or {})["state"]
     assert await asyncio.to_thread(stack.stop_hass) == 0
     history = stack.config / ".storage" / f"esddns.{stack.entry_id}"
     assert history.is_file()
     assert harness.NEW_PUBLIC in history.read_text()
+    assert "2a01:4f8:c17:2::10" in history.read_text()
 
     stack.start_hass()
     async with client(stack) as hass:
@@ -148,9 +277,46 @@ async def test_restart_keeps_the_entry_and_the_history(stack: Stack, socket_enab
         entries = await hass.request("GET", "/api/config/config_entries/entry?domain=esddns")
         assert [(e["entry_id"], e["state"]) for e in entries] == [(stack.entry_id, "loaded")]
         assert (await hass.state(harness.LAST_SYNC) or {})["state"] == before
-        assert (await hass.state(harness.RECORD_A) or {})["state"] == harness.NEW_PUBLIC
-        assert (await hass.state(harness.DRIFT_A) or {})["state"] == "off"
-        assert len(puts(await gandi_requests(hass, stack))) == 1
+        await assert_records_hold(hass, harness.NEW_PUBLIC, harness.NEW_PUBLIC6)
+        async with hass.websocket() as ws:
+            assert len(await harness.subentries(ws, stack.entry_id)) == len(RECORDS)
+        assert len(writes(await gandi_requests(hass, stack))) == len(RRSETS)
+
+
+async def test_removing_a_record_removes_its_entities_and_device(
+    stack: Stack, socket_enabled: None
+) -> None:
+    """Deleting a record's subentry: its states, entity registry entries and device are gone;
+    the other records and Gandi's rrset stay."""
+    async with client(stack) as hass, hass.websocket() as ws:
+        subentry_id = await harness.remove_record(ws, stack.entry_id, NAS.label)
+        deadline = time.monotonic() + 20
+        while any([await hass.state(e) is not None for e in NAS.entities()]):
+            assert time.monotonic() < deadline, "the removed record's entities stayed"
+            await asyncio.sleep(0.2)
+        registry = await ws.command("config/entity_registry/list")
+        ours = [e for e in registry if e["platform"] == "esddns"]
+        assert [e["entity_id"] for e in ours if e["entity_id"] in NAS.entities()] == []
+        assert [e for e in ours if subentry_id in e["unique_id"]] == []
+        devices = await ws.command("config/device_registry/list")
+        assert [d for d in devices if ["esddns", subentry_id] in d["identifiers"]] == []
+        assert NAS.label not in await harness.subentries(ws, stack.entry_id)
+
+        # Removing a record reloads the account.
+        deadline = time.monotonic() + 60
+        while True:
+            entries = await hass.request("GET", "/api/config/config_entries/entry?domain=esddns")
+            if [e["state"] for e in entries] == ["loaded"]:
+                break
+            assert time.monotonic() < deadline, entries
+            await asyncio.sleep(0.2)
+        assert [e["title"] for e in entries] == [ACCOUNT_TITLE]
+        kept = [(record, rtype) for record, rtype in RRSETS if record is not NAS]
+        await assert_records_hold(hass, harness.NEW_PUBLIC, harness.NEW_PUBLIC6, kept)
+        for record in [r for r in RECORDS if r is not NAS]:
+            for entity_id in record.entities():
+                assert await hass.state(entity_id) is not None, entity_id
+        assert len(writes(await gandi_requests(hass, stack))) == len(RRSETS)
 
 
 # ERROR records that come from the machine, not from ESDDNS: --skip-pip leaves the requirements
