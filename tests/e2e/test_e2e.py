@@ -129,8 +129,9 @@ def unchanged(public: str, public6: str) -> list[dict[str, Any]]:
                 "type": rtype,
                 "before": values(record, rtype, public, public6),
                 "after": values(record, rtype, public, public6),
-                "action": "unchanged",
+                "result": "unchanged",
                 "reason": None,
+                "action": "unchanged",  # 0.1.0's name, kept through 0.2
             }
             for record, rtype in RRSETS
         ),
@@ -185,7 +186,7 @@ async def test_dry_run_reports_what_it_would_write_and_writes_nothing(
             "esddns", "sync", {"dry_run": True}, return_response=True
         )
         home = [r for r in response["records"] if r["name"] == harness.RECORD]
-        assert [(r["before"], r["after"], r["action"]) for r in home] == [
+        assert [(r["before"], r["after"], r["result"]) for r in home] == [
             ([harness.OTHER_RECORD_VALUE], [harness.PUBLIC], "would_update")
         ]
         assert writes(await gandi_requests(hass, stack)) == []
