@@ -9,7 +9,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 import pytest
 
-from custom_components.esddns.const import DOMAIN
+from custom_components import esddns
+from custom_components.esddns.coordinator import EsddnsConfigEntry
 from devtools.fakes.gandi import FakeGandi
 from tests.integration import (
     NEW_PUBLIC,
@@ -81,7 +82,7 @@ async def test_a_domain_gone_from_gandi_leaves_the_other_domain_working(
         "example.org",
     ]
     public_sources.answer(NEW_PUBLIC)
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     await hass.async_block_till_done(wait_background_tasks=True)
 
     issues = ir.async_get(hass).issues
@@ -151,7 +152,7 @@ async def test_an_account_without_records_stays_loaded_and_quiet(
     hass.config_entries.async_remove_subentry(entry, subentry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     assert sum(public_sources.requests) == asked
     assert hass.states.get("sensor.esddns_example_com_public_ipv4_address") is None
     assert hass.states.get(HEALTH_ONE).state == STATE_OFF
@@ -175,12 +176,23 @@ async def test_automatic_sync_is_a_choice_per_record(
 
 
 async def test_the_title_follows_the_domains_of_the_records(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A record in a second domain: the account is reloaded with it, and its title (and the
-    account device's name) names both domains."""
+    """A record in a second domain: the account is reloaded once with it, and its title (and
+    the account device's name) names both domains."""
     entry = make_entry(fake_gandi, public_sources)
     await setup_entry(hass, entry)
+    setups: list[str] = []
+    real_setup = esddns.async_setup_entry
+
+    async def counted(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bool:
+        setups.append(entry.entry_id)
+        return await real_setup(hass, entry)
+
+    monkeypatch.setattr(esddns, "async_setup_entry", counted)
     data = record_subentry("example.org", "www", ["A"])
     hass.config_entries.async_add_subentry(
         entry,
@@ -192,8 +204,10 @@ async def test_the_title_follows_the_domains_of_the_records(
         ),
     )
     await hass.async_block_till_done(wait_background_tasks=True)
+    assert setups == [entry.entry_id]
     assert entry.title == "example.com, example.org"
     assert fake_gandi.get_rrset("example.org", "www", "A").values == [PUBLIC]
     assert hass.states.get("sensor.www_example_org_a_record").state == PUBLIC
     assert entry.runtime_data.records.account == "example.com, example.org"
-    assert entry.domain == DOMAIN
+    account = hass.states.get("sensor.esddns_example_com_public_ipv4_address")
+    assert account.attributes["friendly_name"].startswith("ESDDNS example.com, example.org ")

@@ -95,7 +95,7 @@ async def test_sources_disagreeing_for_several_cycles_raise_a_repair(
     public_sources.servers[1].delay = 0.3
     entry = make_entry(fake_gandi, public_sources)
     await setup_entry(hass, entry)
-    wan = entry.runtime_data.wan
+    wan = entry.runtime_data.detection
     await wan.async_refresh()
     assert not issue_registry.issues
     await wan.async_refresh()

@@ -114,7 +114,7 @@ def _state(hass: HomeAssistant, entity_id: str) -> str:
 
 async def _detect(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """One detection cycle, and the automatic sync it triggers."""
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
@@ -576,7 +576,7 @@ async def test_unload_while_a_slow_detection_runs(
     public_sources.answer(NEW_PUBLIC)
     for server in public_sources.servers:
         server.delay = 0.3
-    round_ = hass.async_create_task(entry.runtime_data.wan.async_refresh())
+    round_ = hass.async_create_task(entry.runtime_data.detection.async_refresh())
     await _until(lambda: sum(public_sources.requests) >= 5)  # 3 at setup, then this round's
     assert await hass.config_entries.async_unload(entry.entry_id)
     await round_
@@ -606,7 +606,7 @@ async def test_reload_or_restart_while_a_write_hangs(
     await setup_entry(hass, entry)
     fake_gandi.fail_next("hang")
     public_sources.answer(NEW_PUBLIC)
-    cycle = hass.async_create_task(entry.runtime_data.wan.async_refresh())
+    cycle = hass.async_create_task(entry.runtime_data.detection.async_refresh())
     await _until(lambda: len(fake_gandi.writes()) == 1)  # read done, the write is hanging
     await cycle
 

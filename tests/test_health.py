@@ -55,13 +55,13 @@ async def test_health_names_each_problem(
     assert _problems(hass)["unreadable_records"] == ["home.example.com A"]
 
     public_sources.answer("81.2.69.10", "81.2.69.11", "81.2.69.12")
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     await records.async_refresh()
     assert _problems(hass)["no_consensus"] == ["ipv4"]
 
     # Everything put right: a sync that works clears the failure, the drift and the rest.
     public_sources.answer(PUBLIC)
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     await hass.services.async_call(DOMAIN, SERVICE_SYNC, {}, blocking=True, return_response=True)
     assert hass.states.get(HEALTH).state == STATE_OFF
     assert _problems(hass) == {}

@@ -25,7 +25,7 @@ from custom_components.esddns.const import (
     EVENT_PUBLIC_IP_CHANGED,
     EVENT_RECORD_SYNCED,
 )
-from custom_components.esddns.detection import DATA_WAN
+from custom_components.esddns.detection import DATA_DETECTION
 from custom_components.esddns.wan import sources as sources_module
 from devtools.fakes.gandi import FakeGandi
 from devtools.fakes.stun import FakeStunServer
@@ -74,7 +74,7 @@ async def test_setup_reads_detects_and_writes_an_absent_record_once(
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.NOT_LOADED
-    assert not hass.data[DATA_WAN].coordinators
+    assert not hass.data[DATA_DETECTION].coordinators
     assert hass.states.get(PUBLIC_IPV4).state == STATE_UNAVAILABLE
 
 
@@ -179,7 +179,7 @@ async def test_two_entries_share_one_detection_round(
     after_setup = sum(public_sources.requests)
     # A round stops once a quorum (2) agrees; the third server may or may not be asked to finish.
     assert 2 <= after_setup <= 3
-    assert len(hass.data[DATA_WAN].coordinators) == 1
+    assert len(hass.data[DATA_DETECTION].coordinators) == 1
 
     await _tick(hass, freezer, 5)
     assert 2 <= sum(public_sources.requests) - after_setup <= 3
@@ -187,9 +187,9 @@ async def test_two_entries_share_one_detection_round(
 
     # Unloading one keeps detection for the other; unloading both disposes of it.
     assert await hass.config_entries.async_unload(first.entry_id)
-    assert len(hass.data[DATA_WAN].coordinators) == 1
+    assert len(hass.data[DATA_DETECTION].coordinators) == 1
     assert await hass.config_entries.async_unload(second.entry_id)
-    assert not hass.data[DATA_WAN].coordinators
+    assert not hass.data[DATA_DETECTION].coordinators
 
 
 async def test_different_options_get_their_own_detection(
@@ -203,7 +203,7 @@ async def test_different_options_get_their_own_detection(
             fake_gandi, public_sources, domain="example.org", options={CONF_DETECTION_INTERVAL: 7}
         ),
     )
-    assert len(hass.data[DATA_WAN].coordinators) == 2
+    assert len(hass.data[DATA_DETECTION].coordinators) == 2
 
 
 async def test_not_ready_when_no_source_answers(
@@ -218,7 +218,7 @@ async def test_not_ready_when_no_source_answers(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert fake_gandi.requests == []
-    assert not hass.data[DATA_WAN].coordinators
+    assert not hass.data[DATA_DETECTION].coordinators
 
 
 async def test_bad_credential_at_setup_starts_reauth(
@@ -314,9 +314,9 @@ async def test_options_change_reloads_with_new_settings(
     )
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
-    (coordinator,) = hass.data[DATA_WAN].coordinators.values()
+    (coordinator,) = hass.data[DATA_DETECTION].coordinators.values()
     assert coordinator.settings.interval == 9
-    assert entry.runtime_data.wan is coordinator
+    assert entry.runtime_data.detection is coordinator
 
 
 async def test_two_entries_with_default_options_share_one_round(
@@ -341,7 +341,7 @@ async def test_two_entries_with_default_options_share_one_round(
     assert await async_setup_component(hass, DOMAIN, {})
     await hass.async_block_till_done(wait_background_tasks=True)
     assert first.state is second.state is ConfigEntryState.LOADED
-    assert len(hass.data[DATA_WAN].coordinators) == 1
+    assert len(hass.data[DATA_DETECTION].coordinators) == 1
     before = sum(public_sources.requests)
     for _ in range(3):
         await _tick(hass, freezer, 5)
@@ -378,7 +378,7 @@ async def test_ipv6_records_follow_the_ipv6_consensus(
         for server in v6_servers:
             server.mode = "silent"
         public_sources.answer(NEW_PUBLIC)
-        await entry.runtime_data.wan.async_refresh()
+        await entry.runtime_data.detection.async_refresh()
         await hass.async_block_till_done(wait_background_tasks=True)
         assert hass.states.get("sensor.esddns_example_com_public_ipv6_address").state == (
             STATE_UNAVAILABLE
@@ -398,7 +398,7 @@ async def test_change_across_a_round_without_consensus_still_fires(
     await setup_entry(hass, entry)
     changed: list[Event] = []
     hass.bus.async_listen(EVENT_PUBLIC_IP_CHANGED, changed.append)
-    wan = entry.runtime_data.wan
+    wan = entry.runtime_data.detection
     public_sources.answer("81.2.69.10", "81.2.69.11", "81.2.69.12")
     await wan.async_refresh()
     public_sources.answer(NEW_PUBLIC)

@@ -29,7 +29,7 @@ PUBLIC_IPV4 = "sensor.esddns_example_com_public_ipv4_address"
 
 
 def _outcome(entry: Any, name: str) -> Any:
-    detection = entry.runtime_data.wan.data.detections[Family.IPV4]
+    detection = entry.runtime_data.detection.data.detections[Family.IPV4]
     return next(o for o in detection.outcomes if o.source.name == name)
 
 
@@ -55,7 +55,7 @@ async def test_router_entity_is_one_vote(
         ("not an address", "malformed", "not an address"),
     ):
         hass.states.async_set(ROUTER, state)
-        await entry.runtime_data.wan.async_refresh()
+        await entry.runtime_data.detection.async_refresh()
         outcome = _outcome(entry, f"entity:{ROUTER}")
         assert (outcome.status, outcome.address) == (status, None)
         assert detail in outcome.detail
@@ -84,7 +84,7 @@ async def test_router_entity_explains_why_inbound_connections_wont_arrive(
     hass.states.async_set(ROUTER, router)
     entry = make_entry(fake_gandi, public_sources, options={CONF_ENTITY_SOURCES: [ROUTER]})
     await setup_entry(hass, entry)
-    wan = entry.runtime_data.wan
+    wan = entry.runtime_data.detection
     await wan.async_refresh()
     assert not issue_registry.issues
     await wan.async_refresh()
@@ -205,7 +205,7 @@ async def test_scoreboard_survives_a_restart_and_rounds_ask_fewer(
     source did is saved, and read back by the next start."""
     entry = make_entry(fake_gandi, public_sources)
     await setup_entry(hass, entry)
-    wan = entry.runtime_data.wan
+    wan = entry.runtime_data.detection
     asked_first = sum(public_sources.requests)
     assert asked_first == 3
     for _ in range(4):
@@ -224,4 +224,4 @@ async def test_scoreboard_survives_a_restart_and_rounds_ask_fewer(
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert entry.runtime_data.wan.scoreboard.board(Family.IPV4).round > asked_before_restart
+    assert entry.runtime_data.detection.scoreboard.board(Family.IPV4).round > asked_before_restart

@@ -41,7 +41,8 @@ def _record(
         "type": "A",
         "before": before,
         "after": after,
-        "action": action,
+        "result": action,
+        "action": action,  # 0.1.0's name, kept through 0.2
         "reason": None,
     }
 
@@ -100,9 +101,9 @@ async def test_action_reads_records_again_unless_told_not_to(
     await _manual_entry(hass, fake_gandi, public_sources)
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])  # fixed elsewhere meanwhile
     stale = await _sync(hass, dry_run=True, force=False)
-    assert stale["records"][0]["action"] == "would_update"
+    assert stale["records"][0]["result"] == "would_update"
     fresh = await _sync(hass, dry_run=True)
-    assert fresh["records"][0]["action"] == "unchanged"
+    assert fresh["records"][0]["result"] == "unchanged"
     assert fake_gandi.writes() == []
 
 
@@ -118,7 +119,7 @@ async def test_dry_run_with_auto_sync_on_never_writes(
 
     for data in ({"dry_run": True, "force": True}, {"dry_run": True, "detect": True}):
         response = await _sync(hass, **data)
-        assert response["records"][0]["action"] == "would_update"
+        assert response["records"][0]["result"] == "would_update"
         await hass.async_block_till_done(wait_background_tasks=True)
         assert fake_gandi.writes() == []
 
@@ -135,9 +136,9 @@ async def test_detect_first_uses_the_new_address(
     await _manual_entry(hass, fake_gandi, public_sources)
     public_sources.answer(NEW_PUBLIC)
     without = await _sync(hass, dry_run=True)
-    assert without["records"][1]["action"] == "unchanged"  # vpn still matches the old address
+    assert without["records"][1]["result"] == "unchanged"  # vpn still matches the old address
     response = await _sync(hass, detect=True)
-    assert [(r["name"], r["action"], r["after"]) for r in response["records"]] == [
+    assert [(r["name"], r["result"], r["after"]) for r in response["records"]] == [
         ("home", "updated", [NEW_PUBLIC]),
         ("vpn", "updated", [NEW_PUBLIC]),
     ]
@@ -156,7 +157,7 @@ async def test_failed_write_is_reported(
     fake_gandi.fail_next("503")
     response = await _sync(hass, force=False)
     home = response["records"][0]
-    assert home["action"] == "failed"
+    assert home["result"] == "failed"
     assert home["after"] == ["81.2.69.1"]
     assert home["reason"]
     assert [h["result"] for h in entry.runtime_data.history.items] == ["failed"]
@@ -196,7 +197,7 @@ async def test_no_consensus_says_why_with_numbers(
     """Disagreeing sources and silent sources are different errors, each with its numbers."""
     entry = await _manual_entry(hass, fake_gandi, public_sources)
     public_sources.answer("81.2.69.10", "81.2.69.11", "81.2.69.12")
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     with pytest.raises(ServiceValidationError) as err:
         await _sync(hass)
     assert err.value.translation_key == "no_consensus"
@@ -206,7 +207,7 @@ async def test_no_consensus_says_why_with_numbers(
     assert "Only 1 of the 2 providers" in str(err.value)
 
     public_sources.silence()
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     with pytest.raises(ServiceValidationError) as err:
         await _sync(hass)
     assert err.value.translation_key == "no_source_answered_family"
@@ -214,7 +215,7 @@ async def test_no_consensus_says_why_with_numbers(
 
     # A consensus too old to trust (the detection schedule stalled) is not written either.
     public_sources.answer(PUBLIC)
-    await entry.runtime_data.wan.async_refresh()
+    await entry.runtime_data.detection.async_refresh()
     monkeypatch.setattr("custom_components.esddns.detection.MAX_DETECTION_AGE", timedelta(0))
     with pytest.raises(ServiceValidationError) as err:
         await _sync(hass, force=False)
@@ -343,7 +344,7 @@ async def test_detection_during_a_sync_is_used_for_the_remaining_records(
         await real_put(*args, **kwargs)
         if len(fake_gandi.writes()) == 1:  # the address changes during the first write
             public_sources.answer(NEW_PUBLIC)
-            await entry.runtime_data.wan.async_refresh()
+            await entry.runtime_data.detection.async_refresh()
 
     monkeypatch.setattr(client, "put_rrset", put_then_detect)
     await _sync(hass)

@@ -13,10 +13,10 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_API_URL, CONF_CREDENTIAL_KIND, CONF_MERGED_INTO, CONF_SECRET, DOMAIN
 from .coordinator import EsddnsConfigEntry, EsddnsData, RecordCoordinator, managed_records
-from .detection import async_acquire_wan, async_release_wan
+from .detection import async_acquire_detection, async_release_detection
 from .gandi import PRODUCTION_URL, Credential, CredentialKind, GandiClient
 from .history import SyncHistory
-from .migration import async_migrate_entry
+from .migration import async_merged_history, async_migrate_entry
 from .records import account_title
 from .services import async_setup_services
 
@@ -51,25 +51,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
         family: [key.label for record in records for key in record.keys if key.family is family]
         for family in families
     }
-    wan = await async_acquire_wan(
+    detection = await async_acquire_detection(
         hass, entry.entry_id, entry.options, families, lambda family: labels.get(family, [])
     )
     try:
-        if families and not wan.last_update_success:
+        if families and not detection.last_update_success:
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN, translation_key="no_source_answered"
             )
+        await async_merged_history(hass, entry.entry_id)
         history = SyncHistory(hass, entry.entry_id)
         await history.async_load()
-        coordinator = RecordCoordinator(hass, entry, gandi_client(hass, entry), wan, history)
+        coordinator = RecordCoordinator(hass, entry, gandi_client(hass, entry), detection, history)
         await coordinator.async_config_entry_first_refresh()
     except BaseException:
-        await async_release_wan(hass, entry.entry_id)
+        await async_release_detection(hass, entry.entry_id)
         raise
     entry.runtime_data = EsddnsData(
-        client=coordinator.client, wan=wan, records=coordinator, history=history
+        client=coordinator.client, detection=detection, records=coordinator, history=history
     )
-    entry.async_on_unload(wan.async_add_listener(coordinator.async_schedule_auto_sync))
+    entry.async_on_unload(detection.async_add_listener(coordinator.async_schedule_auto_sync))
     entry.async_on_unload(coordinator.async_add_listener(coordinator.async_schedule_auto_sync))
     # Adding, changing or removing a record (a subentry) takes effect at once.
     loaded_records = _records_of(entry)
@@ -94,8 +95,12 @@ async def _async_records_changed(
     loaded: dict[str, MappingProxyType[str, object]],
 ) -> None:
     """Reload when the records changed, and keep the title naming the account's domains."""
-    if _records_of(entry) == loaded:
+    current = _records_of(entry)
+    if current == loaded:
         return  # options and the credential reload through their own flows
+    # Seen: the title update below calls this listener again, which must not reload twice.
+    loaded.clear()
+    loaded.update(current)
     domains = [record.domain for record in managed_records(entry)]
     if domains and (title := account_title(domains)) != entry.title:
         hass.config_entries.async_update_entry(entry, title=title)
@@ -120,7 +125,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> b
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         entry.runtime_data.records.clear_repairs()
-        await async_release_wan(hass, entry.entry_id)
+        await async_release_detection(hass, entry.entry_id)
     return unloaded
 
 

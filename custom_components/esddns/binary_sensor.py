@@ -55,7 +55,7 @@ class _RecordsAndAddressSensor(EsddnsRecordEntity, BinarySensorEntity):
         """Also follow the public address, which changes on its own schedule."""
         await super().async_added_to_hass()
         self.async_on_remove(
-            self.coordinator.wan.async_add_listener(self._handle_coordinator_update)
+            self.coordinator.detection.async_add_listener(self._handle_coordinator_update)
         )
 
 

@@ -65,7 +65,7 @@ class EsddnsData:
     """What a loaded account holds at run time."""
 
     client: GandiClient
-    wan: DetectionCoordinator
+    detection: DetectionCoordinator
     records: RecordCoordinator
     history: SyncHistory
     # The unique ids of the entities this setup created; any other is left from older settings.
@@ -98,7 +98,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         hass: HomeAssistant,
         entry: EsddnsConfigEntry,
         client: GandiClient,
-        wan: DetectionCoordinator,
+        detection: DetectionCoordinator,
         history: SyncHistory,
     ) -> None:
         """Create the coordinator for one account."""
@@ -114,7 +114,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             ),
         )
         self.client = client
-        self.wan = wan
+        self.detection = detection
         self.history = history
         self.account: str = entry.title
         self.records = managed_records(entry)
@@ -220,7 +220,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
 
     def addresses(self, *, fresh: bool = False) -> dict[Family, IPAddress]:
         """The agreed public address of each family (only from a fresh round, if ``fresh``)."""
-        detected = self.wan.fresh() if fresh else self.wan.data
+        detected = self.detection.fresh() if fresh else self.detection.data
         if detected is None:
             return {}
         found = {family: detected.address(family) for family in self.families}
@@ -267,7 +267,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         Each pair of inputs (detection, records) is acted on once: a failed write waits for the
         next cycle's data instead of retrying in a loop.
         """
-        inputs = (self.wan.data, self.data)
+        inputs = (self.detection.data, self.data)
         if (
             self._last_inputs is not None
             and inputs[0] is self._last_inputs[0]
@@ -275,7 +275,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         ):
             return
         self._last_inputs = inputs
-        if self.quiet or self.wan.quiet:
+        if self.quiet or self.detection.quiet:
             # Data a dry run read is never acted on; the next regular cycle brings new data.
             return
         automatic = [record.subentry_id for record in self.records if record.auto_sync]
@@ -286,7 +286,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         )
 
     async def _async_auto_sync(self, subentry_ids: list[str]) -> None:
-        if self.wan.fresh() is None or not self.last_update_success:
+        if self.detection.fresh() is None or not self.last_update_success:
             return
         try:
             await self.async_sync(
@@ -393,24 +393,24 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         """Mark the reads and detections made meanwhile as a dry run's, when ``quiet``."""
         step = int(quiet)
         self.quiet += step
-        self.wan.quiet += step
+        self.detection.quiet += step
         try:
             yield
         finally:
             self.quiet -= step
-            self.wan.quiet -= step
+            self.detection.quiet -= step
 
     async def _async_detect_or_raise(self) -> None:
         """Run a detection now (shared with every account that uses these settings)."""
-        await self.wan.async_refresh()
-        if not self.wan.last_update_success:
+        await self.detection.async_refresh()
+        if not self.detection.last_update_success:
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="no_source_answered"
             )
 
     def _no_consensus(self, family: Family) -> ServiceValidationError:
         """Why there is no address to write for ``family``, with the numbers behind it."""
-        public = self.wan.data if self.wan.last_update_success else None
+        public = self.detection.data if self.detection.last_update_success else None
         detection = public.detections.get(family) if public is not None else None
         if detection is None or not detection.answers:
             return ServiceValidationError(
@@ -418,7 +418,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
                 translation_key="no_source_answered_family",
                 translation_placeholders={
                     "family": family.value,
-                    "asked": str(len(self.wan.settings.sources(family))),
+                    "asked": str(len(self.detection.settings.sources(family))),
                 },
             )
         if detection.address is None:

@@ -61,7 +61,7 @@ from .wan import (
     sources_for,
 )
 
-DATA_WAN: HassKey[WanRegistry] = HassKey(f"{DOMAIN}_wan")
+DATA_DETECTION: HassKey[DetectionRegistry] = HassKey(f"{DOMAIN}_wan")
 
 _SOCKET_FAMILY = {Family.IPV4: socket.AF_INET, Family.IPV6: socket.AF_INET6}
 # An outcome that means the source was reachable and said something.
@@ -128,7 +128,7 @@ class DetectionRound:
 
 
 @dataclass
-class WanRegistry:
+class DetectionRegistry:
     """The shared detection coordinators, one per distinct set of settings, and what each
     source did in past rounds (kept in one Store across restarts)."""
 
@@ -365,7 +365,7 @@ def _router_problem(outcome: SourceOutcome, public: IPAddress | None) -> str | N
     return None
 
 
-async def async_acquire_wan(
+async def async_acquire_detection(
     hass: HomeAssistant,
     entry_id: str,
     options: Mapping[str, Any],
@@ -377,8 +377,8 @@ async def async_acquire_wan(
     A first round that no source answers leaves ``last_update_success`` False for the caller.
     """
     settings = DetectionSettings.from_options(options)
-    if (registry := hass.data.get(DATA_WAN)) is None:
-        registry = hass.data[DATA_WAN] = WanRegistry(
+    if (registry := hass.data.get(DATA_DETECTION)) is None:
+        registry = hass.data[DATA_DETECTION] = DetectionRegistry(
             Store(hass, SCOREBOARD_STORAGE_VERSION, f"{DOMAIN}.scoreboard")
         )
     async with registry.lock:
@@ -401,9 +401,9 @@ async def async_acquire_wan(
     return coordinator
 
 
-async def async_release_wan(hass: HomeAssistant, entry_id: str) -> None:
+async def async_release_detection(hass: HomeAssistant, entry_id: str) -> None:
     """Leave the shared coordinator; the last account to leave shuts it down."""
-    registry = hass.data.get(DATA_WAN)
+    registry = hass.data.get(DATA_DETECTION)
     if registry is None:
         return
     async with registry.lock:

@@ -95,7 +95,7 @@ def _scoreboard(scoreboard: Scoreboard) -> dict[str, Any]:
 
 def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
     data = entry.runtime_data
-    public = data.wan.data
+    public = data.detection.data
     return {
         "entry": {
             "title": entry.title,
@@ -116,14 +116,14 @@ def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
             ],
         },
         "detection": {
-            "last_update_success": data.wan.last_update_success,
-            "shared_by_accounts": data.wan.users,
+            "last_update_success": data.detection.last_update_success,
+            "shared_by_accounts": data.detection.users,
             "detected_at": public.detected_at.isoformat() if public is not None else None,
             "families": {
                 family.value: _detection(detection)
                 for family, detection in (public.detections.items() if public else ())
             },
-            "scoreboard": _scoreboard(data.wan.scoreboard),
+            "scoreboard": _scoreboard(data.detection.scoreboard),
         },
         "records": {
             "last_update_success": data.records.last_update_success,

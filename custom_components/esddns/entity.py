@@ -88,4 +88,4 @@ class EsddnsDetectionEntity(EsddnsEntity[DetectionCoordinator]):
 
     def __init__(self, entry: EsddnsConfigEntry, description: EntityDescription) -> None:
         """Follow the detection the account shares."""
-        super().__init__(entry, entry.runtime_data.wan, description)
+        super().__init__(entry, entry.runtime_data.detection, description)

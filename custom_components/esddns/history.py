@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from homeassistant.core import HomeAssistant
@@ -78,6 +79,35 @@ class SyncHistory:
     async def async_remove(self) -> None:
         """Delete the file when the entry is removed."""
         await self._store.async_remove()
+
+
+async def async_merge_histories(
+    hass: HomeAssistant, entry_id: str, merged_entry_ids: Iterable[str]
+) -> None:
+    """Fold the histories of entries merged into ``entry_id`` into its own, newest first.
+
+    Items name their record in full, so they stay unambiguous side by side. The merged entries'
+    files are left for their removal to delete.
+    """
+    history = SyncHistory(hass, entry_id)
+    await history.async_load()
+    items = history.items
+    for merged_id in merged_entry_ids:
+        merged = SyncHistory(hass, merged_id)
+        await merged.async_load()
+        items += merged.items
+    if len(items) == len(history.items):
+        return
+    # Stable: at equal times the account's own items stay first.
+    items.sort(key=_when, reverse=True)
+    history._items = items[:HISTORY_LENGTH]
+    await history._store.async_save({"items": history._items})
+
+
+def _when(item: HistoryItem) -> datetime:
+    # Stored items always parse (see _valid); 0.1.0 wrote them in UTC, naive ones are read so.
+    parsed = dt_util.parse_datetime(item["time"]) or datetime.min
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _valid(item: object) -> bool:

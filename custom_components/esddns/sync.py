@@ -38,15 +38,20 @@ class RecordResult:
     reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The action's response shape."""
+        """The action's response shape: the event's words (``result``).
+
+        ``action`` is 0.1.0's name for ``result``, kept through 0.2 so that automations that
+        read it keep working.
+        """
         return {
             "domain": self.key.domain,
             "name": self.key.name,
             "type": self.key.type.value,
             "before": list(self.before) if self.before is not None else None,
             "after": list(self.after) if self.after is not None else None,
-            "action": self.action.value,
+            "result": self.action.value,
             "reason": self.reason,
+            "action": self.action.value,
         }
 
     def as_event(self) -> dict[str, Any]:
