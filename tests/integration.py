@@ -6,7 +6,11 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigEntryState,
+    ConfigSubentryData,
+)
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -141,6 +145,17 @@ def make_entry(
         subentries_data=subentries,
         # builtin_sources: no detection options at all, as a new entry has them.
         options=dict(options or {}) if builtin_sources else {**sources.options, **(options or {})},
+    )
+
+
+async def start_record_reconfigure(
+    hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str
+) -> Any:
+    """ "Reconfigure" on a record, as the integration's page starts it (the same call on every
+    supported Home Assistant; MockConfigEntry's helper changed its signature in 2026.x)."""
+    return await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_RECORD),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id},
     )
 
 

@@ -35,6 +35,7 @@ from tests.integration import (
     PublicSources,
     make_entry,
     setup_entry,
+    start_record_reconfigure,
     subentry_id,
 )
 
@@ -447,7 +448,7 @@ async def test_removed_records_and_types_take_their_entities_and_devices_along(
     assert names == {"ESDDNS example.com", "home.example.com"}
 
     # "Reconfigure" on the home record: A only.
-    result = await entry.start_subentry_reconfigure_flow(hass, "record", subentry_id(entry, "home"))
+    result = await start_record_reconfigure(hass, entry, subentry_id(entry, "home"))
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
         {CONF_NAME: "home", CONF_RECORD_TYPES: ["A"], CONF_TTL: 300, CONF_AUTO_SYNC: True},

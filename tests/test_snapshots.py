@@ -147,7 +147,9 @@ async def test_device(
     (their identifiers are what entities attach to)."""
     entry = await _set_up(hass, fake_gandi, public_sources, [Platform.BUTTON])
     devices = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
-    assert sorted(devices, key=lambda device: device.name or "") == snap
+    assert len(devices) == 3
+    for device in sorted(devices, key=lambda device: device.name or ""):
+        assert device == snap  # one snapshot each: version-specific fields are left out
 
 
 _OTHER_UNIQUE_IDS = """

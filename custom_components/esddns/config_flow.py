@@ -230,7 +230,8 @@ def _validate_record(
         errors.add(
             CONF_TTL,
             "invalid_ttl",
-            ttl=f"{ttl:g}" if isinstance(ttl, float) else str(ttl),
+            # The selector gives a float: 2592001.0 is shown as typed, not as "2.592e+06".
+            ttl=str(int(ttl)) if isinstance(ttl, float) and ttl.is_integer() else str(ttl),
             min=str(MIN_TTL),
             max=str(MAX_TTL),
         )
@@ -356,6 +357,18 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
         """Records are added one by one: "+ Add record" on the integration's page."""
         return {SUBENTRY_RECORD: RecordSubentryFlow}
 
+    def _held_by_another_account(
+        self, credential: Credential, api_url: str, entry: ConfigEntry | None = None
+    ) -> bool:
+        """Whether an account other than ``entry`` has this kind, secret and endpoint: one
+        credential is one account, whose records are its subentries."""
+        data = _credential_data(credential, api_url)
+        return any(
+            (entry is None or other.entry_id != entry.entry_id)
+            and all(other.data.get(key) == value for key, value in data.items())
+            for other in self._async_current_entries(include_ignore=False)
+        )
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the credential and test it by listing the domains it manages."""
         errors = FormErrors()
@@ -367,13 +380,11 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors,
             )
             if found is not None:
-                data = _credential_data(*found)
-                for entry in self._async_current_entries(include_ignore=False):
-                    if all(entry.data.get(key) == value for key, value in data.items()):
-                        return self.async_abort(reason="already_configured")
+                if self._held_by_another_account(*found):
+                    return self.async_abort(reason="already_configured")
                 domains = await _async_list_domains(self.hass, *found, errors)
                 if not errors:
-                    self._credential = data
+                    self._credential = _credential_data(*found)
                     self._domains = domains
                     return await self.async_step_record()
         defaults = {**(user_input or {}), **(user_input or {}).get(CONF_ADVANCED, {})}
@@ -433,6 +444,8 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
                 entry.data[CONF_API_URL],
                 errors,
             )
+            if found is not None and self._held_by_another_account(*found, entry):
+                return self.async_abort(reason="already_configured")
             if found is not None and await _async_manages(
                 self.hass, *found, _record_domains(entry), errors
             ):
@@ -462,6 +475,8 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
             )
             secret = user_input.get(CONF_SECRET) or (entry.data[CONF_SECRET] if same_place else "")
             found = _credential_from(kind, secret, api_url, errors)
+            if found is not None and self._held_by_another_account(*found, entry):
+                return self.async_abort(reason="already_configured")
             if found is not None and await _async_manages(
                 self.hass, *found, _record_domains(entry), errors
             ):

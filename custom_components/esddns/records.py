@@ -135,8 +135,9 @@ def parse_interface_id(text: object) -> ipaddress.IPv6Address:
         address = ipaddress.IPv6Address(value)
     except ValueError as err:
         raise InvalidInterfaceIdError(text) from err
-    if not int(address) or int(address) & ~_HOST_MASK:
-        # Zero is the subnet-router anycast address; a prefix part would be silently dropped.
+    if not int(address) or int(address) & ~_HOST_MASK or address.scope_id is not None:
+        # Zero is the subnet-router anycast address; a prefix part would be silently dropped;
+        # a zone (%eth0) names a link of this host, not part of a published address.
         raise InvalidInterfaceIdError(text)
     return address
 
