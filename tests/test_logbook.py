@@ -8,7 +8,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -182,6 +182,10 @@ async def test_the_device_page_shows_the_rewrite(
             "start_time": start.isoformat(),
             "end_time": (dt_util.utcnow() + timedelta(hours=1)).isoformat(),
             "device_ids": [device.id],
+            # What the device page's logbook card asks for: the device and its entities.
+            "entity_ids": [
+                e.entity_id for e in er.async_entries_for_device(er.async_get(hass), device.id)
+            ],
         }
     )
     response = await client.receive_json()
