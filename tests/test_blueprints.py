@@ -210,10 +210,10 @@ async def test_refused_update_notifies_record_address_and_reason(
     # a later one fails again, that is a new outage.
     fake_gandi.fail_next("409", count=2)
     for _ in range(2):
-        await entry.runtime_data.records.async_sync(force=False, dry_run=False)
+        await entry.runtime_data.syncer.async_sync(force=False, dry_run=False)
         await hass.async_block_till_done()
     assert _said(calls) == told
-    await entry.runtime_data.records.async_sync(force=False, dry_run=False)
+    await entry.runtime_data.syncer.async_sync(force=False, dry_run=False)
     assert fake_gandi.get_rrset("example.com", "home", "A").values == [NEW_PUBLIC]
     fake_gandi.fail_next("409")
     public_sources.answer(PUBLIC)

@@ -480,7 +480,7 @@ async def test_a_ttl_other_than_the_configured_one_is_drift_and_is_rewritten(
     assert hass.states.get(DRIFT).state == STATE_ON
     assert fake_gandi.writes() == []
 
-    await entry.runtime_data.records.async_sync(force=False, dry_run=False)
+    await entry.runtime_data.syncer.async_sync(force=False, dry_run=False)
     await hass.async_block_till_done()
     (write,) = fake_gandi.writes()
     assert write.body == {"rrset_values": [PUBLIC], "rrset_ttl": 300}

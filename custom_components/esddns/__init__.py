@@ -19,6 +19,7 @@ from .history import SyncHistory
 from .migration import async_merged_history, async_migrate_entry
 from .records import account_title
 from .services import async_setup_services
+from .syncer import AccountSyncer
 
 __all__ = ["async_migrate_entry"]
 
@@ -65,16 +66,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
         await async_merged_history(hass, entry.entry_id)
         history = SyncHistory(hass, entry.entry_id)
         await history.async_load()
-        coordinator = RecordCoordinator(hass, entry, gandi_client(hass, entry), detection, history)
+        coordinator = RecordCoordinator(hass, entry, gandi_client(hass, entry), detection)
         await coordinator.async_config_entry_first_refresh()
     except BaseException:
         await async_release_detection(hass, entry.entry_id)
         raise
+    syncer = AccountSyncer(hass, coordinator, history)
     entry.runtime_data = EsddnsData(
-        client=coordinator.client, detection=detection, records=coordinator, history=history
+        client=coordinator.client,
+        detection=detection,
+        records=coordinator,
+        syncer=syncer,
+        history=history,
     )
-    entry.async_on_unload(detection.async_add_listener(coordinator.async_schedule_auto_sync))
-    entry.async_on_unload(coordinator.async_add_listener(coordinator.async_schedule_auto_sync))
+    entry.async_on_unload(detection.async_add_listener(syncer.async_schedule_auto_sync))
+    entry.async_on_unload(coordinator.async_add_listener(syncer.async_schedule_auto_sync))
     # Adding, changing or removing a record (a subentry) takes effect at once.
     entry.async_on_unload(
         entry.add_update_listener(
@@ -83,7 +89,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     _async_remove_stale_entities(hass, entry)
-    coordinator.async_schedule_auto_sync()
+    syncer.async_schedule_auto_sync()
     await _async_records_changed(hass, entry, loaded_records)
     return True
 
@@ -128,6 +134,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> b
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         entry.runtime_data.records.clear_repairs()
+        entry.runtime_data.syncer.clear_repairs()
         await async_release_detection(hass, entry.entry_id)
     return unloaded
 

@@ -89,6 +89,7 @@ class HealthSensor(_RecordsAndAddressSensor):
     def __init__(self, entry: EsddnsConfigEntry) -> None:
         """Watch the whole account."""
         super().__init__(entry, HEALTH)
+        self._syncer = entry.runtime_data.syncer
 
     @property
     def available(self) -> bool:
@@ -98,9 +99,9 @@ class HealthSensor(_RecordsAndAddressSensor):
     @property
     def is_on(self) -> bool:
         """Whether something is wrong."""
-        return any(self.coordinator.problems().values())
+        return any(self._syncer.problems().values())
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Which part is wrong; nothing when all is well."""
-        return {name: found for name, found in self.coordinator.problems().items() if found}
+        return {name: found for name, found in self._syncer.problems().items() if found}

@@ -35,6 +35,7 @@ class SyncNowButton(EsddnsRecordEntity, ButtonEntity):
     def __init__(self, entry: EsddnsConfigEntry, record: ManagedRecord | None = None) -> None:
         """Attach the button to the account, or to one record."""
         super().__init__(entry, SYNC_NOW, record)
+        self._syncer = entry.runtime_data.syncer
         self._subentry_ids = [record.subentry_id] if record is not None else None
 
     @property
@@ -48,7 +49,7 @@ class SyncNowButton(EsddnsRecordEntity, ButtonEntity):
         People press it when they suspect a record was changed elsewhere: the last hourly read
         can't tell, so the button always looks at Gandi first.
         """
-        results = await self.coordinator.async_sync(
+        results = await self._syncer.async_sync(
             force=True, dry_run=False, subentry_ids=self._subentry_ids
         )
         failed = [r.key.description for r in results if r.action is Action.FAILED]

@@ -65,8 +65,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         report: list[JsonValueType] = []
         failed: list[str] = []
         for entry in entries:
-            records = entry.runtime_data.records
-            results = await records.async_sync(
+            results = await entry.runtime_data.syncer.async_sync(
                 force=call.data[ATTR_FORCE],
                 dry_run=call.data[ATTR_DRY_RUN],
                 detect=call.data[ATTR_DETECT],
