@@ -160,28 +160,23 @@ def _async_migrate_group(
             key = entity.unique_id.removeprefix(prefix)
             if key in moves:
                 unique_id, subentry_id = moves[key]
-                # The record's device is made at setup, which attaches the entity to it.
-                entities.async_update_entity(
-                    entity.entity_id,
-                    config_entry_id=leader.entry_id,
-                    config_subentry_id=subentry_id,
-                    device_id=None,
-                    new_unique_id=unique_id,
-                )
+                device_id = None  # the record's device is made at setup, which attaches it
             elif entry is not leader and key in ACCOUNT_KEYS:
-                unique_id = f"{leader.entry_id}_{key}"
+                unique_id, subentry_id = f"{leader.entry_id}_{key}", None
+                device_id = service_device_id
                 if entities.async_get_entity_id(entity.domain, DOMAIN, unique_id):
                     # The account has this one already (same detection for every record).
                     entities.async_remove(entity.entity_id)
                     continue
-                entities.async_update_entity(
-                    entity.entity_id,
-                    config_entry_id=leader.entry_id,
-                    config_subentry_id=None,
-                    device_id=service_device_id,
-                    new_unique_id=unique_id,
-                )
-            # Anything else of a member goes with it (and the leader keeps its own).
+            else:
+                continue  # anything else of a member goes with it; the leader keeps its own
+            entities.async_update_entity(
+                entity.entity_id,
+                config_entry_id=leader.entry_id,
+                config_subentry_id=subentry_id,
+                device_id=device_id,
+                new_unique_id=unique_id,
+            )
 
     domains = [str(entry.data[CONF_DOMAIN]) for entry in (leader, *members)]
     if members:
