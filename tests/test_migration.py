@@ -18,6 +18,7 @@ from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import (
     area_registry as ar,
     category_registry as cr,
@@ -182,6 +183,8 @@ async def test_one_account_per_credential_with_every_record(
         "credential_kind": "token",
         "secret": "token-a",
         "api_url": gandi_a.url,
+        # example.org's id, and the record it brought (for 0.1.0 automations that name it).
+        "merged_from": {ORG: [subentries(account_a)["vpn.example.org"][0]]},
     }
     assert dict(account_a.options) == options_com
     assert {title: data for title, (_, data) in subentries(account_a).items()} == {
@@ -401,6 +404,7 @@ async def test_same_credential_written_differently_is_one_account(
         "credential_kind": "token",
         "secret": secret.strip(),
         "api_url": gandi_a.url,
+        "merged_from": {ORG: [subentries(account)["vpn.example.org"][0]]},
     }
     # Same detection options: nothing to say about them.
     assert "example.com, example.org merged into one account (one Gandi credential)\n" in (
@@ -580,3 +584,29 @@ async def test_the_account_waits_for_its_merged_history(
     await settle(hass)
     # Nothing to wait for afterwards.
     await migration.async_merged_history(hass, COM)
+
+
+async def test_an_automation_naming_a_merged_entry_still_syncs_its_records(
+    stored: Stored, hass: HomeAssistant
+) -> None:
+    """0.1.0 automations call esddns.sync with their entry's id: for example.org's, merged into
+    example.com's account, the action syncs example.org's record, not the whole account."""
+    await start(hass)
+    assert hass.config_entries.async_get_entry(ORG) is None
+    response = await hass.services.async_call(
+        DOMAIN,
+        "sync",
+        {"config_entry_id": ORG, "dry_run": True},
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(response, dict)
+    assert [(r["domain"], r["name"], r["type"]) for r in response["records"]] == [
+        ("example.org", "vpn", "A")
+    ]
+    # The account's own id (example.com's) still stands for all of its records: example.com's
+    # AAAA records are among them, and this test has no IPv6 source.
+    with pytest.raises(ServiceValidationError, match="public ipv6 address"):
+        await hass.services.async_call(
+            DOMAIN, "sync", {"config_entry_id": COM, "dry_run": True}, blocking=True
+        )

@@ -19,6 +19,9 @@ CONF_ADVANCED: Final = "advanced"
 CONF_API_URL: Final = "api_url"
 # A 0.1.0 entry merged into another account by the migration: it only waits to be removed.
 CONF_MERGED_INTO: Final = "merged_into"
+# On the account: the ids of the 0.1.0 entries merged into it, with the record subentries each
+# brought, so that esddns.sync calls naming such an id keep syncing those records.
+CONF_MERGED_FROM: Final = "merged_from"
 
 # Record subentry data (set by the record subentry flow).
 SUBENTRY_RECORD: Final = "record"

@@ -23,6 +23,7 @@ from .const import (
     CONF_AUTO_SYNC,
     CONF_CREDENTIAL_KIND,
     CONF_DOMAIN,
+    CONF_MERGED_FROM,
     CONF_MERGED_INTO,
     CONF_NAME,
     CONF_RECORD_TYPES,
@@ -149,8 +150,11 @@ def _async_migrate_group(
         ),
         None,
     )
+    merged_from: dict[str, list[str]] = {}
     for entry in (leader, *members):
         subentry_ids, moves = _async_add_record_subentries(hass, leader, entry)
+        if entry is not leader:
+            merged_from[entry.entry_id] = subentry_ids
         if entry is not leader and subentry_ids:
             # The entry's "Sync now" becomes the one of its (first) record.
             first = subentry_ids[0]
@@ -192,7 +196,11 @@ def _async_migrate_group(
         leader,
         version=ENTRY_VERSION,
         minor_version=ENTRY_MINOR_VERSION,
-        data=dict(zip(CREDENTIAL_FIELDS, credential_key(leader.data), strict=True)),
+        data={
+            **dict(zip(CREDENTIAL_FIELDS, credential_key(leader.data), strict=True)),
+            # 0.1.0 automations name a merged entry in esddns.sync: it syncs its records still.
+            **({CONF_MERGED_FROM: merged_from} if merged_from else {}),
+        },
         title=records.account_title(domains),
         unique_id=None,
     )

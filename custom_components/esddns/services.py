@@ -23,6 +23,7 @@ from .const import (
     ATTR_DETECT,
     ATTR_DRY_RUN,
     ATTR_FORCE,
+    CONF_MERGED_FROM,
     DOMAIN,
     SERVICE_SYNC,
 )
@@ -37,7 +38,7 @@ def _sync_schema(hass: HomeAssistant) -> vol.Schema:
     def esddns_entry_id(value: Any) -> str:
         entry_id = cv.string(value)
         entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN:
+        if (entry is None or entry.domain != DOMAIN) and _merged_into(hass, entry_id) is None:
             # vol.Invalid, so that REST answers 400 on every supported Home Assistant release.
             raise vol.Invalid(
                 async_get_exception_message(DOMAIN, "entry_not_found", {"entry_id": entry_id})
@@ -64,11 +65,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         entries = _entries(hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
         report: list[JsonValueType] = []
         failed: list[str] = []
-        for entry in entries:
+        for entry, subentry_ids in entries:
             results = await entry.runtime_data.syncer.async_sync(
                 force=call.data[ATTR_FORCE],
                 dry_run=call.data[ATTR_DRY_RUN],
                 detect=call.data[ATTR_DETECT],
+                subentry_ids=subentry_ids,
             )
             for result in results:
                 report.append(result.as_dict())
@@ -88,14 +90,33 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
 
 
-def _entries(hass: HomeAssistant, entry_id: str | None) -> list[EsddnsConfigEntry]:
-    """The loaded entries a call is about: one named entry, or all of them."""
+def _merged_into(hass: HomeAssistant, entry_id: str) -> tuple[EsddnsConfigEntry, list[str]] | None:
+    """The account a 0.1.0 entry was merged into by the upgrade, and the records it brought."""
+    accounts: list[EsddnsConfigEntry] = hass.config_entries.async_entries(DOMAIN)
+    for account in accounts:
+        if entry_id in (merged := account.data.get(CONF_MERGED_FROM) or {}):
+            return account, list(merged[entry_id])
+    return None
+
+
+def _entries(
+    hass: HomeAssistant, entry_id: str | None
+) -> list[tuple[EsddnsConfigEntry, list[str] | None]]:
+    """The loaded accounts a call is about, each with the records to sync (None: all).
+
+    The id of a 0.1.0 entry merged into an account stands for the records it brought.
+    """
     if entry_id is None:
         entries: list[EsddnsConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
         if not entries:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_entries")
-        return entries
+        return [(entry, None) for entry in entries]
+    subentry_ids: list[str] | None = None
     entry: EsddnsConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+    if (entry is None or entry.domain != DOMAIN) and (
+        merged := _merged_into(hass, entry_id)
+    ) is not None:
+        entry, subentry_ids = merged
     if entry is None or entry.state is not ConfigEntryState.LOADED:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -105,4 +126,4 @@ def _entries(hass: HomeAssistant, entry_id: str | None) -> list[EsddnsConfigEntr
                 "title": entry.title if entry is not None else entry_id,
             },
         )
-    return [entry]
+    return [(entry, subentry_ids)]
