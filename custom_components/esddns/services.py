@@ -23,6 +23,7 @@ from .const import (
     ATTR_DETECT,
     ATTR_DRY_RUN,
     ATTR_FORCE,
+    CONF_MERGED_INTO,
     DOMAIN,
     SERVICE_SYNC,
 )
@@ -91,12 +92,22 @@ def async_setup_services(hass: HomeAssistant) -> None:
 def _entries(hass: HomeAssistant, entry_id: str | None) -> list[EsddnsConfigEntry]:
     """The loaded entries a call is about: one named entry, or all of them."""
     if entry_id is None:
-        entries: list[EsddnsConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
+        # An entry the upgrade merged into another account is loaded, with nothing to sync,
+        # until its removal runs.
+        entries: list[EsddnsConfigEntry] = [
+            entry
+            for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+            if CONF_MERGED_INTO not in entry.data
+        ]
         if not entries:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_entries")
         return entries
     entry: EsddnsConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.state is not ConfigEntryState.LOADED:
+    if (
+        entry is None
+        or entry.state is not ConfigEntryState.LOADED
+        or CONF_MERGED_INTO in entry.data
+    ):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="entry_not_loaded",
