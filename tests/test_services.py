@@ -253,6 +253,26 @@ async def test_gandi_failure_on_forced_read_is_an_error(
     assert fake_gandi.writes() == []
 
 
+async def test_a_failed_read_is_told_once(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """The error of a read that failed says what Gandi answered, once, not wrapped in the
+    sentence of the failed read itself ("Gandi refused the credential for example.com: Gandi
+    refused the credential for example.com: ...")."""
+    await _manual_entry(hass, fake_gandi, public_sources)
+    fake_gandi.fail_next("502")
+    with pytest.raises(HomeAssistantError) as err:
+        await _sync(hass, force=True)
+    assert str(err.value) == "Could not read the records of example.com at Gandi: Bad Gateway"
+    fake_gandi.revoke("token-example")
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
+    message = str(err.value)
+    assert message.startswith("Gandi refused the credential for example.com: ")
+    assert message.count("example.com") == 1
+    assert fake_gandi.writes() == []
+
+
 async def test_button_looks_at_gandi_first(
     hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
 ) -> None:
