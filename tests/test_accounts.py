@@ -211,3 +211,25 @@ async def test_the_title_follows_the_domains_of_the_records(
     assert entry.runtime_data.records.account == "example.com, example.org"
     account = hass.states.get("sensor.esddns_example_com_public_ipv4_address")
     assert account.attributes["friendly_name"].startswith("ESDDNS example.com, example.org ")
+
+
+async def test_removing_an_account_whose_domain_is_gone_takes_its_repair_along(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """The account's only domain left Gandi: setup waits to retry, and a repair says why. The
+    user deletes the account; the repair must not stay behind about an account that is gone."""
+    fake_gandi.remove_domain("example.com")
+    entry = make_entry(fake_gandi, public_sources)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    issues = ir.async_get(hass).issues
+    assert [(i.translation_key, i.translation_placeholders) for i in issues.values()] == [
+        ("domain_missing", {"domain": "example.com"})
+    ]
+
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not ir.async_get(hass).issues
+
