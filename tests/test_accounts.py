@@ -233,3 +233,23 @@ async def test_removing_an_account_whose_domain_is_gone_takes_its_repair_along(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert not ir.async_get(hass).issues
 
+
+async def test_a_domain_back_at_gandi_while_setup_waits_to_retry_clears_its_repair(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """The account's only domain is gone at start: setup waits to retry, with a repair. The
+    domain is back at the retry: the account works and the repair goes."""
+    fake_gandi.remove_domain("example.com")
+    entry = make_entry(fake_gandi, public_sources)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert ir.async_get(hass).issues
+
+    fake_gandi.add_domain("example.com")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
+    assert not ir.async_get(hass).issues
