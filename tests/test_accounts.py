@@ -211,3 +211,45 @@ async def test_the_title_follows_the_domains_of_the_records(
     assert entry.runtime_data.records.account == "example.com, example.org"
     account = hass.states.get("sensor.esddns_example_com_public_ipv4_address")
     assert account.attributes["friendly_name"].startswith("ESDDNS example.com, example.org ")
+
+
+async def test_removing_an_account_whose_domain_is_gone_takes_its_repair_along(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """The account's only domain left Gandi: setup waits to retry, and a repair says why. The
+    user deletes the account; the repair must not stay behind about an account that is gone."""
+    fake_gandi.remove_domain("example.com")
+    entry = make_entry(fake_gandi, public_sources)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    issues = ir.async_get(hass).issues
+    assert [(i.translation_key, i.translation_placeholders) for i in issues.values()] == [
+        ("domain_missing", {"domain": "example.com"})
+    ]
+
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not ir.async_get(hass).issues
+
+
+async def test_a_domain_back_at_gandi_while_setup_waits_to_retry_clears_its_repair(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """The account's only domain is gone at start: setup waits to retry, with a repair. The
+    domain is back at the retry: the account works and the repair goes."""
+    fake_gandi.remove_domain("example.com")
+    entry = make_entry(fake_gandi, public_sources)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert ir.async_get(hass).issues
+
+    fake_gandi.add_domain("example.com")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
+    assert not ir.async_get(hass).issues

@@ -253,6 +253,42 @@ async def test_token_revoked_later_starts_reauth(
     assert hass.states.get(RECORD).state == STATE_UNAVAILABLE
 
 
+@pytest.mark.parametrize("source", ["reauth", "reconfigure"])
+async def test_new_credential_reloads_a_running_account_without_a_deprecation_warning(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    caplog: pytest.LogCaptureFixture,
+    source: str,
+) -> None:
+    """A running account takes a new token from reauth or reconfigure and reloads with it,
+    without Home Assistant 2026.x warning that the integration reloads the wrong way (an
+    update listener together with async_update_reload_and_abort, an error from 2026.12)."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    before = entry.runtime_data
+    fake_gandi.add_token("new-token", ["example.com"])
+    if source == "reauth":
+        result = await entry.start_reauth_flow(hass)
+        user_input = {"secret": "new-token"}
+    else:
+        result = await entry.start_reconfigure_flow(hass)
+        user_input = {
+            "credential_kind": "token",
+            "secret": "new-token",
+            "advanced": {"api_url": fake_gandi.url},
+        }
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == f"{source}_successful"
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data["secret"] == "new-token"
+    assert entry.runtime_data is not before  # reloaded: the new token is the one used
+    assert _logged(caplog, "update listener") == 0
+
+
 async def test_rate_limit_waits_as_told(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,

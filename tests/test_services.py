@@ -253,6 +253,26 @@ async def test_gandi_failure_on_forced_read_is_an_error(
     assert fake_gandi.writes() == []
 
 
+async def test_a_failed_read_is_told_once(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """The error of a read that failed says what Gandi answered, once, not wrapped in the
+    sentence of the failed read itself ("Gandi refused the credential for example.com: Gandi
+    refused the credential for example.com: ...")."""
+    await _manual_entry(hass, fake_gandi, public_sources)
+    fake_gandi.fail_next("502")
+    with pytest.raises(HomeAssistantError) as err:
+        await _sync(hass, force=True)
+    assert str(err.value) == "Could not read the records of example.com at Gandi: Bad Gateway"
+    fake_gandi.revoke("token-example")
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
+    message = str(err.value)
+    assert message.startswith("Gandi refused the credential for example.com: ")
+    assert message.count("example.com") == 1
+    assert fake_gandi.writes() == []
+
+
 async def test_button_looks_at_gandi_first(
     hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
 ) -> None:
@@ -350,3 +370,32 @@ async def test_detection_during_a_sync_is_used_for_the_remaining_records(
     await _sync(hass)
     written = [(w.path.rsplit("/", 2)[-2], w.body["rrset_values"]) for w in fake_gandi.writes()]
     assert written == [("a", [PUBLIC]), ("b", [NEW_PUBLIC])]
+
+
+async def test_an_entry_merged_by_the_upgrade_is_not_an_account_to_sync(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Right after an upgrade from 0.1.0, an entry merged into another account is still loaded
+    until its removal runs. The action syncs the accounts and passes over it (no crash); named,
+    it is an account that is not loaded."""
+    entry = await _manual_entry(hass, fake_gandi, public_sources)
+    merged = MockConfigEntry(
+        domain=DOMAIN,
+        title="example.org",
+        version=entry.version,
+        data={"merged_into": entry.entry_id},
+    )
+    merged.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(merged.entry_id)
+    await hass.async_block_till_done()
+
+    response = await _sync(hass)
+    assert response == {
+        "records": [
+            _record("home", ["81.2.69.1"], [PUBLIC], "updated"),
+            _record("vpn", [PUBLIC], [PUBLIC], "unchanged"),
+        ]
+    }
+    with pytest.raises(ServiceValidationError) as err:
+        await _sync(hass, config_entry_id=merged.entry_id)
+    assert err.value.translation_key == "entry_not_loaded"

@@ -132,3 +132,14 @@ def test_only_exactly_the_address_is_in_sync(values: tuple[str, ...], expected: 
     rrsets = {record.keys[0]: _rrset(*values)}
     (step,) = plan([record], rrsets, ADDRESSES)
     assert step.write is expected
+
+
+def test_the_log_says_what_changes() -> None:
+    """A TTL-only rewrite says so; an address change names both values."""
+    a = _key(HOME, RecordType.A)
+    ttl_only = Step(a, (str(V4),), (str(V4),), 300, write=True, before_ttl=3600)
+    assert ttl_only.change == "TTL 3600 s -> 300 s"
+    moved = Step(a, ("81.2.69.1",), (str(V4),), 300, write=True, before_ttl=300)
+    assert moved.change == f"81.2.69.1 -> {V4}"
+    created = Step(a, None, (str(V4),), 300, write=True)
+    assert created.change == f"nothing -> {V4}"

@@ -7,10 +7,15 @@ from types import MappingProxyType
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv, entity_registry as er
+from homeassistant.helpers import (
+    config_validation as cv,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from . import issues
 from .const import CONF_API_URL, CONF_CREDENTIAL_KIND, CONF_MERGED_INTO, CONF_SECRET, DOMAIN
 from .coordinator import EsddnsConfigEntry, EsddnsData, RecordCoordinator, managed_records
 from .detection import async_acquire_detection, async_release_detection
@@ -140,5 +145,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> b
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> None:
-    """Forget the sync history of a deleted account."""
+    """Forget the sync history of a deleted account, and its "domain missing" repairs: a setup
+    waiting to retry raises them and is never unloaded."""
     await SyncHistory(hass, entry.entry_id).async_remove()
+    prefix = f"domain_missing_{entry.entry_id}_"  # RecordCoordinator._domain_issue_id
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and issue_id.startswith(prefix):
+            issues.async_clear(hass, issue_id)

@@ -373,6 +373,16 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
             for other in self._async_current_entries(include_ignore=False)
         )
 
+    def _async_update_reload_and_abort(
+        self, entry: ConfigEntry, data_updates: Mapping[str, Any], reason: str
+    ) -> ConfigFlowResult:
+        """Store the new credential and reload the account by hand: Home Assistant's helper
+        for it warns (2026.x) and fails (2026.12) on an entry with an update listener, which
+        the account keeps so that records take effect at once."""
+        self.hass.config_entries.async_update_entry(entry, data={**entry.data, **data_updates})
+        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_abort(reason=reason)
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the credential and test it by listing the domains it manages."""
         errors = FormErrors()
@@ -453,8 +463,8 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
             if found is not None and await _async_manages(
                 self.hass, *found, _record_domains(entry), errors
             ):
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_SECRET: found[0].secret}
+                return self._async_update_reload_and_abort(
+                    entry, {CONF_SECRET: found[0].secret}, "reauth_successful"
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
@@ -484,8 +494,8 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
             if found is not None and await _async_manages(
                 self.hass, *found, _record_domains(entry), errors
             ):
-                return self.async_update_reload_and_abort(
-                    entry, data_updates=_credential_data(*found)
+                return self._async_update_reload_and_abort(
+                    entry, _credential_data(*found), "reconfigure_successful"
                 )
         defaults = dict(user_input or entry.data)
         defaults.update((user_input or {}).get(CONF_ADVANCED, {}))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from . import errors, issues
@@ -106,7 +107,14 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         }
         self.keys: tuple[RecordKey, ...] = tuple(self.record_of)
         self._not_before = 0.0
-        self._missing_domains: set[str] = set()
+        # The "domain missing" repairs a setup that waited to retry left behind: the first read
+        # clears those that no longer apply.
+        prefix = self._domain_issue_id("")
+        self._missing_domains: set[str] = {
+            issue_id.removeprefix(prefix)
+            for domain, issue_id in ir.async_get(hass).issues
+            if domain == DOMAIN and issue_id.startswith(prefix)
+        }
 
     @property
     def families(self) -> frozenset[Family]:

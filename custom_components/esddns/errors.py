@@ -39,7 +39,13 @@ def read_failed(err: GandiError, account: str) -> UpdateFailed | ConfigEntryAuth
 
 def action_failed(err: BaseException | None, account: str) -> HomeAssistantError:
     """A read the action or the button needed, failed: say why to the person who asked."""
-    placeholders = {"domain": account, "error": str(err)}
+    # ``err`` is the read's own error, whose text already names the account: what Gandi
+    # answered (its cause) is the part to add.
+    cause = err.__cause__ if err is not None else None
+    placeholders = {
+        "domain": account,
+        "error": cause.message if isinstance(cause, GandiError) else str(err),
+    }
     if isinstance(err, ConfigEntryAuthFailed):
         return HomeAssistantError(
             translation_domain=DOMAIN,

@@ -24,6 +24,7 @@ from .const import (
     ATTR_DRY_RUN,
     ATTR_FORCE,
     CONF_MERGED_FROM,
+    CONF_MERGED_INTO,
     DOMAIN,
     SERVICE_SYNC,
 )
@@ -107,17 +108,27 @@ def _entries(
     The id of a 0.1.0 entry merged into an account stands for the records it brought.
     """
     if entry_id is None:
-        entries: list[EsddnsConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
+        # An entry the upgrade merged into another account is loaded, with nothing to sync,
+        # until its removal runs.
+        entries: list[EsddnsConfigEntry] = [
+            entry
+            for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+            if CONF_MERGED_INTO not in entry.data
+        ]
         if not entries:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_entries")
         return [(entry, None) for entry in entries]
     subentry_ids: list[str] | None = None
     entry: EsddnsConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if (entry is None or entry.domain != DOMAIN) and (
+    if (entry is None or entry.domain != DOMAIN or CONF_MERGED_INTO in entry.data) and (
         merged := _merged_into(hass, entry_id)
     ) is not None:
         entry, subentry_ids = merged
-    if entry is None or entry.state is not ConfigEntryState.LOADED:
+    if (
+        entry is None
+        or entry.state is not ConfigEntryState.LOADED
+        or CONF_MERGED_INTO in entry.data
+    ):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="entry_not_loaded",

@@ -77,6 +77,15 @@ class Step:
     after: tuple[str, ...]
     ttl: int
     write: bool
+    before_ttl: int | None = None  # the TTL the rrset has now; None when absent
+
+    @property
+    def change(self) -> str:
+        """The change in words, for the log: the values, or only the TTL when they stay."""
+        if self.before == self.after and self.before_ttl != self.ttl:
+            return f"TTL {self.before_ttl} s -> {self.ttl} s"
+        before = ", ".join(self.before) if self.before else "nothing"
+        return f"{before} -> {', '.join(self.after)}"
 
     def result(self, *, dry_run: bool) -> RecordResult:
         """The step as a result before (or instead of) carrying it out."""
@@ -134,6 +143,7 @@ def plan(
                     after=(str(address),),
                     ttl=record.ttl,
                     write=not in_sync(current, address, record.ttl),
+                    before_ttl=current.ttl if current is not None else None,
                 )
             )
     return steps

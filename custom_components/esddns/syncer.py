@@ -240,7 +240,7 @@ class AccountSyncer:
             self.coordinator.rate_limited(err)
             raise
         self._written[step.key] = address
-        LOGGER.info("Updated %s: %s -> %s", step.key.description, step.before, step.after)
+        LOGGER.info("Updated %s: %s", step.key.description, step.change)
 
     @contextlib.asynccontextmanager
     async def _quietly(self, quiet: bool) -> AsyncIterator[None]:
