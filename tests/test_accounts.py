@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 
 from custom_components import esddns
@@ -253,3 +255,37 @@ async def test_a_domain_back_at_gandi_while_setup_waits_to_retry_clears_its_repa
     assert entry.state is ConfigEntryState.LOADED
     assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
     assert not ir.async_get(hass).issues
+
+
+async def test_setting_up_an_account_logs_no_warning(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A healthy account with two records starts without a warning, on every supported Home
+    Assistant (2026.x warns about deprecated device links at each start, for instance)."""
+    for name in ("home", "vpn"):
+        fake_gandi.set_rrset("example.com", name, "A", [PUBLIC])
+    entry = make_entry(fake_gandi, public_sources, records=["home", "vpn"])
+    await setup_entry(hass, entry)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    warnings = [
+        record.getMessage()
+        for record in caplog.records
+        # The loader's "custom integration not tested by Home Assistant" is about every one.
+        if record.levelno >= logging.WARNING and record.name != "homeassistant.loader"
+    ]
+    assert warnings == []
+    devices = dr.async_get(hass)
+    (account,) = [
+        d
+        for d in dr.async_entries_for_config_entry(devices, entry.entry_id)
+        if d.name_by_user is None and d.name == "ESDDNS example.com"
+    ]
+    records = [
+        d for d in dr.async_entries_for_config_entry(devices, entry.entry_id) if d != account
+    ]
+    assert {d.name for d in records} == {"home.example.com", "vpn.example.com"}
+    assert {d.via_device_id for d in records} == {account.id}

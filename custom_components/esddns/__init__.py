@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import (
     config_validation as cv,
+    device_registry as dr,
     entity_registry as er,
     issue_registry as ir,
 )
@@ -19,6 +20,7 @@ from . import issues
 from .const import CONF_API_URL, CONF_CREDENTIAL_KIND, CONF_MERGED_INTO, CONF_SECRET, DOMAIN
 from .coordinator import EsddnsConfigEntry, EsddnsData, RecordCoordinator, managed_records
 from .detection import async_acquire_detection, async_release_detection
+from .entity import account_device
 from .gandi import PRODUCTION_URL, Credential, CredentialKind, GandiClient
 from .history import SyncHistory
 from .migration import async_merged_history, async_migrate_entry
@@ -83,6 +85,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
         records=coordinator,
         syncer=syncer,
         history=history,
+    )
+    # Made before the entities, so the records' devices can name it as their parent.
+    entry.runtime_data.account_device_id = (
+        dr.async_get(hass)
+        .async_get_or_create(config_entry_id=entry.entry_id, **account_device(entry))
+        .id
     )
     entry.async_on_unload(detection.async_add_listener(syncer.async_schedule_auto_sync))
     entry.async_on_unload(coordinator.async_add_listener(syncer.async_schedule_auto_sync))

@@ -54,6 +54,8 @@ class EsddnsData:
     records: RecordCoordinator
     syncer: AccountSyncer
     history: SyncHistory
+    # The registry id of the account's device, the parent of its records' devices.
+    account_device_id: str | None = None
     # The unique ids of the entities this setup created; any other is left from older settings.
     unique_ids: set[str] = field(default_factory=set)
     # The platforms that created theirs: a platform that failed must not cost its entities.

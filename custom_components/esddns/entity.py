@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
@@ -14,6 +14,9 @@ from .detection import DetectionCoordinator
 from .records import ManagedRecord
 
 GANDI_ADMIN = "https://admin.gandi.net/"
+# Home Assistant 2026.x links a device to its parent by registry id (it deprecates via_device,
+# and logs so at every start); 2025.x knows only via_device.
+VIA_DEVICE_ID = "via_device_id" in getattr(DeviceInfo, "__optional_keys__", frozenset())
 
 
 def account_device(entry: EsddnsConfigEntry) -> DeviceInfo:
@@ -35,15 +38,20 @@ def account_device(entry: EsddnsConfigEntry) -> DeviceInfo:
 
 def record_device(entry: EsddnsConfigEntry, record: ManagedRecord) -> DeviceInfo:
     """A record's device, named by its full name: its entities are "A record", "A drift"…"""
-    return DeviceInfo(
-        identifiers={(DOMAIN, record.subentry_id)},
-        name=record.label,
-        manufacturer="ESDDNS",
-        model="Gandi LiveDNS record",
-        entry_type=DeviceEntryType.SERVICE,
-        via_device=(DOMAIN, entry.entry_id),
-        configuration_url=f"{GANDI_ADMIN}domain/{record.domain}/records",
-    )
+    fields: dict[str, Any] = {
+        "identifiers": {(DOMAIN, record.subentry_id)},
+        "name": record.label,
+        "manufacturer": "ESDDNS",
+        "model": "Gandi LiveDNS record",
+        "entry_type": DeviceEntryType.SERVICE,
+        "configuration_url": f"{GANDI_ADMIN}domain/{record.domain}/records",
+    }
+    if VIA_DEVICE_ID:
+        fields["via_device_id"] = entry.runtime_data.account_device_id
+    else:
+        fields["via_device"] = (DOMAIN, entry.entry_id)
+    device_info: DeviceInfo = cast(Any, DeviceInfo)(**fields)  # via_device_id: 2026.x only
+    return device_info
 
 
 class EsddnsEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
