@@ -13,11 +13,12 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.esddns.const import (
     CONF_AUTO_SYNC,
     CONF_DETECTION_INTERVAL,
+    CONF_MERGED_INTO,
     CONF_NAME,
     CONF_RECORD_TYPES,
     CONF_TTL,
@@ -545,3 +546,14 @@ async def test_a_platform_that_fails_keeps_its_entities(
     await hass.async_block_till_done(wait_background_tasks=True)
     after = {e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
     assert after == before
+
+
+async def test_a_merged_entry_left_by_a_stop_goes_at_the_next_start(hass: HomeAssistant) -> None:
+    """Home Assistant stopped between the 0.1.0 migration and the removal of an entry it merged
+    into an account: the next start removes it, once, and sets nothing up for it."""
+    merged = MockConfigEntry(domain=DOMAIN, version=2, data={CONF_MERGED_INTO: "account"})
+    merged.add_to_hass(hass)
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    assert hass.config_entries.async_get_entry(merged.entry_id) is None
+    assert hass.config_entries.async_entries(DOMAIN) == []

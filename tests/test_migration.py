@@ -36,6 +36,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.esddns import migration
 from custom_components.esddns.const import DOMAIN
+from custom_components.esddns.history import async_merge_histories
 from custom_components.esddns.migration import async_migrate_entry
 from devtools.fakes.gandi import FakeGandi
 from tests.integration import PUBLIC, PublicSources
@@ -486,8 +487,8 @@ async def test_newer_version_is_refused_and_left_untouched(
 
 @pytest.mark.parametrize(
     "damage",
-    [{"records": None}, {"records": "vpn"}, {"ttl": "six hundred"}],
-    ids=["records-missing", "records-not-a-list", "ttl-not-a-number"],
+    [{"domain": None}, {"records": "vpn"}, {"ttl": "six hundred"}],
+    ids=["domain-missing", "records-not-a-list", "ttl-not-a-number"],
 )
 async def test_unreadable_entry_fails_alone_and_untouched(
     stored: Stored,
@@ -509,7 +510,7 @@ async def test_unreadable_entry_fails_alone_and_untouched(
     org = hass.config_entries.async_get_known_entry(ORG)
     assert org.state is ConfigEntryState.MIGRATION_ERROR
     assert (org.version, dict(org.data)) == (1, kept)
-    assert "Config entry example.org can't be migrated" in caplog.text
+    assert f"Config entry {org.title} can't be migrated" in caplog.text
     account = hass.config_entries.async_get_known_entry(COM)
     assert (account.version, account.title, account.state) == (
         2,
@@ -519,6 +520,23 @@ async def test_unreadable_entry_fails_alone_and_untouched(
     assert entity(hass, "sensor.example_org_vpn_example_org_a_record").unique_id == (
         f"{ORG}_record_vpn_A"
     )
+
+
+async def test_settings_0_1_0_left_to_its_defaults_migrate_as_it_read_them(
+    stored: Stored, hass: HomeAssistant
+) -> None:
+    """0.1.0 read a missing record list as the apex, and missing types as A."""
+    data = _stored_entries(stored)[ORG]["data"]
+    del data["records"], data["record_types"]
+    await start(hass)
+    account = hass.config_entries.async_get_known_entry(COM)
+    assert subentries(account)["example.org"][1] == {
+        "domain": "example.org",
+        "name": "@",
+        "record_types": ["A"],
+        "ttl": 600,
+        "auto_sync": False,
+    }
 
 
 async def test_migrating_again_changes_nothing(stored: Stored, hass: HomeAssistant) -> None:
@@ -610,3 +628,19 @@ async def test_an_automation_naming_a_merged_entry_still_syncs_its_records(
         await hass.services.async_call(
             DOMAIN, "sync", {"config_entry_id": COM, "dry_run": True}, blocking=True
         )
+
+
+async def test_merging_a_history_twice_copies_nothing_twice(
+    stored: Stored, hass: HomeAssistant
+) -> None:
+    """Home Assistant stopped after the history was merged but before the migrated entries were
+    saved: the migration runs again at the next start, and the account's history has each
+    sync once."""
+    await start(hass, setup=False)
+    account_items = list(stored[f"{DOMAIN}.{COM}"]["data"]["items"])
+    member_items = list(stored[f"{DOMAIN}.{ORG}"]["data"]["items"])
+    await async_merge_histories(hass, COM, [ORG])
+    once = list(stored[f"{DOMAIN}.{COM}"]["data"]["items"])
+    await async_merge_histories(hass, COM, [ORG])
+    assert stored[f"{DOMAIN}.{COM}"]["data"]["items"] == once
+    assert len(once) == min(len(account_items) + len(member_items), 20)

@@ -23,7 +23,7 @@ from .detection import async_acquire_detection, async_release_detection
 from .entity import account_device
 from .gandi import PRODUCTION_URL, Credential, CredentialKind, GandiClient
 from .history import SyncHistory
-from .migration import async_merged_history, async_migrate_entry
+from .migration import async_merged_history, async_migrate_entry, async_remove_merged
 from .records import account_title
 from .services import async_setup_services
 from .syncer import AccountSyncer
@@ -52,7 +52,10 @@ def gandi_client(hass: HomeAssistant, entry: EsddnsConfigEntry) -> GandiClient:
 async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bool:
     """Join the shared detection, read the records, then create the entities."""
     if CONF_MERGED_INTO in entry.data:
-        return True  # merged into another account by the migration, which removes it
+        # Merged into another account by the migration, which removes it; if Home Assistant
+        # stopped before that, it is removed now.
+        async_remove_merged(hass, entry.entry_id)
+        return True
     # Records added while this setup awaits are in entry.subentries but not in `families`, and
     # no update listener hears of them: compared at the end, they reload the entry.
     loaded_records = _records_of(entry)

@@ -92,16 +92,22 @@ async def async_merge_histories(
     history = SyncHistory(hass, entry_id)
     await history.async_load()
     items = history.items
+    # A migration run again (Home Assistant stopped before saving it) must not copy them twice.
+    seen = {_identity(item) for item in items}
     for merged_id in merged_entry_ids:
         merged = SyncHistory(hass, merged_id)
         await merged.async_load()
-        items += merged.items
+        items += [item for item in merged.items if _identity(item) not in seen]
     if len(items) == len(history.items):
         return
     # Stable: at equal times the account's own items stay first.
     items.sort(key=_when, reverse=True)
     history._items = items[:HISTORY_LENGTH]
     await history._store.async_save({"items": history._items})
+
+
+def _identity(item: HistoryItem) -> tuple[str, str, str, str]:
+    return (item["time"], item["record"], item["type"], item["result"])
 
 
 def _when(item: HistoryItem) -> datetime:

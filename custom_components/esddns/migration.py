@@ -31,6 +31,8 @@ from .const import (
     CONF_SECRET,
     CONF_TTL,
     DEFAULT_AUTO_SYNC,
+    DEFAULT_NAME,
+    DEFAULT_RECORD_TYPES,
     DEFAULT_TTL,
     DOMAIN,
     ENTRY_VERSION,
@@ -41,6 +43,8 @@ from .gandi import PRODUCTION_URL, GandiInputError, normalize_api_url, normalize
 from .history import async_merge_histories
 
 ENTRY_MINOR_VERSION = 1
+# Merged entries whose removal was asked for in this run.
+DATA_REMOVING: HassKey[set[str]] = HassKey(f"{DOMAIN}_removing")
 # Accounts whose merged sync history is being written, by entry id.
 DATA_MERGING: HassKey[dict[str, asyncio.Event]] = HassKey(f"{DOMAIN}_merging")
 # 0.1.0's entry-level entities that stay on the account's service device.
@@ -90,11 +94,21 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         merging.pop(leader.entry_id, None)
     # Removed only now: removing an entry deletes its history file.
     for member in members:
-        hass.async_create_task(
-            hass.config_entries.async_remove(member.entry_id),
-            f"{DOMAIN} remove merged entry {member.entry_id}",
-        )
+        async_remove_merged(hass, member.entry_id)
     return True
+
+
+@callback
+def async_remove_merged(hass: HomeAssistant, entry_id: str) -> None:
+    """Remove an entry merged into an account, once: by the migration, or at the next start if
+    Home Assistant stopped before (the entry's setup asks again)."""
+    removing = hass.data.setdefault(DATA_REMOVING, set())
+    if entry_id in removing or hass.config_entries.async_get_entry(entry_id) is None:
+        return  # already asked for (or done): a second removal would find nothing to remove
+    removing.add(entry_id)
+    hass.async_create_task(
+        hass.config_entries.async_remove(entry_id), f"{DOMAIN} remove merged entry {entry_id}"
+    )
 
 
 def credential_key(data: Mapping[str, Any]) -> CredentialKey:
@@ -221,7 +235,10 @@ def _records(entry: ConfigEntry) -> list[dict[str, Any]] | None:
     """
     data = entry.data
     try:
-        domain, names, types = data[CONF_DOMAIN], data[CONF_RECORDS], data[CONF_RECORD_TYPES]
+        # 0.1.0 read these two with its defaults: the apex, and A.
+        domain = data[CONF_DOMAIN]
+        names = data.get(CONF_RECORDS, [DEFAULT_NAME])
+        types = data.get(CONF_RECORD_TYPES, list(DEFAULT_RECORD_TYPES))
         ttl = int(data.get(CONF_TTL, DEFAULT_TTL))
     except (KeyError, TypeError, ValueError):
         return None
