@@ -289,3 +289,26 @@ async def test_setting_up_an_account_logs_no_warning(
     ]
     assert {d.name for d in records} == {"home.example.com", "vpn.example.com"}
     assert {d.via_device_id for d in records} == {account.id}
+
+
+async def test_a_title_the_user_gave_is_kept_when_records_change(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Renamed to "My Gandi", the account keeps that name when a record of another domain is
+    added; only a title ESDDNS made follows the domains."""
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    hass.config_entries.async_update_entry(entry, title="My Gandi")
+    data = record_subentry("example.org", "www", ["A"])
+    hass.config_entries.async_add_subentry(
+        entry,
+        ConfigSubentry(
+            data=data["data"],  # type: ignore[arg-type]
+            subentry_type=data["subentry_type"],
+            title=data["title"],
+            unique_id=None,
+        ),
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.title == "My Gandi"
+    assert hass.states.get("sensor.www_example_org_a_record").state == PUBLIC

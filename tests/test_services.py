@@ -354,7 +354,8 @@ async def test_detection_during_a_sync_is_used_for_the_remaining_records(
     public_sources: PublicSources,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A new consensus that lands while one record is being written goes to the next ones."""
+    """A new consensus that lands while one record is being written goes to the next ones, and
+    the record whose write it overtook is written again: both end with the new address."""
     entry = make_entry(fake_gandi, public_sources, records=["a", "b"], auto_sync=False)
     await setup_entry(hass, entry)
     client = entry.runtime_data.client
@@ -367,13 +368,24 @@ async def test_detection_during_a_sync_is_used_for_the_remaining_records(
             await entry.runtime_data.detection.async_refresh()
 
     monkeypatch.setattr(client, "put_rrset", put_then_detect)
-    await _sync(hass)
+    response = await _sync(hass)
     written = [(w.path.rsplit("/", 2)[-2], w.body["rrset_values"]) for w in fake_gandi.writes()]
-    assert written == [("a", [PUBLIC]), ("b", [NEW_PUBLIC])]
+    assert written == [("a", [PUBLIC]), ("a", [NEW_PUBLIC]), ("b", [NEW_PUBLIC])]
+    assert [(r["name"], r["after"], r["result"]) for r in response["records"]] == [
+        ("a", [PUBLIC], "updated"),
+        ("a", [NEW_PUBLIC], "updated"),
+        ("b", [NEW_PUBLIC], "updated"),
+    ]
+    for name in ("a", "b"):
+        assert fake_gandi.get_rrset("example.com", name, "A").values == [NEW_PUBLIC]
+        assert hass.states.get(f"binary_sensor.{name}_example_com_a_drift").state == "off"
 
 
 async def test_an_entry_merged_by_the_upgrade_is_not_an_account_to_sync(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Right after an upgrade from 0.1.0, an entry merged into another account is still loaded
     until its removal runs. The action syncs the accounts and passes over it (no crash); named,
@@ -386,6 +398,8 @@ async def test_an_entry_merged_by_the_upgrade_is_not_an_account_to_sync(
         data={"merged_into": entry.entry_id},
     )
     merged.add_to_hass(hass)
+    # Its removal is still to come.
+    monkeypatch.setattr("custom_components.esddns.async_remove_merged", lambda hass, entry_id: None)
     assert await hass.config_entries.async_setup(merged.entry_id)
     await hass.async_block_till_done()
 

@@ -17,7 +17,14 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from . import issues
-from .const import CONF_API_URL, CONF_CREDENTIAL_KIND, CONF_MERGED_INTO, CONF_SECRET, DOMAIN
+from .const import (
+    CONF_API_URL,
+    CONF_CREDENTIAL_KIND,
+    CONF_DOMAIN,
+    CONF_MERGED_INTO,
+    CONF_SECRET,
+    DOMAIN,
+)
 from .coordinator import EsddnsConfigEntry, EsddnsData, RecordCoordinator, managed_records
 from .detection import async_acquire_detection, async_release_detection
 from .entity import account_device
@@ -123,11 +130,14 @@ async def _async_records_changed(
     current = _records_of(entry)
     if current == loaded:
         return  # options and the credential reload through their own flows
+    # The title names the domains, unless the user renamed the account: then it is theirs.
+    named = {str(data[CONF_DOMAIN]) for data in loaded.values() if CONF_DOMAIN in data}
+    ours = not named or entry.title == account_title(named)
     # Seen: the title update below calls this listener again, which must not reload twice.
     loaded.clear()
     loaded.update(current)
     domains = [record.domain for record in managed_records(entry)]
-    if domains and (title := account_title(domains)) != entry.title:
+    if ours and domains and (title := account_title(domains)) != entry.title:
         hass.config_entries.async_update_entry(entry, title=title)
     hass.config_entries.async_schedule_reload(entry.entry_id)
 

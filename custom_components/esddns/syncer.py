@@ -208,15 +208,25 @@ class AccountSyncer:
         for _ in range(MAX_REPLANS):
             done, superseded = await apply(steps, self._async_write)
             results += done
-            if not superseded:
+            # Steps not written because the address changed, and writes the change overtook
+            # while in flight: planned again with the new address.
+            stale = {step.key for step in superseded} | {
+                result.key
+                for result in done
+                if result.action is Action.UPDATED and self._overtaken(result)
+            }
+            if not stale:
                 break
             steps = plan(
-                records,
-                self.coordinator.data or {},
-                self.coordinator.addresses(fresh=True),
-                only={step.key for step in superseded},
+                records, self.coordinator.data or {}, self.coordinator.addresses(fresh=True), stale
             )
         return results
+
+    def _overtaken(self, result: RecordResult) -> bool:
+        """Whether the public address changed while this write was in flight."""
+        record = self.coordinator.record_of[result.key]
+        address = desired(record, result.key, self.coordinator.addresses(fresh=True))
+        return address is not None and (str(address),) != result.after
 
     async def _async_write(self, step: Step) -> None:
         """One PUT; the side effects Gandi's refusals call for (reauth, waiting)."""
