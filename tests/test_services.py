@@ -371,10 +371,10 @@ async def test_detection_during_a_sync_is_used_for_the_remaining_records(
     response = await _sync(hass)
     written = [(w.path.rsplit("/", 2)[-2], w.body["rrset_values"]) for w in fake_gandi.writes()]
     assert written == [("a", [PUBLIC]), ("a", [NEW_PUBLIC]), ("b", [NEW_PUBLIC])]
-    assert [(r["name"], r["after"], r["result"]) for r in response["records"]] == [
-        ("a", [PUBLIC], "updated"),
-        ("a", [NEW_PUBLIC], "updated"),
-        ("b", [NEW_PUBLIC], "updated"),
+    assert [(r["name"], r["before"], r["after"]) for r in response["records"]] == [
+        ("a", None, [PUBLIC]),
+        ("a", [PUBLIC], [NEW_PUBLIC]),  # what the first write left
+        ("b", None, [NEW_PUBLIC]),
     ]
     for name in ("a", "b"):
         assert fake_gandi.get_rrset("example.com", name, "A").values == [NEW_PUBLIC]

@@ -205,9 +205,16 @@ class AccountSyncer:
         """Write a plan; rrsets whose address changed while earlier ones were written are
         planned again with the new address (a few times at most: addresses don't flap)."""
         results: list[RecordResult] = []
+        # What Gandi holds, as far as this sync knows: what it read, then what it wrote.
+        rrsets = dict(self.coordinator.data or {})
         for _ in range(MAX_REPLANS):
             done, superseded = await apply(steps, self._async_write)
             results += done
+            for result in done:
+                if result.action is Action.UPDATED and result.after is not None:
+                    key = result.key
+                    ttl = self.coordinator.record_of[key].ttl
+                    rrsets[key] = Rrset(name=key.name, type=key.type, ttl=ttl, values=result.after)
             # Steps not written because the address changed, and writes the change overtook
             # while in flight: planned again with the new address.
             stale = {step.key for step in superseded} | {
@@ -217,9 +224,7 @@ class AccountSyncer:
             }
             if not stale:
                 break
-            steps = plan(
-                records, self.coordinator.data or {}, self.coordinator.addresses(fresh=True), stale
-            )
+            steps = plan(records, rrsets, self.coordinator.addresses(fresh=True), stale)
         return results
 
     def _overtaken(self, result: RecordResult) -> bool:
