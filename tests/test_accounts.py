@@ -312,3 +312,29 @@ async def test_a_title_the_user_gave_is_kept_when_records_change(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.title == "My Gandi"
     assert hass.states.get("sensor.www_example_org_a_record").state == PUBLIC
+
+
+async def test_sync_now_on_a_record_of_a_domain_gone_from_gandi_says_why(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Pressing "Sync now" on a record whose domain left Gandi writes nothing and says so,
+    instead of doing nothing in silence."""
+    entry = make_entry(
+        fake_gandi,
+        public_sources,
+        subentries=[
+            record_subentry("example.com", "home", ["A"], auto_sync=False),
+            record_subentry("example.org", "www", ["A"], auto_sync=False),
+        ],
+        title="example.com, example.org",
+    )
+    await setup_entry(hass, entry)
+    fake_gandi.remove_domain("example.org")
+    with pytest.raises(
+        HomeAssistantError,
+        match=r"^Could not read the records of example\.org at Gandi: unknown domain$",
+    ):
+        await hass.services.async_call(
+            "button", "press", {"entity_id": "button.www_example_org_sync_now"}, blocking=True
+        )
+    assert fake_gandi.writes() == []

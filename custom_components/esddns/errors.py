@@ -66,3 +66,12 @@ def sync_failed(records: list[str]) -> HomeAssistantError:
         translation_key="sync_failed",
         translation_placeholders={"records": ", ".join(records)},
     )
+
+
+def domains_unreadable(domains: list[str]) -> HomeAssistantError:
+    """The records asked for are all in domains Gandi says it doesn't know."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="read_failed",
+        translation_placeholders={"domain": ", ".join(domains), "error": "unknown domain"},
+    )

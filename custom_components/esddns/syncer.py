@@ -178,7 +178,12 @@ class AccountSyncer:
                 return []
             if force or self.coordinator.data is None or not self.coordinator.last_update_success:
                 await self._async_read_or_raise()
-            steps = plan(records, self.coordinator.data or {}, public)
+            read = self.coordinator.data or {}
+            if strict and records and not any(k in read for r in records for k in r.keys):
+                # Every record asked for is in a domain Gandi no longer knows (a repair says
+                # so): the person who pressed the button hears it too.
+                raise errors.domains_unreadable(sorted({r.domain for r in records}))
+            steps = plan(records, read, public)
             if dry_run:
                 return [step.result(dry_run=True) for step in steps]
             results = await self._async_apply(records, steps)
