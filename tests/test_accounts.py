@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from types import MappingProxyType
 
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry, ConfigSubentryData
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components import esddns
 from custom_components.esddns.coordinator import EsddnsConfigEntry
@@ -25,6 +27,19 @@ from tests.integration import (
 
 HEALTH = "binary_sensor.esddns_example_com_example_org_dns_up_to_date"
 HEALTH_ONE = "binary_sensor.esddns_example_com_dns_up_to_date"
+
+
+def _add_record(hass: HomeAssistant, entry: MockConfigEntry, data: ConfigSubentryData) -> None:
+    """What "Add record" does once its form is filled in."""
+    hass.config_entries.async_add_subentry(
+        entry,
+        ConfigSubentry(
+            data=MappingProxyType(dict(data["data"])),
+            subentry_type=data["subentry_type"],
+            title=data["title"],
+            unique_id=None,
+        ),
+    )
 
 
 def _paths(fake_gandi: FakeGandi) -> list[str]:
@@ -195,16 +210,7 @@ async def test_the_title_follows_the_domains_of_the_records(
         return await real_setup(hass, entry)
 
     monkeypatch.setattr(esddns, "async_setup_entry", counted)
-    data = record_subentry("example.org", "www", ["A"])
-    hass.config_entries.async_add_subentry(
-        entry,
-        ConfigSubentry(
-            data=data["data"],  # type: ignore[arg-type]
-            subentry_type=data["subentry_type"],
-            title=data["title"],
-            unique_id=None,
-        ),
-    )
+    _add_record(hass, entry, record_subentry("example.org", "www", ["A"]))
     await hass.async_block_till_done(wait_background_tasks=True)
     assert setups == [entry.entry_id]
     assert entry.title == "example.com, example.org"
@@ -299,16 +305,7 @@ async def test_a_title_the_user_gave_is_kept_when_records_change(
     entry = make_entry(fake_gandi, public_sources)
     await setup_entry(hass, entry)
     hass.config_entries.async_update_entry(entry, title="My Gandi")
-    data = record_subentry("example.org", "www", ["A"])
-    hass.config_entries.async_add_subentry(
-        entry,
-        ConfigSubentry(
-            data=data["data"],  # type: ignore[arg-type]
-            subentry_type=data["subentry_type"],
-            title=data["title"],
-            unique_id=None,
-        ),
-    )
+    _add_record(hass, entry, record_subentry("example.org", "www", ["A"]))
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.title == "My Gandi"
     assert hass.states.get("sensor.www_example_org_a_record").state == PUBLIC
