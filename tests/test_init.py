@@ -557,3 +557,23 @@ async def test_a_merged_entry_left_by_a_stop_goes_at_the_next_start(hass: HomeAs
     await hass.async_block_till_done()
     assert hass.config_entries.async_get_entry(merged.entry_id) is None
     assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_a_reload_neither_repeats_a_warning_nor_hides_an_address_change(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Each record change reloads its account. A lasting outage (no IPv6 consensus here) is
+    still logged once, and an address that changed across the reload still fires its event."""
+    entry = make_entry(fake_gandi, public_sources, types=["A", "AAAA"])
+    await setup_entry(hass, entry)
+    changes: list[Event] = []
+    hass.bus.async_listen(EVENT_PUBLIC_IP_CHANGED, changes.append)
+    public_sources.answer(NEW_PUBLIC)
+    for _ in range(2):
+        await hass.config_entries.async_reload(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert caplog.text.count("No consensus on the public ipv6 address") == 1
+    assert [(e.data["before"], e.data["after"]) for e in changes] == [(PUBLIC, NEW_PUBLIC)]

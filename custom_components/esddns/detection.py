@@ -128,6 +128,21 @@ class DetectionRound:
 
 
 @dataclass
+class DetectionMemory:
+    """What detection rounds remember between them. Kept across reloads (an account reloads at
+    each record change): a lost consensus is logged once per outage, a public address change is
+    seen across a reload, a repair's count of rounds goes on."""
+
+    router: Streaks[str] = field(default_factory=Streaks)
+    no_consensus: Streaks[Family] = field(default_factory=Streaks)
+    disagreement: Streaks[Family] = field(default_factory=Streaks)
+    dissenters: dict[Family, set[str]] = field(
+        default_factory=lambda: {family: set() for family in Family}
+    )
+    last_address: dict[Family, IPAddress] = field(default_factory=dict)
+
+
+@dataclass
 class DetectionRegistry:
     """The shared detection coordinators, one per distinct set of settings, and what each
     source did in past rounds (kept in one Store across restarts)."""
@@ -135,6 +150,7 @@ class DetectionRegistry:
     store: Store[dict[str, Any]]
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     coordinators: dict[DetectionSettings, DetectionCoordinator] = field(default_factory=dict)
+    memories: dict[DetectionSettings, DetectionMemory] = field(default_factory=dict)
     boards: dict[str, Any] | None = None  # as stored, by settings fingerprint
 
     async def async_scoreboard(self, settings: DetectionSettings) -> Scoreboard:
@@ -170,6 +186,7 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
         settings: DetectionSettings,
         scoreboard: Scoreboard,
         on_round: Callable[[Scoreboard], None],
+        memory: DetectionMemory | None = None,
     ) -> None:
         """Create the coordinator for one set of detection settings."""
         super().__init__(
@@ -188,12 +205,13 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
         self._sources = {family: settings.sources(family) for family in Family}
         for family, sources in self._sources.items():
             self.scoreboard.retain(family, (source.name for source in sources))
-        self._router: Streaks[str] = Streaks()
         self._users: dict[str, tuple[frozenset[Family], RecordLabels]] = {}
-        self._no_consensus: Streaks[Family] = Streaks()
-        self._disagreement: Streaks[Family] = Streaks()
-        self._dissenters: dict[Family, set[str]] = {family: set() for family in Family}
-        self._last_address: dict[Family, IPAddress] = {}
+        memory = memory if memory is not None else DetectionMemory()
+        self._router = memory.router
+        self._no_consensus = memory.no_consensus
+        self._disagreement = memory.disagreement
+        self._dissenters = memory.dissenters
+        self._last_address = memory.last_address
 
     @property
     def families(self) -> frozenset[Family]:
@@ -389,6 +407,7 @@ async def async_acquire_detection(
                 settings,
                 await registry.async_scoreboard(settings),
                 partial(registry.async_keep, settings),
+                registry.memories.setdefault(settings, DetectionMemory()),
             )
             registry.coordinators[settings] = coordinator
         new_family = coordinator.join(entry_id, families, labels)
