@@ -20,7 +20,12 @@ from custom_components.esddns.const import (
     CONF_STUN_SERVERS,
     DOMAIN,
 )
-from custom_components.esddns.wan import Family, SourceFailure, interface_source
+from custom_components.esddns.wan import (
+    Family,
+    SourceFailure,
+    interface_source,
+    preferred_ipv6,
+)
 from devtools.fakes.gandi import FakeGandi
 from tests.integration import PUBLIC, PublicSources, make_entry, setup_entry
 
@@ -159,11 +164,42 @@ async def test_interface_source_prefers_a_stable_global_ipv6(
         assert str(found) == temporary
 
 
+def _adapter(name: str, ipv4: list[str], *, enabled: bool = True) -> dict[str, Any]:
+    return {
+        "name": name,
+        "index": 2,
+        "enabled": enabled,
+        "auto": True,
+        "default": False,
+        "ipv4": [{"address": a, "network_prefix": 24} for a in ipv4],
+        "ipv6": [],
+    }
+
+
+async def test_interface_source_takes_the_first_public_ipv4(hass: HomeAssistant) -> None:
+    """Private and CGNAT (100.64.0.0/10) addresses are passed over, and so is a disabled
+    adapter: the host's first public IPv4 address is the vote."""
+    adapters = [
+        _adapter("eth1", ["93.184.216.34"], enabled=False),
+        _adapter("eth0", ["192.168.1.2", "100.64.0.1", "127.0.0.1"]),
+        _adapter("ppp0", ["81.2.69.142", "81.2.69.143"]),
+    ]
+    source = interface_source()
+    with patch.object(local_sources.network, "async_get_adapters", return_value=adapters):
+        found = await local_sources.async_read_interface(hass, source, Family.IPV4)
+    assert str(found) == "81.2.69.142"
+    with (
+        patch.object(local_sources.network, "async_get_adapters", return_value=adapters[:2]),
+        pytest.raises(SourceFailure, match="no public ipv4 address"),
+    ):
+        await local_sources.async_read_interface(hass, source, Family.IPV4)
+
+
 async def test_interface_source_on_this_host(hass: HomeAssistant) -> None:
     """The real /proc/net/if_inet6 of the test host is read; its fd00::/8 and link-local
     addresses are not public, so the source fails with its reason instead of voting."""
     entries = local_sources._read_if_inet6()
-    assert entries is None or all(not e.address.is_global for e in entries if e.usable)
+    assert entries is None or preferred_ipv6([e.address for e in entries], entries) is None
     with pytest.raises(SourceFailure, match="no public ipv6 address"):
         await local_sources.async_read_interface(hass, interface_source(), Family.IPV6)
 

@@ -203,16 +203,19 @@ async def test_a_record_rewritten_behind_our_back_is_read_as_it_now_is(
     assert await client.get_rrset("example.com", "home", "A") is None
 
 
-async def test_has_domain(client: GandiClient, fake_gandi: FakeGandi) -> None:
-    assert await client.has_domain("EXAMPLE.com.") is True
-    assert await client.has_domain("unknown.example") is False
+async def test_a_records_domain_is_asked_for_canonically_and_one_not_managed_is_refused(
+    client: GandiClient, fake_gandi: FakeGandi
+) -> None:
+    """After a record's 404, the domain itself is asked for in canonical form; a domain that
+    exists but is not this credential's is a permission error, never "absent"."""
+    assert await client.get_rrset("EXAMPLE.com.", "home", "A") is None
     fake_gandi.add_domain("example.net")
     with pytest.raises(GandiPermissionError):
-        await client.has_domain("example.net")
-    assert [r.path for r in fake_gandi.requests] == [
-        "/v5/livedns/domains/example.com",
-        "/v5/livedns/domains/unknown.example",
-        "/v5/livedns/domains/example.net",
+        await client.get_rrset("example.net", "home", "A")
+    assert [(r.path, r.status) for r in fake_gandi.requests] == [
+        ("/v5/livedns/domains/example.com/records/home/A", 404),
+        ("/v5/livedns/domains/example.com", 200),
+        ("/v5/livedns/domains/example.net/records/home/A", 403),
     ]
 
 
@@ -341,8 +344,9 @@ async def test_a_wrong_api_path_is_not_mistaken_for_an_absent_record(
     with pytest.raises(GandiNotFoundError) as caught:
         await client.get_rrset("example.com", "home", "A")
     assert "API URL" in caught.value.message
-    with pytest.raises(GandiNotFoundError, match="API URL"):
-        await client.has_domain("example.com")  # not "the domain is not there"
+    with pytest.raises(GandiNotFoundError) as caught:
+        await client.put_rrset("example.com", "home", "A", ["81.2.69.142"], 300)
+    assert not isinstance(caught.value, GandiDomainNotFoundError)  # not "no such domain"
 
 
 # ----- error answers ---------------------------------------------------------------------------
@@ -536,9 +540,6 @@ async def test_a_bad_domain_name_or_type_is_refused_and_nothing_is_sent(
         await client.get_rrset(domain, name, rtype)
     with pytest.raises(GandiInputError):
         await client.put_rrset(domain, name, rtype, ["81.2.69.142"], 300)
-    if domain != "example.com":  # the domain is what is wrong here
-        with pytest.raises(GandiInputError):
-            await client.has_domain(domain)
     assert fake_gandi.requests == []
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 import ipaddress
 import json
@@ -32,10 +31,9 @@ from custom_components.esddns.gandi.parse import (
     RawResponse,
     decode_json,
     error_for,
+    interpret_domain_page,
     interpret_domain_probe,
     interpret_get_rrset,
-    interpret_has_domain,
-    interpret_list_domains,
     interpret_put_rrset,
     is_livedns_not_found,
     parse_retry_after,
@@ -190,6 +188,7 @@ def test_domain_probe_404_is_domain_not_found(body: dict[str, Any]) -> None:
 
 def test_domain_probe_other_answers() -> None:
     assert interpret_domain_probe(answer(200, {"fqdn": "example.com"}), "example.com") is None
+    assert interpret_domain_probe(answer(200, {"fqdn": "Example.COM."}), "example.com") is None
     with pytest.raises(GandiResponseError):
         interpret_domain_probe(answer(200, {"fqdn": "example.org"}), "example.com")
     with pytest.raises(GandiPermissionError):
@@ -222,26 +221,19 @@ def test_get_rrset_accepts_gandis_record() -> None:
     )
 
 
-def test_list_domains() -> None:
+def test_domain_page() -> None:
     body = [{"fqdn": "example.org"}, {"fqdn": "Example.COM."}, {"fqdn": "example.org"}]
-    assert interpret_list_domains(answer(200, body)) == ["example.com", "example.org"]
-    assert interpret_list_domains(answer(200, [])) == []
+    # One page as LiveDNS sent it, each name canonical; list_domains merges and sorts the pages.
+    assert interpret_domain_page(answer(200, body, total_count="3")) == (
+        ["example.org", "example.com", "example.org"],
+        3,
+    )
+    assert interpret_domain_page(answer(200, [])) == ([], None)
     for bad in ({"fqdn": "example.com"}, [{"fqdn": 3}], ["example.com"], [{"fqdn": "no_dot"}]):
         with pytest.raises(GandiResponseError):
-            interpret_list_domains(answer(200, bad))
+            interpret_domain_page(answer(200, bad))
     with pytest.raises(GandiAuthError):
-        interpret_list_domains(answer(401, {"message": "who?"}))
-
-
-def test_has_domain() -> None:
-    assert interpret_has_domain(answer(200, {"fqdn": "example.com"}), "example.com") is True
-    assert interpret_has_domain(answer(404, GANDI_404), "example.com") is False
-    with pytest.raises(GandiNotFoundError, match="API URL"):
-        interpret_has_domain(answer(404, b"<html>Not Found</html>"), "example.com")
-    with pytest.raises(GandiResponseError):
-        interpret_has_domain(answer(200, {"fqdn": "example.org"}), "example.com")
-    with pytest.raises(GandiServerError):
-        interpret_has_domain(answer(500, b""), "example.com")
+        interpret_domain_page(answer(401, {"message": "who?"}))
 
 
 def test_put_rrset() -> None:
@@ -347,7 +339,9 @@ def _json_or_none(body: bytes) -> Any:
 def test_the_parser_only_ever_yields_valid_results_or_gandi_errors(
     status: int, body: bytes, retry_after: str | None, rtype: RecordType
 ) -> None:
-    response = RawResponse(status=status, body=body, retry_after=retry_after, date=retry_after)
+    response = RawResponse(
+        status=status, body=body, retry_after=retry_after, date=retry_after, total_count=retry_after
+    )
     ok = 200 <= status <= 299
     data = _json_or_none(body)
 
@@ -372,13 +366,14 @@ def test_the_parser_only_ever_yields_valid_results_or_gandi_errors(
             assert set(rrset.values) == {str(ipaddress.ip_address(v)) for v in data["rrset_values"]}
 
     try:
-        domains = interpret_list_domains(response, now=NOW)
+        domains, total = interpret_domain_page(response, now=NOW)
     except GandiError:
         pass
     else:
         assert ok
         assert isinstance(data, list)
-        assert domains == sorted({normalize_domain(item["fqdn"]) for item in data})
+        assert domains == [normalize_domain(item["fqdn"]) for item in data]
+        assert total is None or total >= 0
 
     put_error: GandiError | None = None
     try:
@@ -390,8 +385,6 @@ def test_the_parser_only_ever_yields_valid_results_or_gandi_errors(
     else:
         assert put_error.status in (status, None)
 
-    with contextlib.suppress(GandiError):
-        assert isinstance(interpret_has_domain(response, "example.com", now=NOW), bool)
     try:
         interpret_domain_probe(response, "example.com", now=NOW)
     except GandiDomainNotFoundError:

@@ -7,7 +7,6 @@ from ipaddress import ip_address
 import pytest
 
 from custom_components.esddns.wan import (
-    ANY_ADDRESS,
     PUBLIC_ONLY,
     AddressClass,
     AddressPolicy,
@@ -66,7 +65,7 @@ def test_policies() -> None:
     cgnat = ip_address("100.64.1.2")
     assert PUBLIC_ONLY.rejects(ip_address("81.2.69.142")) is None
     assert PUBLIC_ONLY.rejects(cgnat) is AddressClass.SHARED
-    assert ANY_ADDRESS.rejects(ip_address("127.0.0.1")) is None
+    assert AddressPolicy(frozenset(AddressClass)).rejects(ip_address("127.0.0.1")) is None
     relaxed = AddressPolicy(frozenset({AddressClass.PUBLIC, AddressClass.SHARED}))
     assert relaxed.rejects(cgnat) is None
     assert relaxed.rejects(ip_address("10.0.0.1")) is AddressClass.PRIVATE

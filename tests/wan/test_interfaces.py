@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv6Address
 
-from custom_components.esddns.wan import parse_if_inet6, preferred_ipv4, preferred_ipv6
-from custom_components.esddns.wan.interfaces import best_global_ipv6
+from custom_components.esddns.wan import parse_if_inet6, preferred_ipv6
 
 # A real-looking table: loopback, link-local, a ULA, a temporary and a stable global address
 # on eth0, a deprecated one from an old prefix, a tentative one, a dadfailed one, and wlan0's.
@@ -45,20 +44,10 @@ def test_parse_if_inet6() -> None:
         "lo",
     )
     assert (link.scope, link.ifname, link.prefix_len) == (0x20, "eth0", 64)
-    assert [e.address for e in entries if e.usable] == [TEMPORARY, STABLE, DEPRECATED, WLAN]
+    flags = {e.address: e.flags for e in entries}
+    assert (flags[STABLE], flags[TEMPORARY], flags[DEPRECATED]) == (0x00, 0x01, 0x20)
+    assert (flags[TENTATIVE], flags[DADFAILED], flags[WLAN]) == (0x40, 0x08, 0x80)
     assert parse_if_inet6("") == []
-
-
-def test_best_global_prefers_stable_and_never_tentative() -> None:
-    entries = parse_if_inet6(PROC)
-    assert best_global_ipv6(entries) == STABLE
-    assert best_global_ipv6(entries, "wlan0") == WLAN
-    assert best_global_ipv6(entries, "eth9") is None
-    without_stable = [e for e in entries if e.address != STABLE]
-    assert best_global_ipv6(without_stable, "eth0") == TEMPORARY
-    only_old = [e for e in entries if e.address in (DEPRECATED, TENTATIVE, DADFAILED)]
-    assert best_global_ipv6(only_old) == DEPRECATED
-    assert best_global_ipv6([e for e in entries if e.address in (TENTATIVE, DADFAILED)]) is None
 
 
 def test_preferred_among_adapter_candidates() -> None:
@@ -76,16 +65,15 @@ def test_preferred_among_adapter_candidates() -> None:
     # With them: the stable one; tentative/dadfailed never, even if listed first.
     assert preferred_ipv6(candidates, entries) == STABLE
     assert preferred_ipv6([TENTATIVE, DADFAILED], entries) is None
-    assert preferred_ipv6([str(TEMPORARY), str(DEPRECATED)], entries) == TEMPORARY
+    # All of eth0's global addresses, the stable one listed last: still the one chosen.
+    everything = [TEMPORARY, DEPRECATED, TENTATIVE, DADFAILED, STABLE]
+    assert preferred_ipv6(everything, entries) == STABLE
+    # No stable one: temporary before deprecated, whichever HA lists first.
+    assert preferred_ipv6([str(DEPRECATED), str(TEMPORARY)], entries) == TEMPORARY
+    # Only an old prefix left besides unusable ones: the deprecated address still serves.
+    assert preferred_ipv6([TENTATIVE, DADFAILED, DEPRECATED], entries) == DEPRECATED
     # A candidate the table does not know ranks between stable and temporary.
     unknown = IPv6Address("2a01:4f8:c0c0:1::1")
     assert preferred_ipv6([TEMPORARY, unknown], entries) == unknown
     assert preferred_ipv6([unknown, STABLE], entries) == STABLE
     assert preferred_ipv6(["fd00::1", "::1"], entries) is None
-
-
-def test_preferred_ipv4() -> None:
-    assert preferred_ipv4(["192.168.1.2", "not one", "::1", "100.64.0.1", "81.2.69.142"]) == (
-        IPv4Address("81.2.69.142")
-    )
-    assert preferred_ipv4(["10.0.0.1", "127.0.0.1"]) is None

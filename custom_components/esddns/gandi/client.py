@@ -35,7 +35,6 @@ from .parse import (
     interpret_domain_page,
     interpret_domain_probe,
     interpret_get_rrset,
-    interpret_has_domain,
     interpret_put_rrset,
     is_livedns_not_found,
 )
@@ -132,12 +131,6 @@ class GandiClient:
                 len(domains),
             )
         return sorted(domains)
-
-    async def has_domain(self, domain: str) -> bool:
-        """Return whether LiveDNS serves ``domain`` for this credential (GET /domains/{fqdn})."""
-        fqdn = normalize_domain(domain)
-        response = await self._request("GET", self._url("domains", fqdn))
-        return interpret_has_domain(response, fqdn, secrets=self._secrets)
 
     async def get_rrset(self, domain: str, name: str, rtype: RecordType | str) -> Rrset | None:
         """Return the rrset ``name``/``rtype`` of ``domain``, or None when it does not exist.

@@ -203,43 +203,11 @@ def interpret_domain_page(
     return domains, int(total) if total.isdigit() and total.isascii() else None
 
 
-def interpret_list_domains(
-    response: RawResponse, *, now: datetime | None = None, secrets: Iterable[str] = ()
-) -> list[str]:
-    """GET /domains (one page) → the sorted fqdns, each validated like an input domain."""
-    return sorted(set(interpret_domain_page(response, now=now, secrets=secrets)[0]))
-
-
 def _foreign_not_found() -> GandiNotFoundError:
     # A 404 without Gandi's error body: a wrong base URL or a proxy, never a missing record.
     return GandiNotFoundError(
         "not found, and the answer is not from LiveDNS (is the API URL right?)", status=404
     )
-
-
-def interpret_has_domain(
-    response: RawResponse,
-    domain: str,
-    *,
-    now: datetime | None = None,
-    secrets: Iterable[str] = (),
-) -> bool:
-    """GET /domains/{fqdn} → True when LiveDNS serves the domain, False on LiveDNS's 404.
-
-    A 404 without Gandi's error body (a wrong API URL, a proxy) is a GandiNotFoundError: it says
-    nothing about the domain.
-    """
-    if response.status == 404:
-        if not _error_details(response.body)[2]:
-            raise _foreign_not_found()
-        return False
-    if not _ok(response.status):
-        raise error_for(response, now=now, secrets=secrets)
-    data = decode_json(response.body, response.status)
-    fqdn = data.get("fqdn") if isinstance(data, dict) else None
-    if not isinstance(fqdn, str) or fqdn.lower().rstrip(".") != domain:
-        raise GandiResponseError("the domain answer is not about that domain", status=200)
-    return True
 
 
 def is_livedns_not_found(response: RawResponse) -> bool:
@@ -269,7 +237,12 @@ def interpret_domain_probe(
         raise GandiDomainNotFoundError(
             f"LiveDNS does not serve the domain {domain} for this credential", status=404
         )
-    interpret_has_domain(response, domain, now=now, secrets=secrets)
+    if not _ok(response.status):
+        raise error_for(response, now=now, secrets=secrets)
+    data = decode_json(response.body, response.status)
+    fqdn = data.get("fqdn") if isinstance(data, dict) else None
+    if not isinstance(fqdn, str) or fqdn.lower().rstrip(".") != domain:
+        raise GandiResponseError("the domain answer is not about that domain", status=200)
 
 
 def interpret_get_rrset(

@@ -6,7 +6,6 @@ Pure asyncio: no Home Assistant imports. `models` holds the data, `errors` the f
 """
 
 from .address import (
-    ANY_ADDRESS,
     PUBLIC_ONLY,
     AddressClass,
     AddressPolicy,
@@ -21,7 +20,7 @@ from .errors import (
     SourceRefused,
     SourceTimeout,
 )
-from .interfaces import IfInet6Entry, parse_if_inet6, preferred_ipv4, preferred_ipv6
+from .interfaces import IfInet6Entry, parse_if_inet6, preferred_ipv6
 from .models import (
     LOCAL_KINDS,
     Detection,
@@ -51,7 +50,6 @@ from .sources import (
 )
 
 __all__ = [
-    "ANY_ADDRESS",
     "DEFAULT_DNS",
     "DEFAULT_DOH",
     "DEFAULT_HTTPS",
@@ -88,7 +86,6 @@ __all__ = [
     "parse_https_source",
     "parse_if_inet6",
     "parse_stun_server",
-    "preferred_ipv4",
     "preferred_ipv6",
     "sources_for",
     "stun_source",

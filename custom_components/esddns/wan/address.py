@@ -108,4 +108,3 @@ class AddressPolicy:
 
 
 PUBLIC_ONLY = AddressPolicy()
-ANY_ADDRESS = AddressPolicy(frozenset(AddressClass))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from ipaddress import AddressValueError, IPv4Address, IPv6Address
+from ipaddress import AddressValueError, IPv6Address
 
 from .address import AddressClass, classify_address
 
@@ -17,7 +17,6 @@ IFA_F_TEMPORARY = 0x01
 IFA_F_DADFAILED = 0x08
 IFA_F_DEPRECATED = 0x20
 IFA_F_TENTATIVE = 0x40
-SCOPE_GLOBAL = 0x00
 _UNUSABLE = IFA_F_TENTATIVE | IFA_F_DADFAILED
 
 
@@ -31,15 +30,6 @@ class IfInet6Entry:
     scope: int
     flags: int
     ifname: str
-
-    @property
-    def usable(self) -> bool:
-        """A global, public address that has passed duplicate address detection."""
-        return (
-            self.scope == SCOPE_GLOBAL
-            and not self.flags & _UNUSABLE
-            and classify_address(self.address) is AddressClass.PUBLIC
-        )
 
 
 def parse_if_inet6(text: str) -> list[IfInet6Entry]:
@@ -72,16 +62,6 @@ def _preference(flags: int | None) -> int:
     return 0
 
 
-def best_global_ipv6(
-    entries: Iterable[IfInet6Entry], ifname: str | None = None
-) -> IPv6Address | None:
-    """The preferred usable address (of `ifname` only, if given), or None."""
-    usable = [e for e in entries if e.usable and (ifname is None or e.ifname == ifname)]
-    if not usable:
-        return None
-    return min(usable, key=lambda e: _preference(e.flags)).address
-
-
 def preferred_ipv6(
     candidates: Iterable[str | IPv6Address], entries: Sequence[IfInet6Entry] | None = None
 ) -> IPv6Address | None:
@@ -108,15 +88,3 @@ def preferred_ipv6(
         if best is None or rank < best[0]:
             best = (rank, address)
     return None if best is None else best[1]
-
-
-def preferred_ipv4(candidates: Iterable[str | IPv4Address]) -> IPv4Address | None:
-    """The first public IPv4 address among `candidates` (a host rarely has one), or None."""
-    for candidate in candidates:
-        try:
-            address = IPv4Address(str(candidate))
-        except AddressValueError:
-            continue
-        if classify_address(address) is AddressClass.PUBLIC:
-            return address
-    return None

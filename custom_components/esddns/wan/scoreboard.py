@@ -47,11 +47,6 @@ class SourceStats:
     skip_until: int = 0  # not asked before this round (backoff), unless nothing else is left
 
     @property
-    def answer_rate(self) -> float:
-        """Share of answers, with one imagined answer and one failure so a newcomer is 1/2."""
-        return (self.answered + 1) / (self.asked + 2)
-
-    @property
     def known(self) -> bool:
         """Whether it has been asked and did not fail lately. A source the quorum always beats
         (cancelled, never answered) counts: else a slow third provider would keep every round
