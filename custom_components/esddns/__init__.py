@@ -11,7 +11,6 @@ from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
     entity_registry as er,
-    issue_registry as ir,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
@@ -25,7 +24,13 @@ from .const import (
     CONF_SECRET,
     DOMAIN,
 )
-from .coordinator import EsddnsConfigEntry, EsddnsData, RecordCoordinator, managed_records
+from .coordinator import (
+    EsddnsConfigEntry,
+    EsddnsData,
+    RecordCoordinator,
+    families,
+    managed_records,
+)
 from .detection import async_acquire_detection, async_release_detection
 from .entity import account_device
 from .gandi import PRODUCTION_URL, Credential, CredentialKind, GandiClient
@@ -67,23 +72,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
     # no update listener hears of them: compared at the end, they reload the entry.
     loaded_records = _records_of(entry)
     records = managed_records(entry)
-    families = frozenset(key.family for record in records for key in record.keys)
+    needed = families(records)
     labels = {
         family: [key.label for record in records for key in record.keys if key.family is family]
-        for family in families
+        for family in needed
     }
     detection = await async_acquire_detection(
-        hass, entry.entry_id, entry.options, families, lambda family: labels.get(family, [])
+        hass, entry.entry_id, entry.options, needed, lambda family: labels.get(family, [])
     )
     try:
-        if families and not detection.last_update_success:
+        if needed and not detection.last_update_success:
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN, translation_key="no_source_answered"
             )
         await async_merged_history(hass, entry.entry_id)
         history = SyncHistory(hass, entry.entry_id)
         await history.async_load()
-        coordinator = RecordCoordinator(hass, entry, gandi_client(hass, entry), detection)
+        coordinator = RecordCoordinator(hass, entry, gandi_client(hass, entry), detection, records)
         await coordinator.async_config_entry_first_refresh()
     except BaseException:
         await async_release_detection(hass, entry.entry_id)
@@ -121,6 +126,10 @@ def _records_of(entry: EsddnsConfigEntry) -> dict[str, MappingProxyType[str, obj
     return {subentry_id: sub.data for subentry_id, sub in entry.subentries.items()}
 
 
+def _domains(records: dict[str, MappingProxyType[str, object]]) -> set[str]:
+    return {str(data[CONF_DOMAIN]) for data in records.values() if CONF_DOMAIN in data}
+
+
 async def _async_records_changed(
     hass: HomeAssistant,
     entry: EsddnsConfigEntry,
@@ -131,12 +140,12 @@ async def _async_records_changed(
     if current == loaded:
         return  # options and the credential reload through their own flows
     # The title names the domains, unless the user renamed the account: then it is theirs.
-    named = {str(data[CONF_DOMAIN]) for data in loaded.values() if CONF_DOMAIN in data}
+    named = _domains(loaded)
     ours = not named or entry.title == account_title(named)
     # Seen: the title update below calls this listener again, which must not reload twice.
     loaded.clear()
     loaded.update(current)
-    domains = [record.domain for record in managed_records(entry)]
+    domains = _domains(current)
     if ours and domains and (title := account_title(domains)) != entry.title:
         hass.config_entries.async_update_entry(entry, title=title)
     hass.config_entries.async_schedule_reload(entry.entry_id)
@@ -169,7 +178,6 @@ async def async_remove_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> N
     """Forget the sync history of a deleted account, and its "domain missing" repairs: a setup
     waiting to retry raises them and is never unloaded."""
     await SyncHistory(hass, entry.entry_id).async_remove()
-    prefix = f"domain_missing_{entry.entry_id}_"  # RecordCoordinator._domain_issue_id
-    for domain, issue_id in list(ir.async_get(hass).issues):
-        if domain == DOMAIN and issue_id.startswith(prefix):
-            issues.async_clear(hass, issue_id)
+    issues.async_clear_domain_missing(
+        hass, entry.entry_id, issues.domains_missing(hass, entry.entry_id)
+    )

@@ -5,13 +5,13 @@ What to write, and when, is the syncer's (sync.py decides, syncer.py runs it).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from . import errors, issues
@@ -76,6 +76,11 @@ def managed_records(entry: ConfigEntry) -> tuple[ManagedRecord, ...]:
     )
 
 
+def families(records: Iterable[ManagedRecord]) -> frozenset[Family]:
+    """The address families some of ``records`` hold."""
+    return frozenset(key.family for record in records for key in record.keys)
+
+
 class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
     """Reads the rrsets of one account's records, and says what each should hold."""
 
@@ -87,8 +92,9 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         entry: EsddnsConfigEntry,
         client: GandiClient,
         detection: DetectionCoordinator,
+        records: tuple[ManagedRecord, ...],
     ) -> None:
-        """Create the coordinator for one account."""
+        """Create the coordinator for one account and its ``records`` (managed_records)."""
         super().__init__(
             hass,
             LOGGER,
@@ -103,25 +109,17 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         self.client = client
         self.detection = detection
         self.account: str = entry.title
-        self.records = managed_records(entry)
+        self.records = records
         self.record_of: dict[RecordKey, ManagedRecord] = {
             key: record for record in self.records for key in record.keys
         }
         self.keys: tuple[RecordKey, ...] = tuple(self.record_of)
+        # The address families the account's records hold.
+        self.families = families(records)
         self._not_before = 0.0
         # The "domain missing" repairs a setup that waited to retry left behind: the first read
         # clears those that no longer apply.
-        prefix = self._domain_issue_id("")
-        self._missing_domains: set[str] = {
-            issue_id.removeprefix(prefix)
-            for domain, issue_id in ir.async_get(hass).issues
-            if domain == DOMAIN and issue_id.startswith(prefix)
-        }
-
-    @property
-    def families(self) -> frozenset[Family]:
-        """The address families the account's records hold."""
-        return frozenset(key.family for key in self.keys)
+        self._missing_domains = issues.domains_missing(hass, entry.entry_id)
 
     # Reading --------------------------------------------------------------------------------
 
@@ -139,29 +137,19 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
                     # The domain left LiveDNS (or the account): only the user can put that right.
                     # The account's other domains are still read.
                     missing.add(key.domain)
-                    issues.async_domain_missing(
-                        self.hass, self._domain_issue_id(key.domain), key.domain
-                    )
+                    issues.async_domain_missing(self.hass, self.config_entry.entry_id, key.domain)
         except GandiRateLimitError as err:
             raise self.rate_limited(err) from err
         except GandiError as err:
             raise errors.read_failed(err, self.account) from err
-        for domain in self._missing_domains - missing:
-            issues.async_clear(self.hass, self._domain_issue_id(domain))
+        issues.async_clear_domain_missing(
+            self.hass, self.config_entry.entry_id, self._missing_domains - missing
+        )
         self._missing_domains = missing
         if missing and not records:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="gandi_error",
-                translation_placeholders={
-                    "domain": self.account,
-                    "error": f"unknown domain: {', '.join(sorted(missing))}",
-                },
-            )
+            unknown = GandiDomainNotFoundError(f"unknown domain: {', '.join(sorted(missing))}")
+            raise errors.read_failed(unknown, self.account)
         return records
-
-    def _domain_issue_id(self, domain: str) -> str:
-        return f"domain_missing_{self.config_entry.entry_id}_{domain}"
 
     def rate_limit_wait(self) -> float:
         """Seconds left before Gandi wants to hear from us again (0 when it doesn't mind)."""
@@ -179,8 +167,9 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
 
     def clear_repairs(self) -> None:
         """Drop this account's "domain missing" repairs (on unload)."""
-        for domain in self._missing_domains:
-            issues.async_clear(self.hass, self._domain_issue_id(domain))
+        issues.async_clear_domain_missing(
+            self.hass, self.config_entry.entry_id, self._missing_domains
+        )
 
     # The state entities show -----------------------------------------------------------------
 
@@ -192,9 +181,10 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         found = {family: detected.address(family) for family in self.families}
         return {family: address for family, address in found.items() if address is not None}
 
-    def desired(self, key: RecordKey) -> IPAddress | None:
-        """The address a record should hold now; None without a consensus for its family."""
-        return desired(self.record_of[key], key, self.addresses())
+    def desired(self, key: RecordKey, *, fresh: bool = False) -> IPAddress | None:
+        """The address a record should hold now; None without a consensus for its family
+        (from a fresh round, if ``fresh``)."""
+        return desired(self.record_of[key], key, self.addresses(fresh=fresh))
 
     def drift(self, key: RecordKey) -> bool | None:
         """Whether a record differs from what it should hold; None when either is unknown."""

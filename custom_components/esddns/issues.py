@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
@@ -48,9 +50,32 @@ def async_router_problem(
     _raise(hass, issue_id, translation_key, placeholders)
 
 
-def async_domain_missing(hass: HomeAssistant, issue_id: str, domain: str) -> None:
+def domain_missing_id(entry_id: str, domain: str) -> str:
+    """The id of an account's "Gandi no longer knows <domain>" repair."""
+    return f"domain_missing_{entry_id}_{domain}"
+
+
+def async_domain_missing(hass: HomeAssistant, entry_id: str, domain: str) -> None:
     """Gandi no longer knows the domain: it left LiveDNS, or the account."""
+    issue_id = domain_missing_id(entry_id, domain)
     _raise(hass, issue_id, "domain_missing", {"domain": domain}, ir.IssueSeverity.ERROR)
+
+
+def domains_missing(hass: HomeAssistant, entry_id: str) -> set[str]:
+    """The domains an account has a "domain missing" repair for (raised by an earlier setup,
+    which may have been waiting to retry and is never unloaded)."""
+    prefix = domain_missing_id(entry_id, "")
+    return {
+        issue_id.removeprefix(prefix)
+        for domain, issue_id in ir.async_get(hass).issues
+        if domain == DOMAIN and issue_id.startswith(prefix)
+    }
+
+
+def async_clear_domain_missing(hass: HomeAssistant, entry_id: str, domains: Iterable[str]) -> None:
+    """The account can read these domains again, or is gone."""
+    for domain in domains:
+        async_clear(hass, domain_missing_id(entry_id, domain))
 
 
 def async_clear(hass: HomeAssistant, issue_id: str) -> None:

@@ -29,7 +29,6 @@ from .sync import (
     SupersededError,
     apply,
     describe_answers,
-    desired,
     in_sync,
     plan,
 )
@@ -234,17 +233,14 @@ class AccountSyncer:
 
     def _overtaken(self, result: RecordResult) -> bool:
         """Whether the public address changed while this write was in flight."""
-        record = self.coordinator.record_of[result.key]
-        address = desired(record, result.key, self.coordinator.addresses(fresh=True))
+        address = self.coordinator.desired(result.key, fresh=True)
         return address is not None and (str(address),) != result.after
 
     async def _async_write(self, step: Step) -> None:
         """One PUT; the side effects Gandi's refusals call for (reauth, waiting)."""
         # A detection that landed while an earlier write was in flight must not leave later
         # records with the superseded address.
-        address = desired(
-            self.coordinator.record_of[step.key], step.key, self.coordinator.addresses(fresh=True)
-        )
+        address = self.coordinator.desired(step.key, fresh=True)
         if address is None or (str(address),) != step.after:
             raise SupersededError
         if (wait := self.coordinator.rate_limit_wait()) > 0:
