@@ -88,7 +88,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
         await async_merged_history(hass, entry.entry_id)
         history = SyncHistory(hass, entry.entry_id)
         await history.async_load()
-        coordinator = RecordCoordinator(hass, entry, gandi_client(hass, entry), detection, records)
+        coordinator = RecordCoordinator(hass, entry, gandi_client(hass, entry), detection)
         await coordinator.async_config_entry_first_refresh()
     except BaseException:
         await async_release_detection(hass, entry.entry_id)

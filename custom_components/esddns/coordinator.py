@@ -92,9 +92,8 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         entry: EsddnsConfigEntry,
         client: GandiClient,
         detection: DetectionCoordinator,
-        records: tuple[ManagedRecord, ...],
     ) -> None:
-        """Create the coordinator for one account and its ``records`` (managed_records)."""
+        """Create the coordinator for one account."""
         super().__init__(
             hass,
             LOGGER,
@@ -109,13 +108,15 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         self.client = client
         self.detection = detection
         self.account: str = entry.title
-        self.records = records
+        # Read again, not taken from the setup's start: a record added meanwhile is read and
+        # gets its entities now; the setup then reloads for its detection (see __init__).
+        self.records = managed_records(entry)
         self.record_of: dict[RecordKey, ManagedRecord] = {
             key: record for record in self.records for key in record.keys
         }
         self.keys: tuple[RecordKey, ...] = tuple(self.record_of)
         # The address families the account's records hold.
-        self.families = families(records)
+        self.families = families(self.records)
         self._not_before = 0.0
         # The "domain missing" repairs a setup that waited to retry left behind: the first read
         # clears those that no longer apply.
