@@ -10,10 +10,8 @@ disconnect or hang;
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import contextlib
 import gzip
 from typing import Literal
 
@@ -22,6 +20,7 @@ from aiohttp import web
 from custom_components.esddns.wan import Family, Source, doh_source
 
 from .dns import _parse_query, build_reply
+from .web import LoopbackWebServer
 
 type DohMode = Literal[
     "answer",
@@ -43,10 +42,11 @@ type DohMode = Literal[
 MEDIA_TYPE = "application/dns-message"
 
 
-class FakeDohServer:
+class FakeDohServer(LoopbackWebServer):
     """A controllable DoH source for tests, the demo and the benchmark."""
 
     def __init__(self, address: str = "81.2.69.142", *, provider: str | None = None) -> None:
+        super().__init__()
         self.address = address
         self.txt: list[str | bytes] | None = None
         self.provider = provider
@@ -54,10 +54,7 @@ class FakeDohServer:
         self.status = 200
         self.delay = 0.0
         self.requests = 0
-        self.port = 0
         self.last_headers: dict[str, str] = {}
-        self._runner: web.AppRunner | None = None
-        self._stopping = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -83,25 +80,8 @@ class FakeDohServer:
             families=families,
         )
 
-    async def start(self, host: str = "127.0.0.1") -> FakeDohServer:
-        app = web.Application()
+    def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(
-            app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, 0)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.Server)
-        self.port = server.sockets[0].getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     async def _query(self, request: web.Request) -> bytes | None:
         if request.method == "POST":
@@ -120,9 +100,7 @@ class FakeDohServer:
         if query is None:
             return web.Response(status=400, text="not a DNS query")
         if self.delay > 0 or self.mode == "hang":
-            timeout = None if self.mode == "hang" else self.delay
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout)
+            await self._hold(None if self.mode == "hang" else self.delay)
         qid, flags, qname, qtype, qclass = query
         if self.mode == "redirect":
             raise web.HTTPFound("http://127.0.0.1:1/dns-query")
@@ -136,7 +114,9 @@ class FakeDohServer:
             request.transport.close()
             return web.Response()
         if self.mode == "oversized":
-            return await self._endless(request)
+            return await self._endless(
+                request, status=self.status, content_type=MEDIA_TYPE, chunk=bytes(4096)
+            )
         rcode_mode = self.mode if self.mode in ("refused", "servfail", "nxdomain") else "answer"
         message = build_reply(self.address, self.txt, rcode_mode, qid, flags, qname, qtype, qclass)
         if self.mode == "wrong_id":
@@ -156,15 +136,3 @@ class FakeDohServer:
 
     def _message(self, body: bytes) -> web.Response:
         return web.Response(status=self.status, body=body, content_type=MEDIA_TYPE)
-
-    async def _endless(self, request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(status=self.status)
-        response.content_type = MEDIA_TYPE
-        await response.prepare(request)
-        try:
-            while not self._stopping.is_set():
-                await response.write(bytes(4096))
-                await asyncio.sleep(0)
-        except ConnectionError:
-            pass  # the client stopped reading: what we want it to do
-        return response
