@@ -37,23 +37,6 @@ class RecordResult:
     action: Action
     reason: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        """The action's response shape: the event's words (``result``).
-
-        ``action`` is 0.1.0's name for ``result``, kept through 0.2 so that automations that
-        read it keep working.
-        """
-        return {
-            "domain": self.key.domain,
-            "name": self.key.name,
-            "type": self.key.type.value,
-            "before": list(self.before) if self.before is not None else None,
-            "after": list(self.after) if self.after is not None else None,
-            "result": self.action.value,
-            "reason": self.reason,
-            "action": self.action.value,
-        }
-
     def as_event(self) -> dict[str, Any]:
         """The ``esddns_record_synced`` event data: the record, then what happened to it."""
         return {
@@ -66,6 +49,17 @@ class RecordResult:
             "after": list(self.after) if self.after is not None else None,
             "reason": self.reason,
         }
+
+    def as_dict(self) -> dict[str, Any]:
+        """The action's response shape: the event's words, without the full name.
+
+        ``action`` is 0.1.0's name for ``result``, kept through 0.2 so that automations that
+        read it keep working.
+        """
+        response = self.as_event()
+        del response["record"]
+        response["action"] = response["result"]
+        return response
 
 
 @dataclass(frozen=True, slots=True)
