@@ -128,8 +128,8 @@ async def wan_session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSessi
         yield session
 
 
-def _free_port() -> int:
-    """A port free for both TCP and UDP on 127.0.0.1."""
+def free_port() -> int:
+    """A port free for both TCP and UDP on 127.0.0.1 (coturn listens on both)."""
     for _ in range(50):
         with socket.socket() as tcp, socket.socket(type=socket.SOCK_DGRAM) as udp:
             tcp.bind(("127.0.0.1", 0))
@@ -142,6 +142,22 @@ def _free_port() -> int:
     raise OSError("no free port")  # pragma: no cover
 
 
+def coturn_command(port: int, tmp: Path) -> list[str]:
+    """Debian's coturn as a STUN-only server on 127.0.0.1:port, its files in ``tmp``. Without
+    turnserver the test is skipped, or fails under CI=true."""
+    binary = shutil.which("turnserver")
+    if binary is None:
+        message = "turnserver (Debian's coturn) is missing; scripts/setup installs it"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return [
+        binary, "--listening-ip=127.0.0.1", f"--listening-port={port}", "--stun-only",
+        "--no-cli", "--no-tls", "--no-dtls", "--log-file=stdout", "--simple-log",
+        f"--pidfile={tmp / 'turnserver.pid'}", f"--userdb={tmp / 'turndb'}",
+    ]  # fmt: skip
+
+
 @pytest.fixture
 def coturn(socket_enabled: None, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """Debian's coturn answering STUN on 127.0.0.1 (UDP and TCP). Under CI=true a missing
@@ -151,15 +167,8 @@ def coturn(socket_enabled: None, tmp_path: Path) -> Iterator[tuple[str, int]]:
         host, _, port = external.rpartition(":")
         yield host, int(port)
         return
-    binary = shutil.which("turnserver")
-    if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("coturn (turnserver) is not installed; scripts/setup installs it")
-        pytest.skip("coturn (turnserver) is not installed")
-    port = _free_port()
-    args = [binary, "--listening-ip=127.0.0.1", f"--listening-port={port}", "--stun-only"]
-    args += ["--no-cli", "--no-tls", "--no-dtls", "--log-file=stdout", "--simple-log"]
-    args += [f"--pidfile={tmp_path / 'turnserver.pid'}"]
+    port = free_port()
+    args = coturn_command(port, tmp_path)
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     try:
         deadline = time.monotonic() + 10

@@ -12,7 +12,6 @@ import json
 import os
 from pathlib import Path
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +24,7 @@ import pytest
 import pytest_socket  # type: ignore[import-untyped]
 
 from devtools import harness
+from tests.fixtures_wan import coturn_command, free_port
 
 START_TIMEOUT = 90.0  # hass on 2 busy cores; it usually answers within 5 s
 FAKE_TIMEOUT = 20.0
@@ -130,19 +130,6 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
     return process.returncode
 
 
-def free_port() -> int:
-    """A port free for both TCP and UDP on 127.0.0.1 (coturn listens on both)."""
-    while True:
-        with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
-            try:
-                udp.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-
-
 def read_json_line(process: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
     """The JSON line a fake prints once it listens."""
     assert process.stdout is not None
@@ -179,21 +166,8 @@ def start_coturn(stack: Stack) -> str:
     if external := os.environ.get("ESDDNS_COTURN"):
         wait_for_stun(int(external.rpartition(":")[2]), FAKE_TIMEOUT)
         return external
-    turnserver = shutil.which("turnserver")
-    if turnserver is None:
-        message = "turnserver (Debian's coturn) is missing; scripts/setup installs it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
     port = free_port()
-    stack.spawn(
-        "coturn",
-        [
-            turnserver, "--listening-ip=127.0.0.1", f"--listening-port={port}", "--stun-only",
-            "--no-cli", "--no-tls", "--no-dtls", "--log-file=stdout", "--simple-log",
-            f"--pidfile={stack.tmp / 'turnserver.pid'}", f"--userdb={stack.tmp / 'turndb'}",
-        ],
-    )  # fmt: skip
+    stack.spawn("coturn", coturn_command(port, stack.tmp))
     wait_for_stun(port, FAKE_TIMEOUT)
     return f"127.0.0.1:{port}"
 

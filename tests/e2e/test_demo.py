@@ -20,8 +20,8 @@ import pytest
 import pytest_socket  # type: ignore[import-untyped]
 
 from devtools import harness
+from tests.fixtures_wan import free_port
 
-from .conftest import free_port
 from .test_e2e import FIRST_ROUND, log_records
 
 # scripts/develop runs the Home Assistant of .venv (scripts/setup): the demo is what a developer
