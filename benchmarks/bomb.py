@@ -31,6 +31,7 @@ from typing import Any
 
 import aiohttp
 
+from benchmarks.process import serving, status_kb
 from custom_components.esddns.gandi import Credential, CredentialKind, GandiClient, GandiError
 from custom_components.esddns.wan import Family, OutcomeStatus, ask_source, https_source
 from custom_components.esddns.wan.errors import MalformedAnswer
@@ -110,14 +111,6 @@ async def _baseline_gandi(session: aiohttp.ClientSession, url: str) -> None:
 # ----- measuring -------------------------------------------------------------------------------
 
 
-def _rss_kb(field: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def _reset_rss_peak() -> bool:
     try:
         with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
@@ -140,13 +133,13 @@ async def _stall_and_rss(call: Call) -> tuple[float, float | None]:
             worst = max(worst, loop.time() - asked - TICK)
 
     reset = _reset_rss_peak()
-    before = _rss_kb("VmRSS")
+    before = status_kb("VmRSS")
     task = asyncio.create_task(ticker())
     await asyncio.sleep(TICK * 2)
     await call()
     stop = True
     await task
-    rss = (_rss_kb("VmHWM") - before) / 1024 if reset else None
+    rss = (status_kb("VmHWM") - before) / 1024 if reset else None
     return worst * 1000, rss
 
 
@@ -290,15 +283,8 @@ def main() -> None:
         endpoints = json.loads(sys.stdin.read())
         print(json.dumps(asyncio.run(measure(endpoints, *args.measure))))
         return
-    process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.bomb", "--serve"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout is not None
-        result = run(json.loads(process.stdout.readline()))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving("benchmarks.bomb", "--serve") as endpoints:
+        result = run(endpoints)
     print(json.dumps(result))
 
 

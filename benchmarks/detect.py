@@ -30,16 +30,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 import json
-import os
 import random
 import statistics
-import subprocess
-import sys
 import time
 from typing import Any
 
 import aiohttp
 
+from benchmarks.process import open_fds, serving
 from custom_components.esddns.wan import (
     Family,
     OutcomeStatus,
@@ -63,10 +61,6 @@ WARMUP_ROUNDS = 20  # the engine's scoreboard learns; ask-all warms its caches
 ADDRESS = "81.2.69.142"
 ROUND_TRIPS = {SourceKind.STUN_UDP: 1, SourceKind.STUN_TCP: 2, SourceKind.HTTPS: 3}
 TAIL_SHARE, TAIL_FACTOR = 0.05, 4.0
-
-
-def _fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -201,14 +195,14 @@ async def run(endpoints: dict[str, Any]) -> dict[str, Any]:
     ):
         bench = Bench(endpoints, session, control)
         await bench.run("steady", hedged=False)  # warms the loop, the fakes and the caches
-        fds_before = _fds()
+        fds_before = open_fds()
         runs = {
             (scenario, hedged): await bench.run(scenario, hedged)
             for scenario in ("dead30", "steady", "churn30")
             for hedged in (True, False)
         }
         await asyncio.sleep(0.1)  # closed sockets leave the table
-        fds_after = _fds()
+        fds_after = open_fds()
         bench.scenario("dead30")
         baseline = []
         for _ in range(BASELINE_ROUNDS):
@@ -273,30 +267,11 @@ async def run(endpoints: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "devtools.fakes.sources",
-            "--address",
-            ADDRESS,
-            "--stun",
-            str(STUN),
-            "--http",
-            str(HTTP),
-            "--control-port",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        endpoints = json.loads(process.stdout.readline())
+    with serving(
+        "devtools.fakes.sources",
+        *("--address", ADDRESS, "--stun", str(STUN), "--http", str(HTTP), "--control-port", "0"),
+    ) as endpoints:
         result = asyncio.run(run(endpoints))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     print(json.dumps(result))
 
 

@@ -38,16 +38,13 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 import json
 import math
-import os
-from pathlib import Path
 import random
-import subprocess
-import sys
 import time
 from typing import Any
 
 import aiohttp
 
+from benchmarks.process import open_fds, serving, status_kb
 from custom_components.esddns.gandi import (
     Credential,
     CredentialKind,
@@ -98,27 +95,12 @@ RECORDS = tuple(
 KEYS = tuple(key for record in RECORDS for key in record.keys)
 
 
-def _fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
 def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")  # pragma: no cover
+    return status_kb("VmRSS") / 1024
 
 
 def _address(period: int) -> str:
     return str(IPv4Address("81.2.69.10") + period)  # public (81.2.69.0/24), a new one each period
-
-
-def _start(args: list[str]) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    process = subprocess.Popen(  # noqa: S603 - our own fake modules, fixed arguments
-        [sys.executable, "-m", *args], stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    return process, json.loads(process.stdout.readline())
 
 
 @dataclass
@@ -275,7 +257,7 @@ async def run(sources_info: dict[str, Any], gandi_info: dict[str, Any]) -> dict[
         started = time.perf_counter()
         for number in range(CYCLES):
             if number == WARMUP:
-                fds_before, rss_before, cpu_before = _fds(), _rss_mb(), time.process_time()
+                fds_before, rss_before, cpu_before = open_fds(), _rss_mb(), time.process_time()
             change = number % PERIOD == 0
             if change:
                 if number:
@@ -293,7 +275,7 @@ async def run(sources_info: dict[str, Any], gandi_info: dict[str, Any]) -> dict[
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_before
         await asyncio.sleep(0.2)  # closed transports leave the fd table
-        fds_after, rss_after = _fds(), _rss_mb()
+        fds_after, rss_after = open_fds(), _rss_mb()
         log = await soak.gandi_log()
 
     puts = [(index, r) for index, r in enumerate(log) if r["method"] == "PUT"]
@@ -325,16 +307,13 @@ async def run(sources_info: dict[str, Any], gandi_info: dict[str, Any]) -> dict[
 
 
 def main() -> None:
-    sources, sources_info = _start(
-        ["devtools.fakes.sources", "--stun", "4", "--http", "2", "--control-port", "0"]
-    )
-    gandi, gandi_info = _start(["devtools.fakes.gandi", "--token", f"{TOKEN}={','.join(DOMAINS)}"])
-    try:
+    with (
+        serving(
+            "devtools.fakes.sources", "--stun", "4", "--http", "2", "--control-port", "0"
+        ) as sources_info,
+        serving("devtools.fakes.gandi", "--token", f"{TOKEN}={','.join(DOMAINS)}") as gandi_info,
+    ):
         result = asyncio.run(run(sources_info, gandi_info))
-    finally:
-        for process in (sources, gandi):
-            process.terminate()
-            process.wait(timeout=10)
     print(json.dumps(result))
 
 
