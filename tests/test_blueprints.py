@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 import shutil
 from typing import Any
@@ -15,12 +14,11 @@ from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    async_fire_time_changed,
     async_mock_service,
 )
 
 from devtools.fakes.gandi import FakeGandi
-from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
+from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry, tick
 
 ROOT = Path(__file__).parent.parent
 BLUEPRINTS = ROOT / "blueprints" / "automation" / "esddns"
@@ -56,12 +54,6 @@ async def _automation(hass: HomeAssistant, blueprint: str, **inputs: Any) -> Non
     state = hass.states.get(f"automation.{blueprint.removesuffix('.yaml')}")
     assert state is not None
     assert state.state == STATE_ON  # an invalid config would leave it unavailable
-
-
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float) -> None:
-    freezer.tick(timedelta(minutes=minutes))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def _said(calls: list[ServiceCall]) -> list[tuple[str, str]]:
@@ -116,7 +108,7 @@ async def test_public_ip_changed_notifies_before_and_after(
     assert calls == []  # the first detection after a start is no change
 
     public_sources.answer(NEW_PUBLIC)
-    await _tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
 
     assert _said(calls) == [
         ("Public IPv4 address changed", f"Public IPv4 changed: {PUBLIC} → {NEW_PUBLIC}")
@@ -193,7 +185,7 @@ async def test_refused_update_notifies_record_address_and_reason(
 
     fake_gandi.fail_next("409")
     public_sources.answer(NEW_PUBLIC)
-    await _tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
 
     assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
     # "Conflict with the zone" is Gandi's message for the 409 (devtools/fakes/gandi.py).
@@ -217,7 +209,7 @@ async def test_refused_update_notifies_record_address_and_reason(
     assert fake_gandi.get_rrset("example.com", "home", "A").values == [NEW_PUBLIC]
     fake_gandi.fail_next("409")
     public_sources.answer(PUBLIC)
-    await _tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
     assert len(_said(calls)) == 2
 
 
@@ -242,15 +234,15 @@ async def test_drift_that_lasts_notifies_once_with_both_addresses(
     )
     # The trigger counts from a change to on: the sensor goes off and on again.
     public_sources.answer(NEW_PUBLIC)
-    await _tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
     assert hass.states.get(DRIFT).state != STATE_ON
     public_sources.answer(PUBLIC)
-    await _tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
     assert hass.states.get(DRIFT).state == STATE_ON
 
-    await _tick(hass, freezer, 19)
+    await tick(hass, freezer, 19)
     assert calls == []
-    await _tick(hass, freezer, 1)
+    await tick(hass, freezer, 1)
 
     assert fake_gandi.writes() == []  # the dry run behind the message writes nothing
     assert _said(calls) == [
@@ -261,7 +253,7 @@ async def test_drift_that_lasts_notifies_once_with_both_addresses(
             f"the public address is {PUBLIC}.",
         )
     ]
-    await _tick(hass, freezer, 60)
+    await tick(hass, freezer, 60)
     assert len(calls) == 1  # still drifted, no new message
 
 

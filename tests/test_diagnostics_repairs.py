@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import importlib
 from pathlib import Path
 import re
@@ -12,7 +11,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -23,13 +21,15 @@ import custom_components.esddns as integration
 from custom_components.esddns.const import DOMAIN
 from custom_components.esddns.wan import consensus
 from devtools.fakes.gandi import FakeGandi
-from tests.integration import NEW_PUBLIC, PUBLIC, TOKEN, PublicSources, make_entry, setup_entry
-
-
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float) -> None:
-    freezer.tick(timedelta(minutes=minutes))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+from tests.integration import (
+    NEW_PUBLIC,
+    PUBLIC,
+    TOKEN,
+    PublicSources,
+    make_entry,
+    setup_entry,
+    tick,
+)
 
 
 def _stable(value: Any) -> Any:
@@ -122,7 +122,7 @@ async def test_record_rewritten_by_someone_else_raises_a_repair(
     assert len(fake_gandi.writes()) == 1
     for _ in range(3):
         fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.7"])
-        await _tick(hass, freezer, 60)
+        await tick(hass, freezer, 60)
     (issue,) = issue_registry.issues.values()
     assert issue.domain == DOMAIN
     assert issue.translation_key == "record_overwritten"
@@ -130,13 +130,13 @@ async def test_record_rewritten_by_someone_else_raises_a_repair(
     # ESDDNS put the right address back each time, and never anything else.
     assert {tuple(w.body["rrset_values"]) for w in fake_gandi.writes()} == {(PUBLIC,)}
 
-    await _tick(hass, freezer, 60)  # nobody touched it this time
+    await tick(hass, freezer, 60)  # nobody touched it this time
     assert not issue_registry.issues
 
     # Unloading also drops any issue of the entry.
     for _ in range(3):
         fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.7"])
-        await _tick(hass, freezer, 60)
+        await tick(hass, freezer, 60)
     assert issue_registry.issues
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert not issue_registry.issues
@@ -153,7 +153,7 @@ async def test_address_change_is_not_a_fight(
     await setup_entry(hass, make_entry(fake_gandi, public_sources))
     for address in (NEW_PUBLIC, PUBLIC, NEW_PUBLIC):
         public_sources.answer(address)
-        await _tick(hass, freezer, 60)
+        await tick(hass, freezer, 60)
     assert len(fake_gandi.writes()) == 4
     assert not issue_registry.issues
 
@@ -173,15 +173,15 @@ async def test_domain_gone_from_gandi_raises_a_repair(
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
     await setup_entry(hass, make_entry(fake_gandi, public_sources))
     fake_gandi.remove_domain("example.com")
-    await _tick(hass, freezer, 60)
-    await _tick(hass, freezer, 60)
+    await tick(hass, freezer, 60)
+    await tick(hass, freezer, 60)
     (issue,) = issue_registry.issues.values()
     assert issue.translation_key == "domain_missing"
     assert issue.translation_placeholders == {"domain": "example.com"}
     assert fake_gandi.writes() == []
 
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    await _tick(hass, freezer, 60)
+    await tick(hass, freezer, 60)
     assert not issue_registry.issues
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
@@ -13,7 +12,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.esddns.const import (
     CONF_AUTO_SYNC,
@@ -38,6 +37,7 @@ from tests.integration import (
     setup_entry,
     start_record_reconfigure,
     subentry_id,
+    tick,
 )
 
 DRIFT = "binary_sensor.home_example_com_a_drift"
@@ -49,12 +49,6 @@ PUBLIC_V6 = "2a01:4f8:c17:1::1"
 def _logged(caplog: pytest.LogCaptureFixture, text: str) -> int:
     """Log lines at INFO or above that say ``text`` (tracebacks at DEBUG don't count)."""
     return sum(1 for r in caplog.records if r.levelno >= logging.INFO and text in r.getMessage())
-
-
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float) -> None:
-    freezer.tick(timedelta(minutes=minutes))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_setup_reads_detects_and_writes_an_absent_record_once(
@@ -106,7 +100,7 @@ async def test_public_address_change_drifts_then_one_write(
     hass.bus.async_listen(EVENT_RECORD_SYNCED, synced.append)
 
     public_sources.answer(NEW_PUBLIC)
-    await _tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
 
     assert hass.states.get(PUBLIC_IPV4).state == NEW_PUBLIC
     assert [w.body["rrset_values"] for w in fake_gandi.writes()] == [[NEW_PUBLIC]]
@@ -118,7 +112,7 @@ async def test_public_address_change_drifts_then_one_write(
     assert hass.states.get(DRIFT).state == STATE_OFF
 
     # Another cycle with the same address writes nothing more.
-    await _tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
     assert len(fake_gandi.writes()) == 1
 
 
@@ -144,7 +138,7 @@ async def test_no_consensus_writes_nothing(
     await setup_entry(hass, make_entry(fake_gandi, public_sources))
     assert hass.states.get(PUBLIC_IPV4).state == STATE_UNAVAILABLE
     assert hass.states.get(DRIFT).state == STATE_UNAVAILABLE
-    await _tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
     assert fake_gandi.writes() == []
 
 
@@ -183,7 +177,7 @@ async def test_two_entries_share_one_detection_round(
     assert 2 <= after_setup <= 3
     assert len(hass.data[DATA_DETECTION].coordinators) == 1
 
-    await _tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
     assert 2 <= sum(public_sources.requests) - after_setup <= 3
     assert len(fake_gandi.writes()) == 2  # one record per domain
 
@@ -248,7 +242,7 @@ async def test_token_revoked_later_starts_reauth(
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
     await setup_entry(hass, make_entry(fake_gandi, public_sources))
     fake_gandi.revoke("token-example")
-    await _tick(hass, freezer, 60)
+    await tick(hass, freezer, 60)
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
     assert hass.states.get(RECORD).state == STATE_UNAVAILABLE
@@ -301,15 +295,15 @@ async def test_rate_limit_waits_as_told(
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
     await setup_entry(hass, make_entry(fake_gandi, public_sources))
     fake_gandi.fail_next("429", retry_after="7200")
-    await _tick(hass, freezer, 60)
+    await tick(hass, freezer, 60)
     assert hass.states.get(RECORD).state == STATE_UNAVAILABLE
     seen = len(fake_gandi.requests)
 
-    await _tick(hass, freezer, 60)  # still inside the two hours Gandi asked for
+    await tick(hass, freezer, 60)  # still inside the two hours Gandi asked for
     assert len(fake_gandi.requests) == seen
     assert _logged(caplog, "Gandi asked to slow down") == 1  # once per outage
 
-    await _tick(hass, freezer, 61)
+    await tick(hass, freezer, 61)
     assert len(fake_gandi.requests) == seen + 1
     assert hass.states.get(RECORD).state == PUBLIC
 
@@ -326,10 +320,10 @@ async def test_gandi_outage_is_logged_once_and_recovers(
     await setup_entry(hass, make_entry(fake_gandi, public_sources))
     fake_gandi.fail_next("503", count=3)
     for _ in range(3):
-        await _tick(hass, freezer, 60)
+        await tick(hass, freezer, 60)
         assert hass.states.get(RECORD).state == STATE_UNAVAILABLE
     assert _logged(caplog, "Error fetching esddns records example.com data") == 1
-    await _tick(hass, freezer, 60)
+    await tick(hass, freezer, 60)
     assert hass.states.get(RECORD).state == PUBLIC
     assert _logged(caplog, "Fetching esddns records example.com data recovered") == 1
     assert fake_gandi.writes() == []
@@ -382,7 +376,7 @@ async def test_two_entries_with_default_options_share_one_round(
     assert len(hass.data[DATA_DETECTION].coordinators) == 1
     before = sum(public_sources.requests)
     for _ in range(3):
-        await _tick(hass, freezer, 5)
+        await tick(hass, freezer, 5)
     # Three intervals, one round each, two or three servers asked per round (never six).
     assert 6 <= sum(public_sources.requests) - before <= 9
     assert len(fake_gandi.writes()) == 2

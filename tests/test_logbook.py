@@ -12,7 +12,6 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -23,7 +22,7 @@ from pytest_homeassistant_custom_component.typing import (
 
 from custom_components.esddns.const import DOMAIN, EVENT_PUBLIC_IP_CHANGED, EVENT_RECORD_SYNCED
 from devtools.fakes.gandi import FakeGandi
-from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
+from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry, tick
 
 
 @pytest.fixture(autouse=True)
@@ -31,12 +30,6 @@ def auto_enable_custom_integrations(
     recorder_mock: Recorder, enable_custom_integrations: None
 ) -> None:
     """The recorder must exist before `hass` (which enabling custom integrations starts)."""
-
-
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float) -> None:
-    freezer.tick(timedelta(minutes=minutes))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def _esddns_entries(
@@ -74,7 +67,7 @@ async def test_created_changed_rewritten_in_words(
     await setup_entry(hass, make_entry(fake_gandi, public_sources))  # the record is absent
 
     public_sources.answer(NEW_PUBLIC)
-    await _tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
 
     assert fake_gandi.get_rrset("example.com", "home", "A").values == [NEW_PUBLIC]
     messages = [e["message"] for e in await _esddns_entries(hass, hass_client, start)]
@@ -100,7 +93,7 @@ async def test_refused_write_says_why(
 
     fake_gandi.fail_next("409")
     public_sources.answer(NEW_PUBLIC)
-    await _tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
 
     assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
     messages = [e["message"] for e in await _esddns_entries(hass, hass_client, start)]
@@ -166,7 +159,7 @@ async def test_the_device_page_shows_the_rewrite(
     entry = make_entry(fake_gandi, public_sources)
     await setup_entry(hass, entry)
     public_sources.answer(NEW_PUBLIC)
-    await _tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
     (device,) = [
         device
         for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
