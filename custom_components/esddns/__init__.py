@@ -28,7 +28,7 @@ from .coordinator import (
     EsddnsConfigEntry,
     EsddnsData,
     RecordCoordinator,
-    families,
+    families_of,
     managed_records,
 )
 from .detection import async_acquire_detection, async_release_detection
@@ -72,7 +72,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
     # no update listener hears of them: compared at the end, they reload the entry.
     loaded_records = _records_of(entry)
     records = managed_records(entry)
-    needed = families(records)
+    needed = families_of(records)
     labels = {
         family: [key.label for record in records for key in record.keys if key.family is family]
         for family in needed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -72,7 +72,7 @@ from .const import (
     MIN_RECORD_CHECK_INTERVAL,
     SUBENTRY_RECORD,
 )
-from .coordinator import EsddnsConfigEntry, managed_records
+from .coordinator import EsddnsConfigEntry, families_of, managed_records
 from .detection import DetectionSettings
 from .gandi import (
     MAX_TTL,
@@ -327,10 +327,6 @@ def _credential_data(credential: Credential, api_url: str) -> dict[str, str]:
 
 def _record_domains(entry: ConfigEntry) -> set[str]:
     return {record.domain for record in managed_records(entry)}
-
-
-def _record_families(records: list[ManagedRecord]) -> set[Family]:
-    return {key.family for record in records for key in record.keys}
 
 
 class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -590,7 +586,7 @@ def _check_record_quorum(
     """A record of a family the detection options can't serve with a quorum is refused."""
     if errors:
         return
-    known = _record_families(others)
+    known = families_of(others)
     new = {FAMILY_OF_TYPE[RecordType(rtype)] for rtype in record[CONF_RECORD_TYPES]} - known
     _check_quorum(
         DetectionSettings.from_options(entry.options), new, errors, field=CONF_RECORD_TYPES
@@ -649,7 +645,7 @@ def _options_schema(defaults: Mapping[str, Any]) -> vol.Schema:
 
 
 def _validate_options(
-    user_input: Mapping[str, Any], families: set[Family], errors: FormErrors
+    user_input: Mapping[str, Any], families: Collection[Family], errors: FormErrors
 ) -> dict[str, Any]:
     """Parse the custom sources and check a quorum can be reached for every family needed."""
     stun = [
@@ -686,7 +682,7 @@ def _validate_options(
 
 
 def _check_quorum(
-    settings: DetectionSettings, families: set[Family], errors: FormErrors, *, field: str
+    settings: DetectionSettings, families: Collection[Family], errors: FormErrors, *, field: str
 ) -> None:
     """Each family the records need must have at least ``quorum`` distinct providers."""
     for family in sorted(families):
@@ -708,7 +704,7 @@ class EsddnsOptionsFlow(OptionsFlow):
         """Detection mode, custom sources, quorum and intervals."""
         errors = FormErrors()
         if user_input is not None:
-            families = _record_families(list(managed_records(self.config_entry)))
+            families = families_of(managed_records(self.config_entry))
             options = _validate_options(user_input, families, errors)
             if not errors:
                 # Options are applied before the reload, so setup reads the new ones.

@@ -76,7 +76,7 @@ def managed_records(entry: ConfigEntry) -> tuple[ManagedRecord, ...]:
     )
 
 
-def families(records: Iterable[ManagedRecord]) -> frozenset[Family]:
+def families_of(records: Iterable[ManagedRecord]) -> frozenset[Family]:
     """The address families some of ``records`` hold."""
     return frozenset(key.family for record in records for key in record.keys)
 
@@ -116,7 +116,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         }
         self.keys: tuple[RecordKey, ...] = tuple(self.record_of)
         # The address families the account's records hold.
-        self.families = families(self.records)
+        self.families = families_of(self.records)
         self._not_before = 0.0
         # The "domain missing" repairs a setup that waited to retry left behind: the first read
         # clears those that no longer apply.

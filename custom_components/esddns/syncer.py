@@ -17,7 +17,7 @@ from homeassistant.helpers import device_registry as dr
 
 from . import errors, issues
 from .const import DOMAIN, EVENT_RECORD_SYNCED, LOGGER, MAX_DETECTION_AGE, REPAIR_THRESHOLD
-from .coordinator import RecordCoordinator
+from .coordinator import RecordCoordinator, families_of
 from .gandi import GandiCredentialError, GandiRateLimitError, Rrset
 from .history import SyncHistory
 from .records import IPAddress, ManagedRecord, RecordKey
@@ -170,7 +170,7 @@ class AccountSyncer:
                 await self._async_detect_or_raise()
             public = self.coordinator.addresses(fresh=True)
             if strict:
-                for family in sorted({key.family for r in records for key in r.keys}):
+                for family in sorted(families_of(records)):
                     if family not in public:
                         raise self._no_consensus(family)
             if not public:
