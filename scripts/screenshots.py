@@ -480,6 +480,13 @@ async def take(urls: dict[str, str]) -> None:
 
 def main() -> int:
     """Run the demo, take the pictures, stop everything."""
+    if not os.access(CHROMIUM, os.X_OK):  # before the demo's minute of starting up
+        print(
+            f"screenshots: no Chromium at {CHROMIUM}; scripts/screenshots installs Debian's"
+            " (apt-get install --no-install-recommends chromium), or set CHROMIUM",
+            file=sys.stderr,
+        )
+        return 1
     started = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the cleanup runs
     with tempfile.TemporaryDirectory(prefix="esddns-screenshots-") as work:
