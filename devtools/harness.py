@@ -104,8 +104,10 @@ HOME = Record(DOMAIN, RECORD, ("A",))
 # The demo: two records, so the account shows two record devices.
 DEMO_RECORDS = (HOME, Record(OTHER_DOMAIN, "www", ("A",)))
 
-# The account's entities follow from its device name, "ESDDNS <first domain>", and stay when
-# later records add domains to the title.
+# The account's entities follow from its device name when they are first made, "ESDDNS <first
+# domain>", and stay when later records add domains to the title. add_esddns adds the records one
+# at a time, each once the account has loaded again; so a record that brings a family (the public
+# IPv6 address sensor) must come before any record in another domain.
 _ACCOUNT = f"esddns_{slug(DOMAIN)}"
 PUBLIC_IPV4 = f"sensor.{_ACCOUNT}_public_ipv4_address"
 PUBLIC_IPV6 = f"sensor.{_ACCOUNT}_public_ipv6_address"
@@ -276,6 +278,20 @@ class Hass:
                 raise TimeoutError(f"{entity_id}: wanted {state!r}, last seen {found}")
             await asyncio.sleep(0.2)
 
+    async def wait_for_entry(
+        self, entry_id: str, state: str = "loaded", *, within: float = 60.0
+    ) -> None:
+        """Poll a config entry until it is in ``state``, for ``within`` s at most."""
+        deadline = time.monotonic() + within
+        while True:
+            entries = await self.request("GET", "/api/config/config_entries/entry")
+            found = next((e["state"] for e in entries if e["entry_id"] == entry_id), None)
+            if found == state:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"entry {entry_id}: wanted {state!r}, last seen {found!r}")
+            await asyncio.sleep(0.2)
+
     async def call_service(
         self,
         domain: str,
@@ -377,8 +393,15 @@ async def add_esddns(
     entry_id: str = created["result"]["entry_id"]
     # Before the other records: their quorum is checked against these sources (IPv6 ones).
     await hass.flow("/api/config/config_entries/options/flow", entry_id, [options])
+    # The options and each record reload the account. Until that setup has registered the
+    # account's entities, a record in another domain would rename the account first, and so
+    # their entity ids: each record waits for the setup before it.
+    await hass.wait_for_entry(entry_id, "loaded")
     for record in more:
         await add_record(hass, entry_id, record)
+        for entity_id in record.entities():  # made by the setup that knows the record
+            await hass.wait_for_state(entity_id)
+        await hass.wait_for_entry(entry_id, "loaded")
     return entry_id
 
 
