@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -41,6 +42,12 @@ PUBLIC6 = "2a01:4f8:c17:1::1"  # what the IPv6 loopback sources report at first
 NEW_PUBLIC6 = "2a01:4f8:c17:2::1"  # a new /64 prefix, as after a new delegation
 OTHER_RECORD_VALUE = "192.0.2.10"  # what the demo suggests writing at Gandi behind ESDDNS's back
 TTL = 300
+
+
+def with_interface_id(public6: str, interface_id: str) -> str:
+    """The address of ``interface_id`` in the /64 of ``public6``."""
+    prefix = int(ipaddress.IPv6Address(public6)) >> 64 << 64
+    return str(ipaddress.IPv6Address(prefix | int(ipaddress.IPv6Address(interface_id))))
 
 
 def slug(text: str) -> str:
@@ -98,6 +105,14 @@ class Record:
     def path(self, rtype: str) -> str:
         """The rrset's LiveDNS path."""
         return f"/v5/livedns/domains/{self.domain}/records/{self.name}/{rtype}"
+
+    def values(self, rtype: str, public: str, public6: str) -> list[str]:
+        """What the record's ``rtype`` rrset must hold for these public addresses."""
+        if rtype == "A":
+            return [public]
+        if self.interface_id is not None:
+            return [with_interface_id(public6, self.interface_id)]
+        return [public6]
 
 
 HOME = Record(DOMAIN, RECORD, ("A",))

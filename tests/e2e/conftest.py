@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-import ipaddress
 import json
 import os
 from pathlib import Path
@@ -38,21 +37,6 @@ V6 = harness.Record(harness.DOMAIN, "v6", ("AAAA",))
 DUAL = harness.Record(harness.OTHER_DOMAIN, "dual", ("A", "AAAA"))
 NAS = harness.Record(harness.OTHER_DOMAIN, "nas", ("AAAA",), "::10")
 RECORDS = (harness.HOME, V6, DUAL, NAS)
-
-
-def with_interface_id(public: str, interface_id: str) -> str:
-    """The address of `interface_id` in the /64 of `public`."""
-    prefix = int(ipaddress.IPv6Address(public)) >> 64 << 64
-    return str(ipaddress.IPv6Address(prefix | int(ipaddress.IPv6Address(interface_id))))
-
-
-def values(record: harness.Record, rtype: str, public: str, public6: str) -> list[str]:
-    """What an rrset of `record` must hold for these public addresses."""
-    if rtype == "A":
-        return [public]
-    if record.interface_id is not None:
-        return [with_interface_id(public6, record.interface_id)]
-    return [public6]
 
 
 @dataclass
@@ -202,7 +186,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # Gandi already holds what the records need: setting up writes nothing.
         seeded = [
             f"--record={r.domain}/{r.name}/{t}="
-            + ",".join(values(r, t, harness.PUBLIC, harness.PUBLIC6))
+            + ",".join(r.values(t, harness.PUBLIC, harness.PUBLIC6))
             for r in RECORDS
             for t in r.types
         ]

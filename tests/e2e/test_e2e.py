@@ -19,7 +19,7 @@ import pytest
 
 from devtools import harness
 from devtools.harness import Record
-from tests.e2e.conftest import NAS, RECORDS, Stack, values
+from tests.e2e.conftest import NAS, RECORDS, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +58,7 @@ async def assert_records_hold(
 ) -> None:
     """Every record sensor shows what Gandi must hold for these addresses; no drift."""
     for record, rtype in rrsets:
-        expected = values(record, rtype, public, public6)
+        expected = record.values(rtype, public, public6)
         state = await hass.wait_for_state(record.record(rtype), expected[0])
         assert state["attributes"].get("ttl", harness.TTL) == harness.TTL
         assert (await hass.state(record.drift(rtype)) or {})["state"] == "off", record.label
@@ -127,8 +127,8 @@ def unchanged(public: str, public6: str) -> list[dict[str, Any]]:
                 "domain": record.domain,
                 "name": record.name,
                 "type": rtype,
-                "before": values(record, rtype, public, public6),
-                "after": values(record, rtype, public, public6),
+                "before": record.values(rtype, public, public6),
+                "after": record.values(rtype, public, public6),
                 "result": "unchanged",
                 "reason": None,
                 "action": "unchanged",  # 0.1.0's name, kept through 0.2
@@ -240,8 +240,8 @@ async def test_new_addresses_are_written_once_per_rrset(stack: Stack, socket_ena
                 record.path(rtype),
                 str(
                     {
-                        "rrset_values": values(
-                            record, rtype, harness.NEW_PUBLIC, harness.NEW_PUBLIC6
+                        "rrset_values": record.values(
+                            rtype, harness.NEW_PUBLIC, harness.NEW_PUBLIC6
                         ),
                         "rrset_ttl": harness.TTL,
                     }
