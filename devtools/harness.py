@@ -116,8 +116,12 @@ class Record:
 
 
 HOME = Record(DOMAIN, RECORD, ("A",))
-# The demo: two records, so the account shows two record devices.
-DEMO_RECORDS = (HOME, Record(OTHER_DOMAIN, "www", ("A",)))
+# Another device of the home network (a NAS, its interface identifier ::10) inside the public
+# IPv6 /64: what 0.2's interface identifiers are for.
+DEMO_NAS = Record(DOMAIN, "nas", ("AAAA",), "::10")
+# The demo: three records, so the account shows three record devices. DEMO_NAS comes before the
+# record in OTHER_DOMAIN (see _ACCOUNT below).
+DEMO_RECORDS = (HOME, DEMO_NAS, Record(OTHER_DOMAIN, "www", ("A",)))
 
 # The account's entities follow from its device name when they are first made, "ESDDNS <first
 # domain>", and stay when later records add domains to the title. add_esddns adds the records one
@@ -450,7 +454,13 @@ class Demo:
     config: str  # the config folder
     token: str  # a long-lived access token of the demo user
     devices: Mapping[str, str]  # device name → device id: the account's, then each record's
-    public: str  # the address detected first
+    public: str  # the IPv4 address detected first
+    public6: str  # the IPv6 address detected first
+
+
+# What the demo suggests adding with "+ Add record": another device in the same IPv6 /64.
+SUGGESTED_NAME = "proxy"
+SUGGESTED_INTERFACE_ID = "::20"
 
 
 def demo_text(demo: Demo) -> str:
@@ -458,39 +468,70 @@ def demo_text(demo: Demo) -> str:
     control = demo.gandi["control_url"]
     auth = "-H \"Authorization: Bearer $HA_TOKEN\" -H 'Content-Type: application/json'"
     drifted = {"domain": DOMAIN, "name": RECORD, "type": "A", "values": [OTHER_RECORD_VALUE]}
-    records = ", ".join(f"{r.label} {'+'.join(r.types)}" for r in DEMO_RECORDS)
+
+    def describe(record: Record) -> str:
+        text = f"    {record.label} {'+'.join(record.types)}"
+        if record.interface_id is not None:
+            text += f", interface identifier {record.interface_id}: a device in the IPv6 /64"
+        return text
+
+    records = "\n".join(describe(record) for record in DEMO_RECORDS)
     pages = "\n".join(
         f"    {name}: {demo.hass}/config/devices/device/{device_id}"
         for name, device_id in demo.devices.items()
     )
+    nas = DEMO_NAS
+    nas_new = nas.values("AAAA", NEW_PUBLIC, NEW_PUBLIC6)[0]
+    nas_rrset = f"{control}/rrset?domain={nas.domain}&name={nas.name}&type=AAAA"
+    suggested = with_interface_id(demo.public6, SUGGESTED_INTERFACE_ID)
     return f"""
 ESDDNS demo is ready: {demo.hass}  (login: {USERNAME} / {PASSWORD})
-  ESDDNS account: token {TOKEN}, records {records}
-    automatic sync on, public address {demo.public}
+  ESDDNS account: token {TOKEN}, automatic sync on, records:
+{records}
+  public IPv4 address {demo.public}, public IPv6 address {demo.public6}
   device pages (the account, then one per record):
 {pages}
   fake Gandi LiveDNS: {demo.gandi["url"]}  token: {TOKEN}
     control API (to change its records, and its request log): {control}
-  loopback sources: STUN {", ".join(demo.sources["stun"])}
-                    HTTP {", ".join(demo.sources["http"])}
+  loopback IPv4 sources: STUN {", ".join(demo.sources["stun"])}
+                         HTTP {", ".join(demo.sources["http"])}
+  loopback IPv6 sources: STUN {", ".join(demo.sources["stun6"])}
+                         HTTP {", ".join(demo.sources["http6"])}
   config folder: {demo.config}  (log: {demo.config}/home-assistant.log)
 
 The token manages {DOMAIN} and {OTHER_DOMAIN}: to try "+ Add record", open Settings > Devices &
-services > ESDDNS; the account's "+ Add record" offers both domains, a name, A and/or AAAA.
+services > ESDDNS; the account's "+ Add record" offers both domains, a name, A and/or AAAA, and
+an IPv6 interface identifier. To publish another device of your network as {nas.label}
+does, choose AAAA only and give the device's interface identifier, for example:
+  name {SUGGESTED_NAME}, type AAAA, IPv6 interface identifier {SUGGESTED_INTERFACE_ID}
+ESDDNS then writes {suggested} (the detected IPv6 /64 followed by {SUGGESTED_INTERFACE_ID}), and
+follows the prefix when it changes (2. below).
 
 For the REST calls below, the demo user's access token (valid 30 days):
   export HA_TOKEN={demo.token}
 
-1. Change the public address that every loopback source reports:
+1. Change the public IPv4 address that every IPv4 loopback source reports:
   curl -X POST {demo.sources["control"]}/address -d {NEW_PUBLIC}
 ESDDNS notices it at the next detection (every minute), or at once with:
   curl -X POST {auth} \\
     -d '{json.dumps({"entity_id": PUBLIC_IPV4})}' \\
     {demo.hass}/api/services/homeassistant/update_entity
-Then the drift sensors ({DRIFT_A}, ...) turn on
-and ESDDNS rewrites every record.
+Then the A drift sensors ({DRIFT_A}, ...) turn on
+and ESDDNS rewrites every A record.
 
-2. Change the record at Gandi behind ESDDNS's back:
+2. Change the IPv6 prefix that every IPv6 loopback source reports (a new /64, as when the
+provider delegates another prefix):
+  curl -X POST {demo.sources["control"]}/address -d {NEW_PUBLIC6}
+ESDDNS notices it at the next detection (every minute), or at once with:
+  curl -X POST {auth} \\
+    -d '{json.dumps({"entity_id": PUBLIC_IPV6})}' \\
+    {demo.hass}/api/services/homeassistant/update_entity
+Then ESDDNS rewrites {nas.label} AAAA to {nas_new}, the new /64 followed by the
+record's interface identifier {nas.interface_id} ({nas.record("AAAA")}). What the fake Gandi
+holds for it:
+  curl '{nas_rrset}'
+
+3. Change the record at Gandi behind ESDDNS's back:
   curl -X POST -H 'Content-Type: application/json' \\
     -d '{json.dumps(drifted)}' \\
     {control}/rrset
@@ -501,15 +542,15 @@ on the {HOME.label} device page reads and rewrites that record at once, as does:
     {demo.hass}/api/services/button/press
 ({SYNC_NOW}, on the account's page, syncs every record.)
 
-3. Every request ESDDNS sent to the fake Gandi (GET reads, PUT writes):
+4. Every request ESDDNS sent to the fake Gandi (GET reads, PUT writes):
   curl {control}/requests
 
 Ctrl-C stops Home Assistant and the fakes."""
 
 
 async def demo(args: argparse.Namespace) -> None:
-    """Onboard, add the account and its records, wait for the first detection, print how to
-    use the demo."""
+    """Onboard, add the account and its records, wait for the first detection and for every
+    record to hold its address, print how to use the demo."""
     sources = json.loads(args.sources)
     gandi = json.loads(args.gandi)
     async with aiohttp.ClientSession() as session:
@@ -517,9 +558,12 @@ async def demo(args: argparse.Namespace) -> None:
         await hass.wait_until_up(time.monotonic() + 120)
         await hass.onboard()
         entry_id = await add_esddns(hass, gandi["url"], esddns_options(sources), DEMO_RECORDS)
-        public = await hass.wait_for_state(PUBLIC_IPV4, PUBLIC, within=60)
+        public = (await hass.wait_for_state(PUBLIC_IPV4, PUBLIC, within=60))["state"]
+        public6 = (await hass.wait_for_state(PUBLIC_IPV6, PUBLIC6, within=60))["state"]
         for record in DEMO_RECORDS:
-            await hass.wait_for_state(record.record("A"), PUBLIC, within=60)
+            for rtype in record.types:
+                value = record.values(rtype, public, public6)[0]
+                await hass.wait_for_state(record.record(rtype), value, within=60)
         async with hass.websocket() as ws:
             token = await ws.command(
                 "auth/long_lived_access_token", client_name="ESDDNS demo", lifespan=30
@@ -535,8 +579,8 @@ async def demo(args: argparse.Namespace) -> None:
     account = by_identifier[entry_id]
     devices = {account["name_by_user"] or account["name"]: account["id"]}
     devices |= {r.label: by_identifier[ids[r.label]]["id"] for r in DEMO_RECORDS}
-    text = demo_text(Demo(args.hass, gandi, sources, args.config, token, devices, public["state"]))
-    print(text, flush=True)
+    found_demo = Demo(args.hass, gandi, sources, args.config, token, devices, public, public6)
+    print(demo_text(found_demo), flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -71,6 +71,11 @@ class Demo:
         found: list[dict[str, Any]] = json.loads(self.run("/_fake/requests"))
         return found
 
+    def gandi_nas(self) -> list[str]:
+        """What the fake Gandi holds for the interface-id record, through the printed command."""
+        found: list[str] = json.loads(self.run("/_fake/rrset?"))["values"]
+        return found
+
     def state(self, entity_id: str) -> str:
         """An entity's state over REST with the printed token."""
         request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
@@ -141,11 +146,28 @@ def test_prints_the_login_the_fake_gandi_and_its_other_domain(
     assert '"+ Add record"' in demo.text
 
 
+def test_prints_the_ipv6_sources_and_the_interface_id_record(
+    demo: Demo, socket_enabled: None
+) -> None:
+    """The IPv6 sources on ::1, the record with an interface identifier, and the address a
+    record added with "+ Add record" and an identifier gets, as the user would read them."""
+    assert re.search(r"^  loopback IPv6 sources: STUN \[::1\]:\d+, \[::1\]:\d+$", demo.text, re.M)
+    assert re.search(r"^ +HTTP http://\[::1\]:\d+/, http://\[::1\]:\d+/$", demo.text, re.M)
+    assert f"public IPv6 address {harness.PUBLIC6}" in demo.text
+    nas = harness.DEMO_NAS
+    assert f"\n    {nas.label} AAAA, interface identifier {nas.interface_id}: " in demo.text
+    suggested = harness.with_interface_id(harness.PUBLIC6, harness.SUGGESTED_INTERFACE_ID)
+    assert f"ESDDNS then writes {suggested} (the detected IPv6 /64" in demo.text
+    new = nas.values("AAAA", harness.NEW_PUBLIC, harness.NEW_PUBLIC6)[0]
+    assert f"rewrites {nas.label} AAAA to {new}, the new /64" in " ".join(demo.text.split())
+    assert demo.gandi_nas() == nas.values("AAAA", harness.PUBLIC, harness.PUBLIC6)
+
+
 async def test_account_and_record_devices_are_printed_and_real(
     demo: Demo, socket_enabled: None
 ) -> None:
     """The printed device pages are the account's and each record's; each record device has
-    its "A record", "A drift" and "Sync now" entities, under the printed entity ids."""
+    its "<type> record", "<type> drift" and "Sync now" entities, under the printed entity ids."""
     pages = dict(re.findall(r"^    (.+): http\S+/config/devices/device/(\w+)$", demo.text, re.M))
     account, *labels = pages
     assert labels == [record.label for record in harness.DEMO_RECORDS]
@@ -160,7 +182,8 @@ async def test_account_and_record_devices_are_printed_and_real(
             assert device["via_device_id"] == pages[account]
             on_device = {e["entity_id"] for e in entities if e["device_id"] == device["id"]}
             assert on_device == set(record.entities())
-            assert await hass.state(record.record("A")) is not None
+            for rtype in record.types:
+                assert await hass.state(record.record(rtype)) is not None
     assert harness.DRIFT_A in demo.text
     assert harness.HOME.sync_now in demo.command("button/press")
 
@@ -171,14 +194,14 @@ def test_record_changed_behind_its_back_is_read_and_rewritten_by_sync_now(
     """The printed rrset command drifts the record; the printed press of that record's "Sync
     now" reads Gandi, writes that record once, and its drift sensor is off again."""
     before = len(demo.gandi_requests())
-    demo.run("/_fake/rrset")
+    demo.run(harness.OTHER_RECORD_VALUE)  # the POST to /_fake/rrset
     demo.run("button/press")
     new = [(r["method"], r["path"], r["body"]) for r in demo.gandi_requests()[before:]]
     path = harness.HOME.path("A")
     written = {"rrset_values": [harness.PUBLIC], "rrset_ttl": 300}
     # The button reads the account's records again (every rrset, once), writes the drifted one
     # and reads the account back (verification).
-    every_rrset = sorted(("GET", r.path("A"), None) for r in harness.DEMO_RECORDS)
+    every_rrset = sorted(("GET", r.path(t), None) for r in harness.DEMO_RECORDS for t in r.types)
     put = new.index(("PUT", path, written))
     assert sorted(new[:put]) == every_rrset
     assert sorted(new[put + 1 :]) == every_rrset
@@ -187,21 +210,44 @@ def test_record_changed_behind_its_back_is_read_and_rewritten_by_sync_now(
 
 
 def test_new_public_address_is_detected_and_written(demo: Demo, socket_enabled: None) -> None:
-    """The printed address change and detection lead to one write of the new address to each
-    record."""
+    """The printed IPv4 address change and detection lead to one write of the new address to
+    each A record; the AAAA record is left alone."""
+    with_a = [record for record in harness.DEMO_RECORDS if "A" in record.types]
     before = len(demo.gandi_requests())
-    demo.run("/address -d")
-    demo.run("update_entity")
+    demo.run(f"/address -d {harness.NEW_PUBLIC}")
+    demo.run(harness.PUBLIC_IPV4)  # update_entity
     deadline = time.monotonic() + WAIT
-    for record in harness.DEMO_RECORDS:
+    for record in with_a:
         while demo.state(record.record("A")) != harness.NEW_PUBLIC:
             assert time.monotonic() < deadline, f"{record.label}: the new address was not written"
             time.sleep(0.5)
     puts = [(r["path"], r["body"]) for r in demo.gandi_requests()[before:] if r["method"] == "PUT"]
     written = {"rrset_values": [harness.NEW_PUBLIC], "rrset_ttl": 300}
-    assert sorted(puts) == sorted((r.path("A"), written) for r in harness.DEMO_RECORDS)
-    for record in harness.DEMO_RECORDS:
+    assert sorted(puts) == sorted((r.path("A"), written) for r in with_a)
+    for record in with_a:
         assert demo.state(record.drift("A")) == "off"
+
+
+def test_new_ipv6_prefix_is_written_with_the_interface_id(demo: Demo, socket_enabled: None) -> None:
+    """The printed IPv6 prefix change and detection lead to one write to the interface-id
+    record: the new /64 followed by ::10, which the printed command then finds at Gandi."""
+    nas = harness.DEMO_NAS
+    new = nas.values("AAAA", harness.NEW_PUBLIC, harness.NEW_PUBLIC6)
+    assert new == ["2a01:4f8:c17:2::10"]
+    before = len(demo.gandi_requests())
+    demo.run(f"/address -d {harness.NEW_PUBLIC6}")
+    demo.run(harness.PUBLIC_IPV6)  # update_entity
+    deadline = time.monotonic() + WAIT
+    while demo.gandi_nas() != new:
+        assert time.monotonic() < deadline, f"{nas.label}: the new prefix was not written"
+        time.sleep(0.5)
+    puts = [(r["path"], r["body"]) for r in demo.gandi_requests()[before:] if r["method"] == "PUT"]
+    assert puts == [(nas.path("AAAA"), {"rrset_values": new, "rrset_ttl": 300})]
+    while demo.state(nas.record("AAAA")) != new[0]:
+        assert time.monotonic() < deadline, f"{nas.label}: its sensor did not follow"
+        time.sleep(0.5)
+    assert demo.state(nas.drift("AAAA")) == "off"
+    assert demo.state(harness.PUBLIC_IPV6) == harness.NEW_PUBLIC6
 
 
 async def test_no_repair_and_every_entry_loaded(demo: Demo, socket_enabled: None) -> None:
