@@ -31,6 +31,7 @@ from custom_components.esddns.const import (
     CONF_STUN_SERVERS,
     CONF_TTL,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
     SUBENTRY_RECORD,
 )
@@ -129,6 +130,7 @@ def make_entry(
     subentries: list[ConfigSubentryData] | None = None,
     secret: str = TOKEN,
     title: str | None = None,
+    minor_version: int = ENTRY_MINOR_VERSION,
 ) -> MockConfigEntry:
     """An account as the config flow makes it, asking the fake Gandi and the fake sources.
 
@@ -143,6 +145,7 @@ def make_entry(
         domain=DOMAIN,
         title=title or domain,
         version=ENTRY_VERSION,
+        minor_version=minor_version,
         data={CONF_CREDENTIAL_KIND: "token", CONF_SECRET: secret, CONF_API_URL: fake_gandi.url},
         subentries_data=subentries,
         # builtin_sources: no detection options at all, as a new entry has them.

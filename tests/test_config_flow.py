@@ -44,6 +44,7 @@ from custom_components.esddns.const import (
     CONF_STUN_SERVERS,
     CONF_TTL,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
     SUBENTRY_RECORD,
 )
@@ -137,7 +138,7 @@ def _account(
         domain=DOMAIN,
         title=", ".join(sorted({domain for domain, _, _ in records})),
         version=ENTRY_VERSION,
-        minor_version=1,
+        minor_version=ENTRY_MINOR_VERSION,
         data={
             CONF_CREDENTIAL_KIND: kind,
             CONF_SECRET: secret,
@@ -205,7 +206,7 @@ async def test_user_flow_creates_an_account_with_its_first_record(
         CONF_API_URL: fake_gandi.url,
     }
     entry: ConfigEntry = result["result"]
-    assert (entry.version, entry.minor_version, entry.unique_id) == (ENTRY_VERSION, 1, None)
+    assert (entry.version, entry.minor_version, entry.unique_id) == (ENTRY_VERSION, 2, None)
     [subentry] = entry.subentries.values()
     assert subentry.subentry_type == SUBENTRY_RECORD
     assert subentry.title == "home.example.org"
@@ -410,14 +411,137 @@ async def test_same_credential_and_endpoint_twice_is_refused(
 async def test_another_credential_or_endpoint_is_another_account(
     hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
 ) -> None:
-    """A second token for the same domains, or the same token elsewhere, is allowed."""
+    """A second token for the same domains, or the same token elsewhere, is allowed (with
+    records of its own: see the next test)."""
     _account(fake_gandi, secret="token-other").add_to_hass(hass)
     _account(fake_gandi, api_url="https://api.sandbox.gandi.net/v5/livedns").add_to_hass(hass)
     _account(fake_gandi, kind="api_key").add_to_hass(hass)  # the same text as another kind
     result = await _start(hass, fake_gandi)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], HOME)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME, CONF_NAME: "vpn"}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert len(hass.config_entries.async_entries(DOMAIN)) == 4
+
+
+KEPT_BY_OTHER = (
+    "The ESDDNS account “example.com” already keeps home.example.com A in sync: two accounts "
+    "writing one record would overwrite each other. Change or delete it in that account first."
+)
+
+
+async def test_a_record_another_account_keeps_is_refused(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """Two tokens of one Gandi organization manage the same zones: a record (name and type)
+    that one account keeps is refused in the other, naming the account that keeps it, in the
+    first record, in Add record and in a record's reconfigure. Another type of the same name,
+    or the same record on another endpoint (another zone), is free."""
+    _account(fake_gandi, secret="token-other").add_to_hass(hass)
+    result = await _start(hass, fake_gandi)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME, CONF_NAME: "Home.example.com"}
+    )
+    assert shown_errors(result, ACCOUNT) == {"base": KEPT_BY_OTHER}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME, CONF_RECORD_TYPES: ["AAAA"]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    second: ConfigEntry = result["result"]
+
+    result = await _add_record(hass, second)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**HOME, CONF_RECORD_TYPES: ["A", "AAAA"]}
+    )
+    assert shown_errors(result, RECORD) == {
+        "base": "This account already keeps home.example.com AAAA in sync. Change that record "
+        "instead."
+    }
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**HOME, CONF_NAME: "vpn"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+    result = await _change_record(hass, second, subentry_id(second, "vpn"))
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "home", CONF_RECORD_TYPES: ["A"], CONF_TTL: 300, CONF_AUTO_SYNC: True},
+    )
+    assert shown_errors(result, RECORD) == {"base": KEPT_BY_OTHER}
+    assert subentry_id(second, "vpn")  # unchanged
+
+    sandbox = FakeGandi()  # another endpoint: its example.com is another zone
+    sandbox.add_token(TOKEN, ["example.com"], name="sandbox")
+    await sandbox.start()
+    try:
+        elsewhere = _account(sandbox, ("example.com", "www", ["A"]))
+        elsewhere.add_to_hass(hass)
+        result = await _add_record(hass, elsewhere)
+        result = await hass.config_entries.subentries.async_configure(result["flow_id"], HOME)
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+    finally:
+        await sandbox.close()
+    assert fake_gandi.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "title"),
+    [
+        ("home.example.com", "home", "home.example.com"),
+        ("HOME.Example.COM", "home", "home.example.com"),
+        ("home.example.com.", "home", "home.example.com"),
+        ("*.lab.example.com", "*.lab", "*.lab.example.com"),
+        ("example.com", "@", "example.com"),
+        ("Example.COM.", "@", "example.com"),
+    ],
+)
+async def test_a_full_name_pasted_is_the_name_inside_its_domain(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    typed: str,
+    name: str,
+    title: str,
+) -> None:
+    """Add record with the whole host name typed: the record is the name it means, and that is
+    the rrset written at Gandi (0.2.0 wrote home.example.com.example.com)."""
+    entry = make_entry(fake_gandi, public_sources, records=["vpn"])
+    await setup_entry(hass, entry)
+    fake_gandi.clear_requests()
+    result = await _add_record(hass, entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**HOME, CONF_NAME: typed}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == title
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert subentry_id(entry, name)
+    assert [r.path for r in fake_gandi.writes()] == [
+        f"/v5/livedns/domains/example.com/records/{name}/A"
+    ]
+
+
+async def test_a_full_name_in_the_first_record_and_in_reconfigure(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
+) -> None:
+    """The account's first record and a record's reconfigure read a full name the same way."""
+    result = await _start(hass, fake_gandi)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME, CONF_NAME: "Home.Example.com."}
+    )
+    entry: ConfigEntry = result["result"]
+    [subentry] = entry.subentries.values()
+    assert (subentry.title, subentry.data[CONF_NAME]) == ("home.example.com", "home")
+
+    result = await _change_record(hass, entry, subentry.subentry_id)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "NAS.example.com", CONF_RECORD_TYPES: ["A"], CONF_TTL: 300,
+         CONF_AUTO_SYNC: True},
+    )  # fmt: skip
+    assert result["reason"] == "reconfigure_successful"
+    changed = entry.subentries[subentry.subentry_id]
+    assert (changed.title, changed.data[CONF_NAME]) == ("nas.example.com", "nas")
 
 
 LONG_NAME = "a" * 60 + "." + "b" * 60 + "." + "c" * 60 + "." + "d" * 60
@@ -437,9 +561,23 @@ LONG_NAME = "a" * 60 + "." + "b" * 60 + "." + "c" * 60 + "." + "d" * 60
         (
             {CONF_NAME: "home."},
             {
-                CONF_NAME: "“home.” is not a record name. Use @ for the domain itself, or a "
-                "name inside it made of letters, digits, hyphens and underscores, optionally "
-                "starting with a * wildcard label."
+                CONF_NAME: "“home.” names a record outside example.com. Type the name inside the "
+                "domain, such as home for home.example.com, or @ for example.com itself."
+            },
+        ),
+        (
+            {CONF_NAME: "home.example.org."},
+            {
+                CONF_NAME: "“home.example.org.” names a record outside example.com. Type the "
+                "name inside the domain, such as home for home.example.com, or @ for example.com "
+                "itself."
+            },
+        ),
+        (
+            {CONF_NAME: f"{LONG_NAME}.example.com"},
+            {
+                CONF_NAME: f"“{LONG_NAME}.example.com” is longer than the 253 characters a DNS "
+                "name may have."
             },
         ),
         (
@@ -524,7 +662,7 @@ async def test_first_record_needs_a_quorum_for_its_family(
     for name in ("DEFAULT_HTTPS", "DEFAULT_DNS", "DEFAULT_DOH"):
         monkeypatch.setattr(sources_module, name, ())
     result = await _start(hass, fake_gandi)
-    for types, family, providers in ((["AAAA"], "ipv6", 0), (["A"], "ipv4", 1)):
+    for types, family, providers in ((["AAAA"], "IPv6", 0), (["A"], "IPv4", 1)):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {**HOME, CONF_RECORD_TYPES: types}
         )
@@ -811,7 +949,7 @@ async def test_options_flow(
         },
     )
     assert shown_errors(result, OPTIONS_STRINGS) == {
-        CONF_QUORUM: "For ipv4, these sources come from only 1 distinct providers, fewer than "
+        CONF_QUORUM: "For IPv4, these sources come from only 1 distinct providers, fewer than "
         "the quorum of 2: no address could ever be trusted. Add sources of other providers or "
         "lower the quorum."
     }
@@ -838,7 +976,7 @@ async def test_options_quorum_covers_the_families_of_all_the_records(
         result["flow_id"], {**OPTIONS, CONF_DETECTION_MODE: "stun", **servers}
     )
     assert result["errors"] == {CONF_QUORUM: "quorum_unreachable"}
-    assert result["description_placeholders"] == {"family": "ipv6", "providers": "0", "quorum": "2"}
+    assert result["description_placeholders"] == {"family": "IPv6", "providers": "0", "quorum": "2"}
 
     # The same options for an account of A records only are fine.
     hass.config_entries.async_remove_subentry(entry, subentry_id(entry, "vpn", "example.org"))
@@ -1132,7 +1270,7 @@ async def test_add_record_needs_a_quorum_for_a_new_family(
         result["flow_id"], {**HOME, CONF_NAME: "vpn", CONF_RECORD_TYPES: ["A", "AAAA"]}
     )
     assert shown_errors(result, RECORD) == {
-        CONF_RECORD_TYPES: "For ipv6, the detection options give only 0 distinct providers, "
+        CONF_RECORD_TYPES: "For IPv6, the detection options give only 0 distinct providers, "
         "fewer than the quorum of 2: records of this type could never be written. Change the "
         "detection options (Configure) first."
     }
@@ -1222,7 +1360,7 @@ async def test_reconfigure_record_needs_a_quorum_for_a_new_family(
     assert result["errors"] == {CONF_RECORD_TYPES: "quorum_unreachable"}
     assert result["description_placeholders"] == {
         "record": "home.example.com",
-        "family": "ipv6",
+        "family": "IPv6",
         "providers": "0",
         "quorum": "2",
     }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from types import MappingProxyType
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState, ConfigSubentry
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -34,6 +35,7 @@ from tests.integration import (
     PUBLIC,
     PublicSources,
     make_entry,
+    record_subentry,
     setup_entry,
     start_record_reconfigure,
     subentry_id,
@@ -569,5 +571,44 @@ async def test_a_reload_neither_repeats_a_warning_nor_hides_an_address_change(
     for _ in range(2):
         await hass.config_entries.async_reload(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
-    assert caplog.text.count("No consensus on the public ipv6 address") == 1
+    assert caplog.text.count("No consensus on the public IPv6 address") == 1
     assert [(e.data["before"], e.data["after"]) for e in changes] == [(PUBLIC, NEW_PUBLIC)]
+
+
+async def test_a_record_of_a_new_family_brings_its_public_address_sensor(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first AAAA record of an A-only account: the account detects IPv6 at once, gets its
+    public IPv6 sensor and writes the record, while its other entities stay available."""
+    v6_servers = [await FakeStunServer(PUBLIC_V6).start() for _ in range(2)]
+    try:
+        monkeypatch.setattr(
+            sources_module,
+            "DEFAULT_STUN",
+            tuple(s.source() for s in [*public_sources.servers, *v6_servers]),
+        )
+        for name in ("DEFAULT_HTTPS", "DEFAULT_DNS", "DEFAULT_DOH"):
+            monkeypatch.setattr(sources_module, name, ())
+        entry = make_entry(fake_gandi, public_sources, builtin_sources=True)
+        await setup_entry(hass, entry)
+        assert hass.states.get("sensor.esddns_example_com_public_ipv6_address") is None
+
+        hass.config_entries.async_add_subentry(
+            entry,
+            ConfigSubentry(
+                data=MappingProxyType(record_subentry("example.com", "nas", ["AAAA"])["data"]),
+                subentry_type="record",
+                title="nas.example.com",
+                unique_id=None,
+            ),
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert hass.states.get("sensor.esddns_example_com_public_ipv6_address").state == (PUBLIC_V6)
+        assert fake_gandi.get_rrset("example.com", "nas", "AAAA").values == [PUBLIC_V6]
+        assert hass.states.get(PUBLIC_IPV4).state == PUBLIC
+    finally:
+        for server in v6_servers:
+            await server.stop()

@@ -156,7 +156,7 @@ async def test_interface_source_prefers_a_stable_global_ipv6(
         found = await local_sources.async_read_interface(hass, source, Family.IPV6)
         assert str(found) == stable
         # Only a private IPv4: no public address of that family on this host.
-        with pytest.raises(SourceFailure, match="no public ipv4 address"):
+        with pytest.raises(SourceFailure, match="no public IPv4 address"):
             await local_sources.async_read_interface(hass, source, Family.IPV4)
         # Without Linux's file, Home Assistant's order decides among public candidates.
         monkeypatch.setattr(local_sources, "IF_INET6", tmp_path / "missing")
@@ -190,7 +190,7 @@ async def test_interface_source_takes_the_first_public_ipv4(hass: HomeAssistant)
     assert str(found) == "81.2.69.142"
     with (
         patch.object(local_sources.network, "async_get_adapters", return_value=adapters[:2]),
-        pytest.raises(SourceFailure, match="no public ipv4 address"),
+        pytest.raises(SourceFailure, match="no public IPv4 address"),
     ):
         await local_sources.async_read_interface(hass, source, Family.IPV4)
 
@@ -200,7 +200,7 @@ async def test_interface_source_on_this_host(hass: HomeAssistant) -> None:
     addresses are not public, so the source fails with its reason instead of voting."""
     entries = local_sources._read_if_inet6()
     assert entries is None or preferred_ipv6([e.address for e in entries], entries) is None
-    with pytest.raises(SourceFailure, match="no public ipv6 address"):
+    with pytest.raises(SourceFailure, match="no public IPv6 address"):
         await local_sources.async_read_interface(hass, interface_source(), Family.IPV6)
 
 

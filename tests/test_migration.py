@@ -39,7 +39,7 @@ from custom_components.esddns.const import DOMAIN
 from custom_components.esddns.history import async_merge_histories
 from custom_components.esddns.migration import async_migrate_entry
 from devtools.fakes.gandi import FakeGandi
-from tests.integration import PUBLIC, PublicSources
+from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, record_subentry
 
 FIXTURE = Path(__file__).parent / "fixtures" / "storage_0_1_0"
 STORED = (
@@ -177,7 +177,7 @@ async def test_one_account_per_credential_with_every_record(
     assert set(entries) == {COM, NET}  # example.org was merged into example.com's account
     account_a, account_b = entries[COM], entries[NET]
     assert all(entry.state is ConfigEntryState.LOADED for entry in entries.values())
-    assert (account_a.version, account_a.minor_version) == (2, 1)
+    assert (account_a.version, account_a.minor_version) == (2, 2)
     assert account_a.title == "example.com, example.org"
     assert account_a.unique_id is None
     assert dict(account_a.data) == {
@@ -624,7 +624,7 @@ async def test_an_automation_naming_a_merged_entry_still_syncs_its_records(
     ]
     # The account's own id (example.com's) still stands for all of its records: example.com's
     # AAAA records are among them, and this test has no IPv6 source.
-    with pytest.raises(ServiceValidationError, match="public ipv6 address"):
+    with pytest.raises(ServiceValidationError, match="public IPv6 address"):
         await hass.services.async_call(
             DOMAIN, "sync", {"config_entry_id": COM, "dry_run": True}, blocking=True
         )
@@ -644,3 +644,104 @@ async def test_merging_a_history_twice_copies_nothing_twice(
     await async_merge_histories(hass, COM, [ORG])
     assert stored[f"{DOMAIN}.{COM}"]["data"]["items"] == once
     assert len(once) == min(len(account_items) + len(member_items), 20)
+
+
+async def test_a_0_1_0_full_name_becomes_the_name_it_meant(
+    stored: Stored,
+    hass: HomeAssistant,
+    gandi_a: FakeGandi,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """0.1.0 took www.example.org in example.org as typed (and wrote
+    www.example.org.example.org): the record becomes www, and the log says so."""
+    _stored_entries(stored)[ORG]["data"]["records"] = ["vpn", "WWW.example.org"]
+    await start(hass)
+    account = hass.config_entries.async_get_known_entry(COM)
+    assert subentries(account)["www.example.org"][1]["name"] == "www"
+    assert "www.example.org" not in {r.path.split("/records/")[-1] for r in gandi_a.writes()}
+    assert (
+        "The record name 'WWW.example.org' of example.org is the full name of www.example.org: "
+        "ESDDNS now keeps www.example.org (name 'www'). Earlier versions wrote "
+        "www.example.org.example.org instead; that record is left at Gandi as it is"
+    ) in caplog.text
+
+
+async def test_one_unusable_0_1_0_record_leaves_the_account_working(
+    stored: Stored, hass: HomeAssistant, gandi_a: FakeGandi, public_sources: PublicSources
+) -> None:
+    """0.1.0 accepted a record whose full name is over 253 characters. After the upgrade its
+    account loads: the record is left out with a repair that names it, the account's other
+    records keep syncing, and nothing blames the sources or Gandi. Renamed, it syncs too."""
+    long_name = ".".join(["a" * 60] * 4)
+    _stored_entries(stored)[ORG]["data"]["records"] = ["vpn", long_name]
+    await start(hass)
+
+    account = hass.config_entries.async_get_known_entry(COM)
+    assert (account.state, account.reason) == (ConfigEntryState.LOADED, None)
+    repairs = [
+        (issue.translation_key, issue.translation_placeholders)
+        for (domain, _), issue in ir.async_get(hass).issues.items()
+        if domain == DOMAIN
+    ]
+    assert repairs == [
+        (
+            "record_name_too_long",
+            {
+                "record": f"{long_name}.example.org",
+                "detail": "the record's full name is longer than 253 characters",
+            },
+        )
+    ]
+    public_sources.answer(NEW_PUBLIC)
+    await account.runtime_data.detection.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    written = {r.path.split("/domains/")[1] for r in gandi_a.writes()}
+    assert "example.com/records/home/A" in written
+    assert all(long_name not in path for path in written)
+
+    bad_id = subentries(account)[f"{long_name}.example.org"][0]
+    hass.config_entries.async_update_subentry(
+        account,
+        account.subentries[bad_id],
+        data={**account.subentries[bad_id].data, "name": "www", "auto_sync": True},
+        title="www.example.org",
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not [key for key in ir.async_get(hass).issues if key[0] == DOMAIN]
+    assert gandi_a.get_rrset("example.org", "www", "A").values == [NEW_PUBLIC]
+    assert account.state is ConfigEntryState.LOADED
+
+
+async def test_0_2_0_full_names_become_the_names_they_meant(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """0.2.0's Add record took home.example.com as typed: at the upgrade it becomes home,
+    unless the account already has home (then it stays, and the log says which to delete)."""
+    entry = make_entry(
+        fake_gandi,
+        public_sources,
+        subentries=[
+            record_subentry("example.com", "home.example.com", ["A"]),
+            record_subentry("example.com", "vpn", ["A"]),
+            record_subentry("example.com", "vpn.example.com.", ["A"]),
+            record_subentry("example.com", "example.com", ["AAAA"]),
+        ],
+        minor_version=1,
+        options={"stun_servers": [], "detection_mode": "stun"},
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.minor_version == 2
+    assert sorted((s.title, s.data["name"]) for s in entry.subentries.values()) == [
+        ("example.com", "@"),
+        ("home.example.com", "home"),
+        ("vpn.example.com", "vpn"),
+        ("vpn.example.com..example.com", "vpn.example.com."),
+    ]
+    assert "The record vpn.example.com..example.com of example.com is kept as it is" in (
+        caplog.text
+    )

@@ -211,7 +211,7 @@ async def test_no_consensus_says_why_with_numbers(
     with pytest.raises(ServiceValidationError) as err:
         await _sync(hass)
     assert err.value.translation_key == "no_source_answered_family"
-    assert "None of the 3 sources asked answered with a public ipv4 address" in str(err.value)
+    assert "None of the 3 sources asked answered with a public IPv4 address" in str(err.value)
 
     # A consensus too old to trust (the detection schedule stalled) is not written either.
     public_sources.answer(PUBLIC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.binary_sensor import (
@@ -9,13 +10,14 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_point_in_utc_time
 
 from .coordinator import EsddnsConfigEntry
-from .entity import EsddnsRecordEntity
+from .entity import EsddnsRecordEntity, async_add_account_entities
 from .gandi import RecordType
-from .records import ManagedRecord, RecordKey
+from .records import ManagedRecord
 
 PARALLEL_UPDATES = 0
 
@@ -39,13 +41,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the account's health sensor and one drift sensor per managed rrset."""
-    async_add_entities([HealthSensor(entry)])
-    for record in entry.runtime_data.records.records:
-        async_add_entities(
-            [DriftSensor(entry, record, key) for key in record.keys],
-            config_subentry_id=record.subentry_id,
-        )
-    entry.runtime_data.platforms_done.add("binary_sensor")
+    async_add_account_entities(
+        entry,
+        "binary_sensor",
+        async_add_entities,
+        lambda: [HealthSensor(entry)],
+        lambda record: [DriftSensor(entry, record, rtype) for rtype in record.types],
+    )
 
 
 class _RecordsAndAddressSensor(EsddnsRecordEntity, BinarySensorEntity):
@@ -62,34 +64,72 @@ class _RecordsAndAddressSensor(EsddnsRecordEntity, BinarySensorEntity):
 class DriftSensor(_RecordsAndAddressSensor):
     """On when a record no longer holds what it should (address or TTL)."""
 
-    def __init__(self, entry: EsddnsConfigEntry, record: ManagedRecord, key: RecordKey) -> None:
-        """Compare one rrset with its desired state."""
-        super().__init__(entry, DRIFT[key.type], record)
-        self.key = key
-        self._attr_translation_placeholders = {"type": key.type.value}
+    def __init__(self, entry: EsddnsConfigEntry, record: ManagedRecord, rtype: RecordType) -> None:
+        """Compare one rrset of a record with its desired state."""
+        super().__init__(entry, DRIFT[rtype], record)
+        self._subentry_id = record.subentry_id
+        self._type = rtype
+        self._attr_translation_placeholders = {"type": rtype.value}
 
     @property
     def available(self) -> bool:
         """Drift is known only with both the record and a consensus address."""
-        return super().available and self.coordinator.drift(self.key) is not None
+        return super().available and self._drift() is not None
 
     @property
     def is_on(self) -> bool | None:
         """Whether the record differs from what it should hold."""
-        return self.coordinator.drift(self.key)
+        return self._drift()
+
+    def _drift(self) -> bool | None:
+        return self.coordinator.drift(self.coordinator.key_of(self._subentry_id, self._type))
 
 
 class HealthSensor(_RecordsAndAddressSensor):
-    """One signal for dashboards and uptime checks: on when anything keeps DNS from being right.
+    """One signal for dashboards and uptime checks: on when something keeps DNS from being
+    right, and lasts.
 
     On when a record drifted, a write failed, a record can't be read, or a family a record
-    needs has no fresh consensus. The attributes say which.
+    needs has no fresh consensus; the attributes say which. A drift that the automatic sync is
+    about to fix, and a failure that has not lasted yet, are not problems (AccountSyncer).
     """
 
     def __init__(self, entry: EsddnsConfigEntry) -> None:
         """Watch the whole account."""
         super().__init__(entry, HEALTH)
         self._syncer = entry.runtime_data.syncer
+        self._problems: dict[str, list[str]] = {}
+        self._recheck: CALLBACK_TYPE | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Look at the account once before the first update, and stop the timer at removal."""
+        self._look()
+        await super().async_added_to_hass()
+        self.async_on_remove(self._cancel_recheck)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._look()
+        super()._handle_coordinator_update()
+
+    @callback
+    def _look(self) -> None:
+        """Take the problems that have lasted, and look again when the next one will have."""
+        self._problems = self._syncer.problems()
+        self._cancel_recheck()
+        if (due := self._syncer.next_problem_check()) is not None:
+            self._recheck = async_track_point_in_utc_time(self.hass, self._recheck_due, due)
+
+    @callback
+    def _recheck_due(self, _now: datetime) -> None:
+        self._recheck = None
+        self._handle_coordinator_update()
+
+    @callback
+    def _cancel_recheck(self) -> None:
+        if self._recheck is not None:
+            self._recheck()
+            self._recheck = None
 
     @property
     def available(self) -> bool:
@@ -98,10 +138,10 @@ class HealthSensor(_RecordsAndAddressSensor):
 
     @property
     def is_on(self) -> bool:
-        """Whether something is wrong."""
-        return any(self._syncer.problems().values())
+        """Whether something is wrong, and has been for a while."""
+        return any(self._problems.values())
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Which part is wrong; nothing when all is well."""
-        return {name: found for name, found in self._syncer.problems().items() if found}
+        return {name: found for name, found in self._problems.items() if found}

@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import EsddnsConfigEntry
-from .entity import EsddnsRecordEntity
+from .entity import EsddnsRecordEntity, async_add_account_entities
 from .errors import sync_failed
 from .records import ManagedRecord
 from .sync import Action
@@ -23,10 +23,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the account's button and each record's."""
-    async_add_entities([SyncNowButton(entry)])
-    for record in entry.runtime_data.records.records:
-        async_add_entities([SyncNowButton(entry, record)], config_subentry_id=record.subentry_id)
-    entry.runtime_data.platforms_done.add("button")
+    async_add_account_entities(
+        entry,
+        "button",
+        async_add_entities,
+        lambda: [SyncNowButton(entry)],
+        lambda record: [SyncNowButton(entry, record)],
+    )
 
 
 class SyncNowButton(EsddnsRecordEntity, ButtonEntity):

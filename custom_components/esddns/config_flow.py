@@ -62,6 +62,7 @@ from .const import (
     DEFAULT_RECORD_TYPES,
     DEFAULT_TTL,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
     LOGGER,
     MAX_DETECTION_INTERVAL,
@@ -72,7 +73,7 @@ from .const import (
     MIN_RECORD_CHECK_INTERVAL,
     SUBENTRY_RECORD,
 )
-from .coordinator import EsddnsConfigEntry, families_of, managed_records
+from .coordinator import EsddnsConfigEntry
 from .detection import DetectionSettings
 from .gandi import (
     MAX_TTL,
@@ -94,9 +95,11 @@ from .gandi import (
 )
 from .records import (
     FAMILY_OF_TYPE,
+    AccountRecords,
     InvalidInterfaceIdError,
     ManagedRecord,
     account_title,
+    families_of,
     label,
     parse_interface_id,
 )
@@ -205,20 +208,27 @@ def _validate_record(
     domain: str,
     others: list[ManagedRecord],
     errors: FormErrors,
+    elsewhere: list[tuple[str, ManagedRecord]],
 ) -> dict[str, Any]:
     """A record subentry's data from the form; what is wrong is noted, naming the bad value.
 
-    ``others`` are the account's other records: the same name and type twice would make two
-    writers fight over one rrset.
+    ``others`` are the account's other records, ``elsewhere`` those of the other accounts on
+    the same endpoint, with their titles: one rrset kept by two records (or two accounts) has
+    two writers fighting over it.
     """
     raw = str(user_input[CONF_NAME]).strip()
     name = raw
     try:
-        name = normalize_name(raw)
+        # A full name inside the domain (home.example.com, example.com.) is the relative name
+        # it means: pasted whole, it would write home.example.com.example.com.
+        name = normalize_name(raw, domain)
         check_record_length(domain, name)
     except GandiInputError as err:
         if err.code == "name_too_long":
-            errors.add(CONF_NAME, "name_too_long", name=raw, domain=domain)
+            # As it would be written: a pasted domain is not shown twice.
+            errors.add(CONF_NAME, "name_too_long", name=name, domain=domain)
+        elif err.code == "name_outside_domain":
+            errors.add(CONF_NAME, "name_outside_domain", name=raw, domain=domain)
         else:
             errors.add(CONF_NAME, "invalid_record", name=raw)
     types = sorted({RecordType(rtype).value for rtype in user_input[CONF_RECORD_TYPES]})
@@ -250,12 +260,31 @@ def _validate_record(
             errors.add(CONF_INTERFACE_ID, "invalid_interface_id", interface_id=text)
         if RecordType.AAAA.value not in types:
             errors.add(CONF_INTERFACE_ID, "interface_id_needs_aaaa", interface_id=text)
-    for other in others:
+    for account, other in [(None, other) for other in others] + list(elsewhere):
         if (other.domain, other.name) != (domain, name):
             continue
         if taken := [rtype.value for rtype in other.types if rtype.value in types]:
-            errors.add("base", "record_exists", existing=f"{other.label} {', '.join(taken)}")
+            existing = f"{other.label} {', '.join(taken)}"
+            if account is None:
+                errors.add("base", "record_exists", existing=existing)
+            else:
+                errors.add("base", "record_kept_elsewhere", existing=existing, account=account)
     return data
+
+
+def _records_elsewhere(
+    hass: HomeAssistant, api_url: str, entry_id: str | None = None
+) -> list[tuple[str, ManagedRecord]]:
+    """The records the other ESDDNS accounts keep on the same LiveDNS endpoint, with their
+    titles: two tokens of one Gandi organization manage the same zones."""
+    found: list[tuple[str, ManagedRecord]] = []
+    for other in hass.config_entries.async_entries(DOMAIN, include_ignore=False):
+        if other.entry_id == entry_id or CONF_MERGED_INTO in other.data:
+            continue
+        if not _same_url(api_url, str(other.data.get(CONF_API_URL, PRODUCTION_URL))):
+            continue
+        found += [(other.title, record) for record in AccountRecords.read(other.subentries).records]
+    return found
 
 
 def _credential_from(
@@ -326,14 +355,14 @@ def _credential_data(credential: Credential, api_url: str) -> dict[str, str]:
 
 
 def _record_domains(entry: ConfigEntry) -> set[str]:
-    return {record.domain for record in managed_records(entry)}
+    return {record.domain for record in AccountRecords.read(entry.subentries).records}
 
 
 class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one Gandi account and its first record."""
 
     VERSION = ENTRY_VERSION
-    MINOR_VERSION = 1
+    MINOR_VERSION = ENTRY_MINOR_VERSION
 
     def __init__(self) -> None:
         """Start with nothing known."""
@@ -410,7 +439,8 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
         errors = FormErrors()
         if user_input is not None:
             domain = normalize_domain(user_input[CONF_DOMAIN])
-            record = _validate_record(user_input, domain, [], errors)
+            elsewhere = _records_elsewhere(self.hass, self._credential[CONF_API_URL])
+            record = _validate_record(user_input, domain, [], errors, elsewhere)
             _check_quorum(
                 DetectionSettings.from_options({}),
                 {FAMILY_OF_TYPE[RecordType(t)] for t in record[CONF_RECORD_TYPES]},
@@ -540,8 +570,9 @@ class RecordSubentryFlow(ConfigSubentryFlow):
             self._domains = domains
         if user_input is not None:
             domain = normalize_domain(user_input[CONF_DOMAIN])
-            others = list(managed_records(entry))
-            record = _validate_record(user_input, domain, others, errors)
+            others = list(AccountRecords.read(entry.subentries).records)
+            elsewhere = _records_elsewhere(self.hass, entry.data[CONF_API_URL], entry.entry_id)
+            record = _validate_record(user_input, domain, others, errors, elsewhere)
             _check_record_quorum(entry, [*others], record, errors)
             if not errors:
                 return self.async_create_entry(title=label(domain, record[CONF_NAME]), data=record)
@@ -563,10 +594,11 @@ class RecordSubentryFlow(ConfigSubentryFlow):
         if user_input is not None:
             others = [
                 record
-                for record in managed_records(entry)
+                for record in AccountRecords.read(entry.subentries).records
                 if record.subentry_id != subentry.subentry_id
             ]
-            record = _validate_record(user_input, domain, others, errors)
+            elsewhere = _records_elsewhere(self.hass, entry.data[CONF_API_URL], entry.entry_id)
+            record = _validate_record(user_input, domain, others, errors, elsewhere)
             _check_record_quorum(entry, others, record, errors)
             if not errors:
                 return self.async_update_and_abort(
@@ -691,7 +723,7 @@ def _check_quorum(
             errors.add(
                 field,
                 "quorum_unreachable",
-                family=family.value,
+                family=family.label,
                 providers=str(len(providers)),
                 quorum=str(settings.quorum),
             )
@@ -704,7 +736,7 @@ class EsddnsOptionsFlow(OptionsFlow):
         """Detection mode, custom sources, quorum and intervals."""
         errors = FormErrors()
         if user_input is not None:
-            families = families_of(managed_records(self.config_entry))
+            families = AccountRecords.read(self.config_entry.subentries).families
             options = _validate_options(user_input, families, errors)
             if not errors:
                 # Options are applied before the reload, so setup reads the new ones.

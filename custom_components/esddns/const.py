@@ -10,7 +10,9 @@ DOMAIN: Final = "esddns"
 LOGGER: Final = logging.getLogger(__package__)
 
 # Config entry version 2: one entry per Gandi credential, one subentry per managed record.
+# Minor version 2: record names are relative to their domain (see migration.py).
 ENTRY_VERSION: Final = 2
+ENTRY_MINOR_VERSION: Final = 2
 
 # Account entry data (set by the config flow): the credential and its endpoint.
 CONF_CREDENTIAL_KIND: Final = "credential_kind"
@@ -66,6 +68,10 @@ DETECTION_TIMEOUT: Final = 5.0
 MAX_DETECTION_AGE: Final = timedelta(minutes=2 * MAX_DETECTION_INTERVAL)
 # Wait when Gandi answers 429 without saying how long.
 DEFAULT_RATE_LIMIT_WAIT: Final = 60.0
+# How long a failed write, unreadable records, a lost consensus, or a drift the automatic sync
+# has not fixed, must last before "DNS up to date" calls it a problem (at most one detection
+# interval): a sync under way fixes an address change within seconds.
+PROBLEM_GRACE: Final = timedelta(minutes=2)
 # Cycles in a row before a repair issue is raised.
 REPAIR_THRESHOLD: Final = 3
 # The per-source scoreboard is saved at most this often (seconds); Home Assistant also saves

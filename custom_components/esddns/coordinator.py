@@ -5,10 +5,11 @@ What to write, and when, is the syncer's (sync.py decides, syncer.py runs it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -21,7 +22,6 @@ from .const import (
     DEFAULT_RECORD_CHECK_INTERVAL,
     DOMAIN,
     LOGGER,
-    SUBENTRY_RECORD,
 )
 from .detection import DetectionCoordinator
 from .gandi import (
@@ -29,13 +29,14 @@ from .gandi import (
     GandiDomainNotFoundError,
     GandiError,
     GandiRateLimitError,
+    RecordType,
     Rrset,
 )
 from .history import SyncHistory
 
 if TYPE_CHECKING:
     from .syncer import AccountSyncer
-from .records import IPAddress, ManagedRecord, RecordKey
+from .records import AccountRecords, IPAddress, ManagedRecord, RecordKey, families_of
 from .sync import (
     desired,
     in_sync,
@@ -54,31 +55,16 @@ class EsddnsData:
     records: RecordCoordinator
     syncer: AccountSyncer
     history: SyncHistory
+    # The records as the account last applied them: those it keeps in sync, and those it
+    # can't; and the record subentries' data they were read from.
+    account_records: AccountRecords
+    subentries: dict[str, Mapping[str, Any]]
     # The registry id of the account's device, the parent of its records' devices.
     account_device_id: str | None = None
-    # The unique ids of the entities this setup created; any other is left from older settings.
-    unique_ids: set[str] = field(default_factory=set)
-    # The platforms that created theirs: a platform that failed must not cost its entities.
-    platforms_done: set[str] = field(default_factory=set)
-
-
-def managed_records(entry: ConfigEntry) -> tuple[ManagedRecord, ...]:
-    """The records an account keeps in sync, one per record subentry, in a stable order."""
-    return tuple(
-        sorted(
-            (
-                ManagedRecord.from_data(subentry_id, subentry.data)
-                for subentry_id, subentry in entry.subentries.items()
-                if subentry.subentry_type == SUBENTRY_RECORD
-            ),
-            key=lambda record: (record.domain, record.name, record.subentry_id),
-        )
-    )
-
-
-def families_of(records: Iterable[ManagedRecord]) -> frozenset[Family]:
-    """The address families some of ``records`` hold."""
-    return frozenset(key.family for record in records for key in record.keys)
+    # The unique ids each platform's entities have now; any other is left from older records.
+    unique_ids: dict[str, set[str]] = field(default_factory=dict)
+    # Record changes are applied one at a time.
+    records_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
@@ -92,6 +78,7 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         entry: EsddnsConfigEntry,
         client: GandiClient,
         detection: DetectionCoordinator,
+        records: Iterable[ManagedRecord],
     ) -> None:
         """Create the coordinator for one account."""
         super().__init__(
@@ -107,20 +94,38 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         )
         self.client = client
         self.detection = detection
-        self.account: str = entry.title
-        # Read again, not taken from the setup's start: a record added meanwhile is read and
-        # gets its entities now; the setup then reloads for its detection (see __init__).
-        self.records = managed_records(entry)
+        self.set_records(records)
+        self._not_before = 0.0
+        # The "domain missing" repairs a setup that waited to retry left behind: the first read
+        # clears those that no longer apply.
+        self._missing_domains = issues.domains_missing(hass, entry.entry_id)
+
+    @property
+    def account(self) -> str:
+        """The account's title, for messages (it follows the records' domains)."""
+        return self.config_entry.title
+
+    def set_records(self, records: Iterable[ManagedRecord]) -> None:
+        """The records to read from now on (a record was added, changed or removed)."""
+        self.records = tuple(records)
         self.record_of: dict[RecordKey, ManagedRecord] = {
             key: record for record in self.records for key in record.keys
         }
         self.keys: tuple[RecordKey, ...] = tuple(self.record_of)
         # The address families the account's records hold.
         self.families = families_of(self.records)
-        self._not_before = 0.0
-        # The "domain missing" repairs a setup that waited to retry left behind: the first read
-        # clears those that no longer apply.
-        self._missing_domains = issues.domains_missing(hass, entry.entry_id)
+
+    def key_of(self, subentry_id: str, rtype: RecordType) -> RecordKey | None:
+        """The rrset that a record's entity of type ``rtype`` follows: a record's name may
+        change while its entities stay."""
+        return next(
+            (
+                key
+                for key, record in self.record_of.items()
+                if record.subentry_id == subentry_id and key.type is rtype
+            ),
+            None,
+        )
 
     # Reading --------------------------------------------------------------------------------
 
@@ -187,8 +192,10 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
         (from a fresh round, if ``fresh``)."""
         return desired(self.record_of[key], key, self.addresses(fresh=fresh))
 
-    def drift(self, key: RecordKey) -> bool | None:
+    def drift(self, key: RecordKey | None) -> bool | None:
         """Whether a record differs from what it should hold; None when either is unknown."""
+        if key is None:
+            return None
         address = self.desired(key)
         if address is None or not self.last_update_success or self.data is None:
             return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -67,8 +67,8 @@ _SOCKET_FAMILY = {Family.IPV4: socket.AF_INET, Family.IPV6: socket.AF_INET6}
 # An outcome that means the source was reachable and said something.
 _ANSWERED = frozenset({OutcomeStatus.ADDRESS, OutcomeStatus.NOT_PUBLIC})
 
-# The records of one account that hold a family's address, for a repair's text.
-type RecordLabels = Callable[[Family], list[str]]
+# The records of one account that hold each family's address, for a repair's text.
+type RecordLabels = Mapping[Family, Sequence[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +224,8 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
         return len(self._users)
 
     def join(self, entry_id: str, families: frozenset[Family], labels: RecordLabels) -> bool:
-        """Add an account; True when it needs a family not detected yet."""
+        """Add an account, or take its new records; True when it needs a family not detected
+        yet."""
         new_family = not families <= self.families
         self._users[entry_id] = (families, labels)
         return new_family
@@ -287,12 +288,12 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
             if self._no_consensus.seen(family) == 1:
                 LOGGER.warning(
                     "No consensus on the public %s address (quorum %s); answers: %s",
-                    family.value,
+                    family.label,
                     detection.quorum,
                     describe_answers(detection) or "none",
                 )
         elif self._no_consensus.over(family):
-            LOGGER.info("Consensus on the public %s address is back", family.value)
+            LOGGER.info("Consensus on the public %s address is back", family.label)
 
     def _note_disagreement(self, family: Family, detection: Detection) -> None:
         """Raise a repair when sources keep naming different public addresses.
@@ -356,7 +357,7 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
 
     def _records_of(self, family: Family) -> str:
         """The records that point at this family's address, for a repair's text."""
-        names = [name for _, labels in self._users.values() for name in labels(family)]
+        names = [name for _, labels in self._users.values() for name in labels.get(family, ())]
         return ", ".join(dict.fromkeys(names)) or "your records"
 
     def clear_repairs(self) -> None:
@@ -390,7 +391,8 @@ async def async_acquire_detection(
     families: frozenset[Family],
     labels: RecordLabels,
 ) -> DetectionCoordinator:
-    """Join (or create) the detection coordinator for an account's detection options.
+    """Join (or create) the detection coordinator for an account's detection options; joined
+    again, it takes the account's new families and records.
 
     A first round that no source answers leaves ``last_update_success`` False for the caller.
     """

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import DOMAIN
@@ -75,7 +78,6 @@ class EsddnsEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[C
         else:
             self._attr_unique_id = f"{record.subentry_id}_{description.key}"
             self._attr_device_info = record_device(entry, record)
-        entry.runtime_data.unique_ids.add(self.unique_id or "")
 
 
 class EsddnsRecordEntity(EsddnsEntity[RecordCoordinator]):
@@ -97,3 +99,39 @@ class EsddnsDetectionEntity(EsddnsEntity[DetectionCoordinator]):
     def __init__(self, entry: EsddnsConfigEntry, description: EntityDescription) -> None:
         """Follow the detection the account shares."""
         super().__init__(entry, entry.runtime_data.detection, description)
+
+
+@callback
+def async_add_account_entities(
+    entry: EsddnsConfigEntry,
+    platform: str,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    account: Callable[[], Iterable[Entity]],
+    of_record: Callable[[ManagedRecord], Iterable[Entity]],
+) -> None:
+    """Add the account's entities and each record's, now and whenever records change.
+
+    Records are added, changed and removed without a reload, so that the account's other
+    entities stay available: a record (or a type, or a family) that appears gets its entities
+    at the next read of the records. Those of a removed record go with its subentry; those of a
+    dropped type or family are removed by the setup (``unique_ids`` says which are current).
+    """
+    known: set[str] = set()
+
+    @callback
+    def async_add_new() -> None:
+        wanted: dict[str | None, list[Entity]] = {None: list(account())}
+        for record in entry.runtime_data.records.records:
+            if record.subentry_id in entry.subentries:  # not one being deleted
+                wanted[record.subentry_id] = list(of_record(record))
+        current = {entity.unique_id or "" for entities in wanted.values() for entity in entities}
+        entry.runtime_data.unique_ids[platform] = current
+        known.intersection_update(current)
+        for subentry_id, entities in wanted.items():
+            new = [entity for entity in entities if entity.unique_id not in known]
+            if new:
+                known.update(entity.unique_id or "" for entity in new)
+                async_add_entities(new, config_subentry_id=subentry_id)
+
+    async_add_new()
+    entry.async_on_unload(entry.runtime_data.records.async_add_listener(async_add_new))

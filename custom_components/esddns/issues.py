@@ -8,6 +8,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
+from .records import UnusableRecord
 from .sync import describe_answers
 from .wan import Detection, Family
 
@@ -34,7 +35,7 @@ def async_sources_disagree(
     hass: HomeAssistant, issue_id: str, family: Family, detection: Detection
 ) -> None:
     """Sources keep naming different public addresses: two WAN links, or a lying source."""
-    placeholders = {"family": family.value, "answers": describe_answers(detection)}
+    placeholders = {"family": family.label, "answers": describe_answers(detection)}
     _raise(hass, issue_id, "sources_disagree", placeholders)
 
 
@@ -76,6 +77,26 @@ def async_clear_domain_missing(hass: HomeAssistant, entry_id: str, domains: Iter
     """The account can read these domains again, or is gone."""
     for domain in domains:
         async_clear(hass, domain_missing_id(entry_id, domain))
+
+
+def async_records_unusable(
+    hass: HomeAssistant, entry_id: str, unusable: Iterable[UnusableRecord]
+) -> None:
+    """One repair per record of the account that is left out of the syncs (and none for the
+    others): it names the record and says why."""
+    prefix = f"record_unusable_{entry_id}_"
+    wanted: set[str] = set()
+    for record in unusable:
+        issue_id = f"{prefix}{record.subentry_id}"
+        wanted.add(issue_id)
+        placeholders = {"record": record.title, "detail": record.detail}
+        if record.reason == "name_too_long":
+            _raise(hass, issue_id, "record_name_too_long", placeholders, ir.IssueSeverity.ERROR)
+        else:
+            _raise(hass, issue_id, "record_unusable", placeholders, ir.IssueSeverity.ERROR)
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and issue_id.startswith(prefix) and issue_id not in wanted:
+            async_clear(hass, issue_id)
 
 
 def async_clear(hass: HomeAssistant, issue_id: str) -> None:

@@ -75,5 +75,5 @@ async def async_read_interface(hass: HomeAssistant, source: Source, family: Fami
             None,
         )
     if found is None:
-        raise SourceFailure(f"no public {family} address on this host's interfaces")
+        raise SourceFailure(f"no public {family.label} address on this host's interfaces")
     return found

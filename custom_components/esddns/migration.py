@@ -1,4 +1,5 @@
-"""Config entry migration: 0.1.0's one entry per domain (version 1) to one per credential (2).
+"""Config entry migration: 0.1.0's one entry per domain (version 1) to one per credential (2),
+and 0.2.0's record names to names relative to their domain (2.1 to 2.2).
 
 Home Assistant migrates the entries of a domain concurrently. Entries that share a credential
 become one account, so whichever of them runs first migrates the whole group, without awaiting
@@ -35,14 +36,21 @@ from .const import (
     DEFAULT_RECORD_TYPES,
     DEFAULT_TTL,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
     LOGGER,
     SUBENTRY_RECORD,
 )
-from .gandi import PRODUCTION_URL, GandiInputError, normalize_api_url, normalize_secret
+from .gandi import (
+    PRODUCTION_URL,
+    GandiInputError,
+    normalize_api_url,
+    normalize_domain,
+    normalize_name,
+    normalize_secret,
+)
 from .history import async_merge_histories
 
-ENTRY_MINOR_VERSION = 1
 # Merged entries whose removal was asked for in this run.
 DATA_REMOVING: HassKey[set[str]] = HassKey(f"{DOMAIN}_removing")
 # Accounts whose merged sync history is being written, by entry id.
@@ -75,6 +83,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         )
         return False
     if entry.version == ENTRY_VERSION:
+        if entry.minor_version < ENTRY_MINOR_VERSION:
+            _async_relative_names(hass, entry)
         return True
     if _records(entry) is None:
         LOGGER.error(
@@ -228,6 +238,79 @@ def _async_migrate_group(
         )
 
 
+@callback
+def _async_relative_names(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """0.2.0's record names typed as full names (home.example.com in example.com) become the
+    names they meant (home), said in the log."""
+    kept: list[tuple[str, str, set[str]]] = []
+    changes: list[tuple[ConfigSubentry, str]] = []
+    subentries = [s for s in entry.subentries.values() if s.subentry_type == SUBENTRY_RECORD]
+    for subentry in subentries:
+        domain, name = str(subentry.data.get(CONF_DOMAIN)), str(subentry.data.get(CONF_NAME))
+        types = {str(rtype) for rtype in subentry.data.get(CONF_RECORD_TYPES) or ()}
+        kept.append((domain, name, types))
+    for subentry, (domain, name, types) in zip(subentries, kept, strict=True):
+        others = [other for other in kept if other != (domain, name, types)]
+        fixed = _relative_name(domain, name, types, others, entry.title)
+        if fixed != name:
+            changes.append((subentry, fixed))
+    for subentry, fixed in changes:
+        domain = str(subentry.data[CONF_DOMAIN])
+        hass.config_entries.async_update_subentry(
+            entry,
+            subentry,
+            data={**subentry.data, CONF_NAME: fixed},
+            title=records.label(domain, fixed),
+        )
+    hass.config_entries.async_update_entry(entry, minor_version=ENTRY_MINOR_VERSION)
+
+
+def _relative_name(
+    domain: str,
+    name: str,
+    types: set[str],
+    others: list[tuple[str, str, set[str]]],
+    account: str,
+) -> str:
+    """The name a record meant, when it was typed as a full name inside its domain.
+
+    Earlier versions took ``home.example.com`` in ``example.com`` as typed, and wrote
+    ``home.example.com.example.com``. Kept as it is when the name it means is already another
+    record of the account (two records would write one rrset), or can't be read.
+    """
+    try:
+        meant = normalize_name(name, normalize_domain(domain))
+    except GandiInputError:
+        return name  # the setup leaves it out, with a repair that says why
+    try:
+        typed = normalize_name(name)
+    except GandiInputError:
+        typed = None
+    if meant == typed:
+        return name
+    written = records.label(domain, typed or name)
+    if any((d, n) == (domain, meant) and types & t for d, n, t in others):
+        LOGGER.warning(
+            "The record %s of %s is kept as it is: %s is another record of the account. "
+            "Delete it if it was meant to be that one",
+            written,
+            account,
+            records.label(domain, meant),
+        )
+        return name
+    LOGGER.warning(
+        "The record name %r of %s is the full name of %s: ESDDNS now keeps %s (name %r). "
+        "Earlier versions wrote %s instead; that record is left at Gandi as it is",
+        name,
+        account,
+        records.label(domain, meant),
+        records.label(domain, meant),
+        meant,
+        written,
+    )
+    return meant
+
+
 def _records(entry: ConfigEntry) -> list[dict[str, Any]] | None:
     """The record subentries' data a 0.1.0 entry's settings describe; None if unreadable.
 
@@ -268,11 +351,15 @@ def _async_add_record_subentries(
     entry's record entities go."""
     subentry_ids: list[str] = []
     moves: Moves = {}
-    for data in _records(entry) or []:
+    found = _records(entry) or []
+    named = [(d[CONF_DOMAIN], d[CONF_NAME], set(d[CONF_RECORD_TYPES])) for d in found]
+    for data, this in zip(found, named, strict=True):
+        others = [other for other in named if other != this]
+        name = _relative_name(*this, others, entry.title)
         subentry = ConfigSubentry(
-            data=MappingProxyType(data),
+            data=MappingProxyType({**data, CONF_NAME: name}),
             subentry_type=SUBENTRY_RECORD,
-            title=records.label(data[CONF_DOMAIN], data[CONF_NAME]),
+            title=records.label(data[CONF_DOMAIN], name),
             unique_id=None,
         )
         hass.config_entries.async_add_subentry(leader, subentry)

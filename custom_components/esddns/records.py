@@ -8,6 +8,8 @@ import ipaddress
 import re
 from typing import Any
 
+from homeassistant.config_entries import ConfigSubentry
+
 from .const import (
     CONF_AUTO_SYNC,
     CONF_DOMAIN,
@@ -17,8 +19,17 @@ from .const import (
     CONF_TTL,
     DEFAULT_AUTO_SYNC,
     DEFAULT_TTL,
+    SUBENTRY_RECORD,
 )
-from .gandi import RecordType
+from .gandi import (
+    GandiInputError,
+    RecordType,
+    check_record_length,
+    normalize_domain,
+    normalize_name,
+    normalize_type,
+    validate_ttl,
+)
 from .wan import Family
 
 type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -36,6 +47,19 @@ _MAC = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$")
 
 class InvalidInterfaceIdError(ValueError):
     """The text is neither an IPv6 interface identifier nor a MAC address."""
+
+
+class UnusableRecordError(ValueError):
+    """A stored record ESDDNS can't keep in sync: 0.1.0 accepted it, or it was edited by hand.
+
+    ``reason`` is ``name_too_long`` or ``invalid`` (a repair's translation key follows from
+    it); the message says what is wrong.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        """Say why the record can't be used."""
+        super().__init__(message)
+        self.reason = reason
 
 
 def label(domain: str, name: str) -> str:
@@ -82,16 +106,40 @@ class ManagedRecord:
 
     @classmethod
     def from_data(cls, subentry_id: str, data: Mapping[str, Any]) -> ManagedRecord:
-        """Read a record subentry's data (as the subentry flow stores it)."""
-        interface_id = data.get(CONF_INTERFACE_ID)
+        """Read a record subentry's data, checked as the record form checks it.
+
+        Raises UnusableRecordError for a record no write could succeed with.
+        """
+        try:
+            domain = normalize_domain(data[CONF_DOMAIN])
+            name = normalize_name(data[CONF_NAME])
+            check_record_length(domain, name)
+            types = tuple(sorted({normalize_type(rtype) for rtype in data[CONF_RECORD_TYPES]}))
+            ttl = data.get(CONF_TTL, DEFAULT_TTL)
+            ttl = validate_ttl(int(ttl) if isinstance(ttl, float) and ttl.is_integer() else ttl)
+            text = data.get(CONF_INTERFACE_ID)
+            interface_id = parse_interface_id(text) if text else None
+        except GandiInputError as err:
+            reason = "name_too_long" if err.code == "name_too_long" else "invalid"
+            raise UnusableRecordError(reason, err.message) from err
+        except InvalidInterfaceIdError as err:
+            raise UnusableRecordError(
+                "invalid", f"{text!r} is not an interface identifier"
+            ) from err
+        except (KeyError, TypeError) as err:
+            raise UnusableRecordError("invalid", f"incomplete settings ({err!r})") from err
+        if not types:
+            raise UnusableRecordError("invalid", "no record type")
+        if interface_id is not None and RecordType.AAAA not in types:
+            raise UnusableRecordError("invalid", "an interface identifier without AAAA")
         return cls(
             subentry_id=subentry_id,
-            domain=str(data[CONF_DOMAIN]),
-            name=str(data[CONF_NAME]),
-            types=tuple(sorted(RecordType(rtype) for rtype in data[CONF_RECORD_TYPES])),
-            ttl=int(data.get(CONF_TTL, DEFAULT_TTL)),
+            domain=domain,
+            name=name,
+            types=types,
+            ttl=ttl,
             auto_sync=bool(data.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC)),
-            interface_id=parse_interface_id(interface_id) if interface_id else None,
+            interface_id=interface_id,
         )
 
     @property
@@ -140,6 +188,49 @@ def parse_interface_id(text: object) -> ipaddress.IPv6Address:
         # a zone (%eth0) names a link of this host, not part of a published address.
         raise InvalidInterfaceIdError(text)
     return address
+
+
+@dataclass(frozen=True, slots=True)
+class UnusableRecord:
+    """A record subentry that is left out of the syncs, and why (for its repair)."""
+
+    subentry_id: str
+    title: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecords:
+    """An account's record subentries, read: those it keeps in sync, and those it can't."""
+
+    records: tuple[ManagedRecord, ...]
+    unusable: tuple[UnusableRecord, ...] = ()
+
+    @classmethod
+    def read(cls, subentries: Mapping[str, ConfigSubentry]) -> AccountRecords:
+        """The records of an account's subentries, in a stable order."""
+        records: list[ManagedRecord] = []
+        unusable: list[UnusableRecord] = []
+        for subentry_id, subentry in subentries.items():
+            if subentry.subentry_type != SUBENTRY_RECORD:
+                continue
+            try:
+                records.append(ManagedRecord.from_data(subentry_id, subentry.data))
+            except UnusableRecordError as err:
+                unusable.append(UnusableRecord(subentry_id, subentry.title, err.reason, str(err)))
+        records.sort(key=lambda record: (record.domain, record.name, record.subentry_id))
+        return cls(tuple(records), tuple(unusable))
+
+    @property
+    def families(self) -> frozenset[Family]:
+        """The address families the records hold."""
+        return families_of(self.records)
+
+
+def families_of(records: Iterable[ManagedRecord]) -> frozenset[Family]:
+    """The address families some of ``records`` hold."""
+    return frozenset(key.family for record in records for key in record.keys)
 
 
 def account_title(domains: Iterable[str]) -> str:

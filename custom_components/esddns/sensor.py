@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import EsddnsConfigEntry
-from .entity import EsddnsDetectionEntity, EsddnsRecordEntity
+from .entity import EsddnsDetectionEntity, EsddnsRecordEntity, async_add_account_entities
 from .gandi import RecordType
 from .records import ManagedRecord, RecordKey
 from .wan import Family
@@ -46,17 +46,16 @@ async def async_setup_entry(
 ) -> None:
     """Create the account's sensors, then each record's."""
     records = entry.runtime_data.records
-    account: list[SensorEntity] = [
-        PublicAddressSensor(entry, family) for family in sorted(records.families)
-    ]
-    account.append(LastSyncSensor(entry))
-    async_add_entities(account)
-    for record in records.records:
-        async_add_entities(
-            [RecordValueSensor(entry, record, key) for key in record.keys],
-            config_subentry_id=record.subentry_id,
-        )
-    entry.runtime_data.platforms_done.add("sensor")
+    async_add_account_entities(
+        entry,
+        "sensor",
+        async_add_entities,
+        lambda: [
+            *(PublicAddressSensor(entry, family) for family in sorted(records.families)),
+            LastSyncSensor(entry),
+        ],
+        lambda record: [RecordValueSensor(entry, record, rtype) for rtype in record.types],
+    )
 
 
 class PublicAddressSensor(EsddnsDetectionEntity, SensorEntity):
@@ -103,30 +102,36 @@ class PublicAddressSensor(EsddnsDetectionEntity, SensorEntity):
 
 
 class RecordValueSensor(EsddnsRecordEntity, SensorEntity):
-    """What one rrset holds at Gandi right now."""
+    """What one rrset of a record holds at Gandi right now."""
 
-    def __init__(self, entry: EsddnsConfigEntry, record: ManagedRecord, key: RecordKey) -> None:
-        """Follow one managed rrset."""
-        super().__init__(entry, RECORD_VALUE[key.type], record)
-        self.key = key
-        self._attr_translation_placeholders = {"type": key.type.value}
+    def __init__(self, entry: EsddnsConfigEntry, record: ManagedRecord, rtype: RecordType) -> None:
+        """Follow one rrset of a record (by its subentry: the record's name may change)."""
+        super().__init__(entry, RECORD_VALUE[rtype], record)
+        self._subentry_id = record.subentry_id
+        self._type = rtype
+        self._attr_translation_placeholders = {"type": rtype.value}
+
+    @property
+    def _key(self) -> RecordKey | None:
+        return self.coordinator.key_of(self._subentry_id, self._type)
 
     @property
     def available(self) -> bool:
         """Unavailable while its domain can't be read."""
-        return super().available and self.key in self.coordinator.data
+        return super().available and self._key in self.coordinator.data
 
     @property
     def native_value(self) -> str | None:
         """The record's values; unknown while the record is absent."""
-        rrset = self.coordinator.data.get(self.key)
+        rrset = self.coordinator.data.get(self._key) if self._key is not None else None
         return ", ".join(rrset.values) if rrset is not None else None
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Whether the record exists, its TTL, and what it should hold."""
-        rrset = self.coordinator.data.get(self.key)
-        desired = self.coordinator.desired(self.key)
+        key = self._key
+        rrset = self.coordinator.data.get(key) if key is not None else None
+        desired = self.coordinator.desired(key) if key is not None else None
         return {
             "present": rrset is not None,
             "ttl": rrset.ttl if rrset is not None else None,

@@ -1,8 +1,10 @@
-"""Rounds in a row that showed a problem: when to tell the user (once), and when it is over."""
+"""How long a problem has lasted: rounds in a row (when to log or raise a repair, once, and when
+it is over), or time (when the health sensor calls it a problem)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
+from datetime import datetime, timedelta
 
 
 class Streaks[K: Hashable]:
@@ -30,3 +32,27 @@ class Streaks[K: Hashable]:
 
     def __iter__(self) -> Iterator[K]:
         return iter(list(self._rounds))
+
+
+class Lasting[K: Hashable]:
+    """Problems that count only once they have lasted ``grace``: one that a sync under way
+    fixes within seconds is not worth an alarm."""
+
+    def __init__(self) -> None:
+        """No problem seen yet."""
+        self._since: dict[K, datetime] = {}
+
+    def update(self, now: datetime, current: Iterable[K]) -> None:
+        """The problems there are ``now``: new ones start their wait, gone ones are forgotten."""
+        present = set(current)
+        self._since = {key: self._since.get(key, now) for key in present}
+
+    def lasted(self, now: datetime, key: K, grace: timedelta) -> bool:
+        """Whether ``key`` has been a problem for at least ``grace``."""
+        since = self._since.get(key)
+        return since is not None and now - since >= grace
+
+    def next_due(self, now: datetime, grace: timedelta) -> datetime | None:
+        """When the next problem that has not lasted yet will have: the time to look again."""
+        due = [since + grace for since in self._since.values() if now - since < grace]
+        return min(due, default=None)

@@ -10,18 +10,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping
 import contextlib
+from datetime import datetime, timedelta
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 
 from . import errors, issues
-from .const import DOMAIN, EVENT_RECORD_SYNCED, LOGGER, MAX_DETECTION_AGE, REPAIR_THRESHOLD
-from .coordinator import RecordCoordinator, families_of
+from .const import (
+    DOMAIN,
+    EVENT_RECORD_SYNCED,
+    LOGGER,
+    MAX_DETECTION_AGE,
+    PROBLEM_GRACE,
+    REPAIR_THRESHOLD,
+)
+from .coordinator import RecordCoordinator
 from .gandi import GandiCredentialError, GandiRateLimitError, Rrset
 from .history import SyncHistory
-from .records import IPAddress, ManagedRecord, RecordKey
-from .streaks import Streaks
+from .records import IPAddress, ManagedRecord, RecordKey, families_of
+from .streaks import Lasting, Streaks
 from .sync import (
     Action,
     RecordResult,
@@ -56,6 +65,7 @@ class AccountSyncer:
         self._verifying = False
         self._written: dict[RecordKey, IPAddress] = {}
         self._overwritten: Streaks[RecordKey] = Streaks()
+        self._lasting: Lasting[tuple[str, str]] = Lasting()
         # Records whose last write failed, with Gandi's reason.
         self.failed_writes: dict[RecordKey, str] = {}
 
@@ -83,26 +93,68 @@ class AccountSyncer:
         return f"record_overwritten_{self.coordinator.record_of[key].subentry_id}_{key.type}"
 
     def problems(self) -> dict[str, list[str]]:
-        """What keeps the records from being up to date, in the words of the health sensor."""
-        public = self.coordinator.addresses(fresh=True)
-        readable = self.coordinator.last_update_success and self.coordinator.data is not None
+        """What keeps the records from being up to date, in the words of the health sensor.
+
+        Only what lasts is a problem: a drift that the automatic sync is about to fix, a write
+        that fails once, a read or a detection that fails once are not, until they have lasted
+        PROBLEM_GRACE (or one detection interval, when that is shorter). A drift on a record
+        without automatic sync is one at once: nothing else will fix it.
+        """
+        now = dt_util.utcnow()
+        found = self._problems_now()
+        self._lasting.update(now, ((kind, item) for kind, items in found.items() for item in items))
+        grace = self.problem_grace
         return {
-            "drifted_records": [
-                key.description for key in self.coordinator.keys if self.coordinator.drift(key)
-            ],
-            "failed_writes": [
-                f"{key.description}: {reason}" for key, reason in self.failed_writes.items()
-            ],
-            "no_consensus": [
-                family.value for family in sorted(self.coordinator.families) if family not in public
-            ],
-            "unreadable_records": [
-                key.description
-                for key in self.coordinator.keys
-                if not readable
-                or (self.coordinator.data is not None and key not in self.coordinator.data)
-            ],
+            kind: [
+                item
+                for item, at_once in items.items()
+                if at_once or self._lasting.lasted(now, (kind, item), grace)
+            ]
+            for kind, items in found.items()
         }
+
+    @property
+    def problem_grace(self) -> timedelta:
+        """How long something must last to be a problem."""
+        interval = self.coordinator.detection.update_interval or PROBLEM_GRACE
+        return min(PROBLEM_GRACE, interval)
+
+    def next_problem_check(self) -> datetime | None:
+        """When a problem seen now will have lasted long enough to count."""
+        return self._lasting.next_due(dt_util.utcnow(), self.problem_grace)
+
+    def _problems_now(self) -> dict[str, dict[str, bool]]:
+        """Everything wrong right now, each with whether it counts at once."""
+        records = self.coordinator
+        public = records.addresses(fresh=True)
+        readable = records.last_update_success and records.data is not None
+        return {
+            "drifted_records": {
+                key.description: not records.record_of[key].auto_sync
+                for key in records.keys
+                if records.drift(key)
+            },
+            "failed_writes": {
+                f"{key.description}: {reason}": False for key, reason in self.failed_writes.items()
+            },
+            "no_consensus": {
+                family.value: False for family in sorted(records.families) if family not in public
+            },
+            "unreadable_records": {
+                key.description: False
+                for key in records.keys
+                if not readable or (records.data is not None and key not in records.data)
+            },
+        }
+
+    def forget(self, keys: Iterable[RecordKey]) -> None:
+        """Records that left the account (or changed name or type): drop what was noted of them
+        and their "overwritten" repairs."""
+        for key in keys:
+            self.failed_writes.pop(key, None)
+            self._written.pop(key, None)
+            if self._overwritten.over(key):
+                issues.async_clear(self.hass, self._overwritten_issue_id(key))
 
     # Syncing --------------------------------------------------------------------------------
 
@@ -291,7 +343,7 @@ class AccountSyncer:
                 translation_domain=DOMAIN,
                 translation_key="no_source_answered_family",
                 translation_placeholders={
-                    "family": family.value,
+                    "family": family.label,
                     "asked": str(len(self.coordinator.detection.settings.sources(family))),
                 },
             )
@@ -300,7 +352,7 @@ class AccountSyncer:
                 translation_domain=DOMAIN,
                 translation_key="no_consensus",
                 translation_placeholders={
-                    "family": family.value,
+                    "family": family.label,
                     "agreeing": str(max(len(voters) for voters in detection.answers.values())),
                     "quorum": str(detection.quorum),
                     "answers": describe_answers(detection),

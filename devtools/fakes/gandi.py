@@ -427,6 +427,10 @@ class FakeGandi:
             raise ValueError(f"echo faults answer one of {ECHO_STATUSES}, not {status}")
         self._faults.extend(_Fault(kind, retry_after, status, method) for _ in range(count))
 
+    def clear_faults(self) -> None:
+        """Answer every request as usual again (faults still queued are dropped)."""
+        self._faults.clear()
+
     def set_rate_limit(
         self, max_requests: int, per_seconds: float = 60.0, *, retry_after: bool = True
     ) -> None:

@@ -78,6 +78,39 @@ def test_normalize_name_refuses(name: Any) -> None:
         normalize_name(name)
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("home.example.com", "home"),
+        ("HOME.Example.COM", "home"),
+        ("home.example.com.", "home"),
+        ("example.com", "@"),
+        ("Example.COM.", "@"),
+        ("*.lab.example.com", "*.lab"),
+        ("a.b.example.com", "a.b"),
+        ("home", "home"),
+        ("home.example.org", "home.example.org"),  # relative, as typed: inside example.com
+        ("home.bücher.example.com", "home.xn--bcher-kva"),
+    ],
+)
+def test_normalize_name_inside_its_domain(name: str, expected: str) -> None:
+    """A full name pasted into the name field means the relative name inside the domain."""
+    assert normalize_name(name, "example.com") == expected
+
+
+def test_normalize_name_inside_an_idn_domain() -> None:
+    assert normalize_name("Home.Bücher.de.", "xn--bcher-kva.de") == "home"
+
+
+@pytest.mark.parametrize("name", ["home.example.org.", "home.", "example.com.example.org."])
+def test_normalize_name_refuses_a_full_name_elsewhere(name: str) -> None:
+    """A final dot makes the name absolute: outside the domain, it names another zone."""
+    with pytest.raises(GandiInputError) as caught:
+        normalize_name(name, "example.com")
+    assert caught.value.code == "name_outside_domain"
+    assert caught.value.value == name
+
+
 def test_normalize_type() -> None:
     assert normalize_type("a") is RecordType.A
     assert normalize_type(" aaaa ") is RecordType.AAAA

@@ -133,7 +133,7 @@ async def test_failures_never_raise(
     ]
     detection = await detect(sources, Family.IPV4, session=wan_session, timeout=1)
     assert [o.status for o in detection.outcomes] == [OutcomeStatus.ERROR, OutcomeStatus.ERROR]
-    assert "ipv4" in detection.outcomes[1].detail
+    assert "IPv4" in detection.outcomes[1].detail
 
 
 async def test_unexpected_exception_is_an_error_outcome(wan_fakes: WanFakes) -> None:

@@ -172,11 +172,15 @@ def normalize_domain(domain: str) -> str:
     return result
 
 
-def normalize_name(name: str) -> str:
+def normalize_name(name: str, domain: str | None = None) -> str:
     """Return a record name relative to its domain: "@" for the apex, else lower-case labels.
 
-    A leading "*" label makes a wildcard ("*" or "*.home"). A trailing dot is refused: LiveDNS
-    names are relative, and a full name would silently land under the domain a second time.
+    A leading "*" label makes a wildcard ("*" or "*.home"). With ``domain`` (as normalize_domain
+    returns it), a full name inside it, in any case and with or without the final dot, is the
+    relative name it means: ``home.example.com`` is ``home``, ``example.com.`` is ``@``. Pasting
+    the whole name is the most common slip, and taken as typed it would write
+    ``home.example.com.example.com``. A final dot otherwise makes the name absolute, which a
+    relative LiveDNS name can't be: it is refused.
     """
     code = "invalid_name"
     if not isinstance(name, str):
@@ -188,13 +192,8 @@ def normalize_name(name: str) -> str:
         raise GandiInputError(
             "the record name is empty (use @ for the domain itself)", code=code, value=""
         )
-    if text.endswith("."):
-        raise GandiInputError(
-            "the record name must be relative to the domain, without a final dot",
-            code=code,
-            value=_shown(text),
-        )
-    labels = text.split(".")
+    absolute = text.endswith(".")
+    labels = (text[:-1] if absolute else text).split(".")
     out: list[str] = []
     for index, label in enumerate(labels):
         if label == "*" and index == 0:
@@ -207,6 +206,16 @@ def normalize_name(name: str) -> str:
             )
         out.append(ascii_label)
     result = ".".join(out)
+    if domain is not None and result == domain:
+        return "@"
+    if domain is not None and result.endswith(f".{domain}"):
+        result = result.removesuffix(f".{domain}")
+    elif absolute:
+        raise GandiInputError(
+            "the record name must be relative to the domain, without a final dot",
+            code="name_outside_domain" if domain is not None else code,
+            value=_shown(text),
+        )
     if len(result) > _MAX_FQDN:
         raise GandiInputError(
             "the record name is longer than 253 characters",

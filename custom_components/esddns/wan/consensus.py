@@ -62,7 +62,7 @@ async def _query(
     local: Mapping[SourceKind, LocalHandler] | None,
 ) -> IPAddress:
     if not source.serves(family):
-        raise SourceFailure(f"source does not serve {family}")
+        raise SourceFailure(f"source does not serve {family.label}")
     if source.kind is SourceKind.HTTPS:
         return await query_https(source, session, limit)
     if source.kind is SourceKind.DNS:

@@ -14,6 +14,11 @@ class Family(StrEnum):
     IPV4 = "ipv4"
     IPV6 = "ipv6"
 
+    @property
+    def label(self) -> str:
+        """The family as people write it: IPv4, IPv6."""
+        return "IPv4" if self is Family.IPV4 else "IPv6"
+
 
 BOTH_FAMILIES = frozenset(Family)
 

@@ -57,9 +57,9 @@ async def resolve(host: str, port: int, family: Family, socktype: int) -> tuple[
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, family=af, type=socktype)
     except (OSError, UnicodeError) as err:
-        raise ResolveFailed(f"cannot resolve {host} for {family}: {err}") from None
+        raise ResolveFailed(f"cannot resolve {host} for {family.label}: {err}") from None
     if not infos:
-        raise ResolveFailed(f"no {family} address for {host}")
+        raise ResolveFailed(f"no {family.label} address for {host}")
     return str(infos[0][4][0]), port
 
 
