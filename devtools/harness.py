@@ -412,13 +412,13 @@ async def add_esddns(
     entry_id: str = created["result"]["entry_id"]
     # Before the other records: their quorum is checked against these sources (IPv6 ones).
     await hass.flow("/api/config/config_entries/options/flow", entry_id, [options])
-    # The options and each record reload the account. Until that setup has registered the
-    # account's entities, a record in another domain would rename the account first, and so
-    # their entity ids: each record waits for the setup before it.
+    # The options reload the account, and each record is applied in place. Until the account's
+    # entities of one record exist, a record in another domain would rename the account first,
+    # and so their entity ids: each record waits for the one before it.
     await hass.wait_for_entry(entry_id, "loaded")
     for record in more:
         await add_record(hass, entry_id, record)
-        for entity_id in record.entities():  # made by the setup that knows the record
+        for entity_id in record.entities():  # made once the account has applied the record
             await hass.wait_for_state(entity_id)
         await hass.wait_for_entry(entry_id, "loaded")
     return entry_id

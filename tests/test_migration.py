@@ -36,6 +36,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.esddns import migration
 from custom_components.esddns.const import DOMAIN
+from custom_components.esddns.diagnostics import async_get_config_entry_diagnostics
 from custom_components.esddns.history import async_merge_histories
 from custom_components.esddns.migration import async_migrate_entry
 from devtools.fakes.gandi import FakeGandi
@@ -691,6 +692,10 @@ async def test_one_unusable_0_1_0_record_leaves_the_account_working(
                 "detail": "the record's full name is longer than 253 characters",
             },
         )
+    ]
+    diagnostics = await async_get_config_entry_diagnostics(hass, account)
+    assert [r["record"] for r in diagnostics["entry"]["unusable_records"]] == [
+        f"{long_name}.example.org"
     ]
     public_sources.answer(NEW_PUBLIC)
     await account.runtime_data.detection.async_refresh()

@@ -114,6 +114,11 @@ def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
                 }
                 for record in data.records.records
             ],
+            # Left out of the syncs, each with a repair.
+            "unusable_records": [
+                {"subentry_id": r.subentry_id, "record": r.title, "reason": r.detail}
+                for r in data.account_records.unusable
+            ],
         },
         "detection": {
             "last_update_success": data.detection.last_update_success,
