@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+import itertools
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -17,6 +19,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
+    MockHAClientWebSocket,
     WebSocketGenerator,
 )
 
@@ -186,3 +189,81 @@ async def test_the_device_page_shows_the_rewrite(
     assert [e["message"] for e in response["result"] if e.get("domain") == DOMAIN] == [
         f"home.example.com A rewritten: {PUBLIC} → {NEW_PUBLIC}"
     ]
+
+
+async def _stream_history(
+    client: MockHAClientWebSocket, ids: Iterator[int], start: datetime, **filters: list[str]
+) -> list[dict[str, Any]]:
+    """One ``logbook/event_stream`` subscription as the frontend's ha-logbook makes it (start a
+    day ago, end a year ahead): the lines of its history, then it is unsubscribed."""
+    msg_id = next(ids)
+    await client.send_json(
+        {
+            "id": msg_id,
+            "type": "logbook/event_stream",
+            "start_time": start.isoformat(),
+            "end_time": (dt_util.utcnow() + timedelta(days=365)).isoformat(),
+            **filters,
+        }
+    )
+    result = await client.receive_json()
+    assert result["success"], result
+    events: list[dict[str, Any]] = []
+    while True:  # the history comes in "partial" messages, the last one without
+        message = await client.receive_json()
+        assert (message["id"], message["type"]) == (msg_id, "event"), message
+        events += message["event"]["events"]
+        if not message["event"].get("partial"):
+            break
+    await client.send_json({"id": next(ids), "type": "unsubscribe_events", "subscription": msg_id})
+    assert (await client.receive_json())["success"]
+    return events
+
+
+async def test_a_device_page_shows_a_rewrite_once(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """One write, one line: on the record's device page, none on the account's, one in the
+    logbook panel, also when a device page's logbook card subscribes twice.
+
+    The device page (frontend 20250411.0) can render before the entity registry has arrived:
+    its logbook card then subscribes with the device id alone, and a moment later with the device
+    and its entities, unsubscribing the first. The first one's history still arrives, and the card
+    merges both histories into one list without removing duplicates. A line the logbook finds by
+    the event's device_id comes with both; one it finds by the event's entity_id only with the
+    second.
+    """
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    start = await _setup_logbook(hass)
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    public_sources.answer(NEW_PUBLIC)
+    await tick(hass, freezer, 5)
+    freezer.tick(timedelta(seconds=1))  # a stream's history ends strictly before "now"
+    await async_wait_recording_done(hass)
+    rewrite = f"home.example.com A rewritten: {PUBLIC} → {NEW_PUBLIC}"
+    ent_reg = er.async_get(hass)
+    client = await hass_ws_client()
+    ids = itertools.count(1)
+
+    def rewrites(events: list[dict[str, Any]]) -> list[str]:
+        messages = [e["message"] for e in events if e.get("domain") == DOMAIN]
+        return [message for message in messages if " rewritten: " in message]
+
+    shown: dict[str, list[str]] = {}
+    for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id):
+        entity_ids = [e.entity_id for e in er.async_entries_for_device(ent_reg, device.id)]
+        assert entity_ids, device.name
+        # What one device page's logbook card shows: both subscriptions' histories, merged.
+        card = await _stream_history(client, ids, start, device_ids=[device.id])
+        card += await _stream_history(
+            client, ids, start, device_ids=[device.id], entity_ids=entity_ids
+        )
+        shown[str(device.name)] = rewrites(card)
+    assert shown == {"ESDDNS example.com": [], "home.example.com": [rewrite]}
+    # The logbook panel: no filter.
+    assert rewrites(await _stream_history(client, ids, start)) == [rewrite]

@@ -62,6 +62,11 @@ class UnusableRecordError(ValueError):
         self.reason = reason
 
 
+def record_sensor_key(rtype: RecordType) -> str:
+    """The key of a record's "A record" / "AAAA record" sensor (its unique id's suffix)."""
+    return f"record_{rtype}"
+
+
 def label(domain: str, name: str) -> str:
     """A record as a person reads it: ``home.example.com``, or the domain for ``@``."""
     return domain if name == "@" else f"{name}.{domain}"

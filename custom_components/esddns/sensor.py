@@ -17,7 +17,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import EsddnsConfigEntry
 from .entity import EsddnsDetectionEntity, EsddnsRecordEntity, async_add_account_entities
 from .gandi import RecordType
-from .records import ManagedRecord, RecordKey
+from .records import ManagedRecord, RecordKey, record_sensor_key
 from .wan import Family
 
 PARALLEL_UPDATES = 0
@@ -34,7 +34,7 @@ LAST_SYNC = SensorEntityDescription(
 )
 # "A record", "AAAA record": what the rrset holds at Gandi.
 RECORD_VALUE = {
-    rtype: SensorEntityDescription(key=f"record_{rtype}", translation_key="record_value")
+    rtype: SensorEntityDescription(key=record_sensor_key(rtype), translation_key="record_value")
     for rtype in RecordType
 }
 

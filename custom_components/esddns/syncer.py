@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 import contextlib
 from datetime import datetime, timedelta
 
+from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from . import errors, issues
@@ -29,7 +30,7 @@ from .const import (
 from .coordinator import RecordCoordinator
 from .gandi import GandiCredentialError, GandiRateLimitError, Rrset
 from .history import SyncHistory
-from .records import IPAddress, ManagedRecord, RecordKey, families_of
+from .records import IPAddress, ManagedRecord, RecordKey, families_of, record_sensor_key
 from .streaks import Lasting, Streaks
 from .sync import (
     Action,
@@ -405,24 +406,18 @@ class AccountSyncer:
         once per outage instead of once per attempt.
         """
         subentry_id = self.coordinator.record_of[result.key].subentry_id
-        # The record's own device (async_get_device is deprecated from 2026.x; this works on
-        # both).
-        device = next(
-            (
-                device
-                for device in dr.async_entries_for_config_entry(
-                    dr.async_get(self.hass), self.coordinator.config_entry.entry_id
-                )
-                if (DOMAIN, subentry_id) in device.identifiers
-            ),
-            None,
+        # The record's "A record"/"AAAA record" sensor: the logbook finds the event by it, on the
+        # record's device page. Not by a device_id: that page's logbook card may subscribe with
+        # the device alone, then with the device and its entities, and shows whatever both
+        # subscriptions' histories hold (a line found by device_id twice).
+        entity_id = er.async_get(self.hass).async_get_entity_id(
+            SENSOR_DOMAIN, DOMAIN, f"{subentry_id}_{record_sensor_key(result.key.type)}"
         )
         self.hass.bus.async_fire(
             EVENT_RECORD_SYNCED,
             {
                 "entry_id": self.coordinator.config_entry.entry_id,
-                # The logbook card of the device page finds the event by it.
-                "device_id": device.id if device is not None else None,
+                "entity_id": entity_id,
                 **result.as_event(),
                 "repeated": result.action is Action.FAILED and result.key in self.failed_writes,
             },
