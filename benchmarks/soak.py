@@ -54,7 +54,7 @@ from custom_components.esddns.gandi import (
     Rrset,
 )
 from custom_components.esddns.records import ManagedRecord, RecordKey
-from custom_components.esddns.sync import Action, Step, apply, plan
+from custom_components.esddns.plan import Action, Step, apply, plan
 from custom_components.esddns.wan import (
     Family,
     Source,

@@ -41,6 +41,8 @@ from devtools.harness import (
     PASSWORD,
     PUBLIC,
     RECORD,
+    SUGGESTED_INTERFACE_ID,
+    SUGGESTED_NAME,
     USERNAME,
     Hass,
     HassError,
@@ -57,7 +59,8 @@ CHROMIUM_FLAGS = [
 ]  # fmt: skip
 WIDTH, HEIGHT = 1280, 900
 MARGIN = 16  # around a dialog, in pixels
-FAILED = REPO / ".ha-config" / "demo" / "screenshots-failed.png"  # ignored by git
+# In the demo's config folder (scripts/develop's, ESDDNS_DEMO_CONFIG too), ignored by git.
+FAILED = REPO / os.environ.get("ESDDNS_DEMO_CONFIG", ".ha-config/demo") / "screenshots-failed.png"
 # The demo's token already has its account; the config flow refuses it again, so the pictures
 # of a new account's flow use a second token of the fake Gandi for the same two domains.
 SECOND_TOKEN = "demo-token-2"  # noqa: S105 - the fake's, on loopback
@@ -357,16 +360,19 @@ async def integration_page(page: Page, url: str) -> None:
 
 
 async def add_record(page: Page, url: str) -> None:
-    """The account's "+ Add record" form (the record subentry flow)."""
+    """The account's "+ Add record" form (the record subentry flow), filled with the record the
+    demo suggests (proxy AAAA ::20): the demo already has nas AAAA ::10, which it would refuse."""
     await page.goto(f"{url}/config/integrations/integration/esddns", height=1000)
     await click(page, _INTEGRATION, "Add record")
     form = f"deep('step-flow-form', {_DIALOG})"
     await page.wait(f"deepText({_DIALOG}).includes('Add a record to')", "the Add record form")
-    await fill(page, form, {"name": "nas", "record_types": ["AAAA"], "interface_id": "::10"})
+    suggested = {"record_types": ["AAAA"], "interface_id": SUGGESTED_INTERFACE_ID}
+    await fill(page, form, {"name": SUGGESTED_NAME, **suggested})
     await page.shoot(
         "add-record.png",
         f"deepText({_DIALOG}).includes('Add a record to {ACCOUNT}')"
-        f" && deepText({_DIALOG}).includes('IPv6 interface identifier')",
+        f" && deepText({_DIALOG}).includes('IPv6 interface identifier')"
+        f" && deep('ha-form', {form}).data.name == {json.dumps(SUGGESTED_NAME)}",
         _SURFACE,
     )
 

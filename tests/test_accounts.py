@@ -15,7 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components import esddns
-from custom_components.esddns.coordinator import EsddnsConfigEntry
+from custom_components.esddns.data import EsddnsConfigEntry
 from devtools.fakes.gandi import FakeGandi
 from tests.integration import (
     NEW_PUBLIC,

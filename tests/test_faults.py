@@ -29,7 +29,7 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-import custom_components.esddns as integration
+from custom_components.esddns import data
 from custom_components.esddns.const import (
     CONF_DETECTION_MODE,
     CONF_HTTPS_SOURCES,
@@ -159,7 +159,7 @@ async def _finish_reauth(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 
 def _short_gandi_timeout(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     """The integration's Gandi client gives up after `seconds` instead of 10 (tests only)."""
-    monkeypatch.setattr(integration, "GandiClient", functools.partial(GandiClient, timeout=seconds))
+    monkeypatch.setattr(data, "GandiClient", functools.partial(GandiClient, timeout=seconds))
 
 
 # ----- sources ----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from custom_components.esddns.const import (
     EVENT_PUBLIC_IP_CHANGED,
     EVENT_RECORD_SYNCED,
 )
-from custom_components.esddns.detection import DATA_DETECTION
+from custom_components.esddns.sharing import DATA_DETECTION
 from custom_components.esddns.wan import sources as sources_module
 from devtools.fakes.gandi import FakeGandi
 from devtools.fakes.stun import FakeStunServer

@@ -7,8 +7,8 @@ import ipaddress
 import pytest
 
 from custom_components.esddns.gandi import GandiConflictError, RecordType, Rrset
+from custom_components.esddns.plan import Action, Step, SupersededError, apply, plan
 from custom_components.esddns.records import ManagedRecord, RecordKey
-from custom_components.esddns.sync import Action, Step, SupersededError, apply, plan
 from custom_components.esddns.wan import Family
 
 V4 = ipaddress.IPv4Address("81.2.69.142")

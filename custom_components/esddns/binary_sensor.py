@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,22 +16,34 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 
-from .coordinator import EsddnsConfigEntry
+from .data import EsddnsConfigEntry, EsddnsData
 from .entity import EsddnsRecordEntity, async_add_account_entities
 from .gandi import RecordType
-from .records import ManagedRecord
+from .records import RecordKey
 
 PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class EsddnsBinarySensorEntityDescription(BinarySensorEntityDescription):
+    """A problem sensor: whether it is on, from the account's data and a record's rrset."""
+
+    is_on_fn: Callable[[EsddnsData, RecordKey | None], bool | None]
+
 
 HEALTH = BinarySensorEntityDescription(
     key="dns_up_to_date",
     translation_key="dns_up_to_date",
     device_class=BinarySensorDeviceClass.PROBLEM,
 )
-# "A drift", "AAAA drift": on when the rrset no longer holds what it should.
+# "A drift", "AAAA drift": on when the rrset no longer holds what it should (address or TTL);
+# known only with both the record and a consensus address.
 DRIFT = {
-    rtype: BinarySensorEntityDescription(
-        key=f"drift_{rtype}", translation_key="drift", device_class=BinarySensorDeviceClass.PROBLEM
+    rtype: EsddnsBinarySensorEntityDescription(
+        key=f"drift_{rtype}",
+        translation_key="drift",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda data, key: data.syncer.drift(key),
     )
     for rtype in RecordType
 }
@@ -46,58 +60,36 @@ async def async_setup_entry(
         "binary_sensor",
         async_add_entities,
         lambda: [HealthSensor(entry)],
-        lambda record: [DriftSensor(entry, record, rtype) for rtype in record.types],
+        lambda record: [
+            EsddnsBinarySensor(entry, DRIFT[rtype], record, rtype) for rtype in record.types
+        ],
     )
 
 
-class _RecordsAndAddressSensor(EsddnsRecordEntity, BinarySensorEntity):
-    """A problem sensor that compares the records with the public address."""
+class EsddnsBinarySensor(EsddnsRecordEntity, BinarySensorEntity):
+    """A record's problem sensor, as its description says."""
 
-    async def async_added_to_hass(self) -> None:
-        """Also follow the public address, which changes on its own schedule."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            self.coordinator.detection.async_add_listener(self._handle_coordinator_update)
-        )
-
-
-class DriftSensor(_RecordsAndAddressSensor):
-    """On when a record no longer holds what it should (address or TTL)."""
-
-    def __init__(self, entry: EsddnsConfigEntry, record: ManagedRecord, rtype: RecordType) -> None:
-        """Compare one rrset of a record with its desired state."""
-        super().__init__(entry, DRIFT[rtype], record)
-        self._subentry_id = record.subentry_id
-        self._type = rtype
-        self._attr_translation_placeholders = {"type": rtype.value}
+    entity_description: EsddnsBinarySensorEntityDescription
 
     @property
     def available(self) -> bool:
-        """Drift is known only with both the record and a consensus address."""
-        return super().available and self._drift() is not None
+        """Known only while the records can be read and the description can tell."""
+        return super().available and self.is_on is not None
 
     @property
     def is_on(self) -> bool | None:
-        """Whether the record differs from what it should hold."""
-        return self._drift()
-
-    def _drift(self) -> bool | None:
-        return self.coordinator.drift(self.coordinator.key_of(self._subentry_id, self._type))
+        """As the description says."""
+        return self.entity_description.is_on_fn(self.data, self.key)
 
 
-class HealthSensor(_RecordsAndAddressSensor):
+class HealthSensor(EsddnsRecordEntity, BinarySensorEntity):
     """One signal for dashboards and uptime checks: on when something keeps DNS from being
-    right, and lasts.
-
-    On when a record drifted, a write failed, a record can't be read, or a family a record
-    needs has no fresh consensus; the attributes say which. A drift that the automatic sync is
-    about to fix, and a failure that has not lasted yet, are not problems (AccountSyncer).
-    """
+    right, and lasts (health.py); the attributes say which part is wrong. A failing read is
+    one of the problems it reports, not a reason to go away: always available."""
 
     def __init__(self, entry: EsddnsConfigEntry) -> None:
         """Watch the whole account."""
         super().__init__(entry, HEALTH)
-        self._syncer = entry.runtime_data.syncer
         self._problems: dict[str, list[str]] = {}
         self._recheck: CALLBACK_TYPE | None = None
 
@@ -115,9 +107,9 @@ class HealthSensor(_RecordsAndAddressSensor):
     @callback
     def _look(self) -> None:
         """Take the problems that have lasted, and look again when the next one will have."""
-        self._problems = self._syncer.problems()
+        self._problems = self.data.health.problems()
         self._cancel_recheck()
-        if (due := self._syncer.next_problem_check()) is not None:
+        if (due := self.data.health.next_check()) is not None:
             self._recheck = async_track_point_in_utc_time(self.hass, self._recheck_due, due)
 
     @callback
@@ -133,7 +125,7 @@ class HealthSensor(_RecordsAndAddressSensor):
 
     @property
     def available(self) -> bool:
-        """A failing read is one of the problems it reports, not a reason to go away."""
+        """Always: see the class."""
         return True
 
     @property

@@ -6,11 +6,10 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import EsddnsConfigEntry
+from .data import EsddnsConfigEntry
 from .entity import EsddnsRecordEntity, async_add_account_entities
 from .errors import sync_failed
-from .records import ManagedRecord
-from .sync import Action
+from .plan import Action
 
 PARALLEL_UPDATES = 1
 
@@ -27,19 +26,13 @@ async def async_setup_entry(
         entry,
         "button",
         async_add_entities,
-        lambda: [SyncNowButton(entry)],
-        lambda record: [SyncNowButton(entry, record)],
+        lambda: [SyncNowButton(entry, SYNC_NOW)],
+        lambda record: [SyncNowButton(entry, SYNC_NOW, record)],
     )
 
 
 class SyncNowButton(EsddnsRecordEntity, ButtonEntity):
     """Bring the account's records (or one record) in line with the public address now."""
-
-    def __init__(self, entry: EsddnsConfigEntry, record: ManagedRecord | None = None) -> None:
-        """Attach the button to the account, or to one record."""
-        super().__init__(entry, SYNC_NOW, record)
-        self._syncer = entry.runtime_data.syncer
-        self._subentry_ids = [record.subentry_id] if record is not None else None
 
     @property
     def available(self) -> bool:
@@ -52,8 +45,8 @@ class SyncNowButton(EsddnsRecordEntity, ButtonEntity):
         People press it when they suspect a record was changed elsewhere: the last hourly read
         can't tell, so the button always looks at Gandi first.
         """
-        results = await self._syncer.async_sync(
-            force=True, dry_run=False, subentry_ids=self._subentry_ids
+        results = await self.data.syncer.async_sync(
+            force=True, dry_run=False, subentry_ids=self.subentry_ids
         )
         failed = [r.key.description for r in results if r.action is Action.FAILED]
         if failed:

@@ -73,7 +73,7 @@ from .const import (
     MIN_RECORD_CHECK_INTERVAL,
     SUBENTRY_RECORD,
 )
-from .coordinator import EsddnsConfigEntry
+from .data import EsddnsConfigEntry
 from .detection import DetectionSettings
 from .gandi import (
     MAX_TTL,

@@ -6,8 +6,11 @@ from datetime import timedelta
 import logging
 from typing import Final
 
+from homeassistant.const import Platform
+
 DOMAIN: Final = "esddns"
 LOGGER: Final = logging.getLogger(__package__)
+PLATFORMS: Final = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 
 # Config entry version 2: one entry per Gandi credential, one subentry per managed record.
 # Minor version 2: record names are relative to their domain (see migration.py).

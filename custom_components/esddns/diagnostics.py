@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_SECRET
-from .coordinator import EsddnsConfigEntry
+from .data import EsddnsConfigEntry
 from .gandi import scrub
 from .wan import Detection, Scoreboard
 
@@ -95,7 +95,8 @@ def _scoreboard(scoreboard: Scoreboard) -> dict[str, Any]:
 
 def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
     data = entry.runtime_data
-    public = data.detection.data
+    detection = data.detection
+    public = detection.data
     return {
         "entry": {
             "title": entry.title,
@@ -121,14 +122,14 @@ def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
             ],
         },
         "detection": {
-            "last_update_success": data.detection.last_update_success,
-            "shared_by_accounts": data.detection.users,
+            "last_update_success": detection.last_update_success,
+            "shared_by_accounts": len(data.shared.users),
             "detected_at": public.detected_at.isoformat() if public is not None else None,
             "families": {
                 family.value: _detection(detection)
                 for family, detection in (public.detections.items() if public else ())
             },
-            "scoreboard": _scoreboard(data.detection.scoreboard),
+            "scoreboard": _scoreboard(detection.scoreboard),
         },
         "records": {
             "last_update_success": data.records.last_update_success,
@@ -139,8 +140,8 @@ def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
                     "type": key.type.value,
                     "values": list(rrset.values) if rrset is not None else None,
                     "ttl": rrset.ttl if rrset is not None else None,
-                    "desired": str(desired) if (desired := data.records.desired(key)) else None,
-                    "drift": data.records.drift(key),
+                    "desired": str(desired) if (desired := data.syncer.desired(key)) else None,
+                    "drift": data.syncer.drift(key),
                 }
                 for key, rrset in (data.records.data or {}).items()
             ],

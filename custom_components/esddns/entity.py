@@ -12,9 +12,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import DOMAIN
-from .coordinator import EsddnsConfigEntry, RecordCoordinator
+from .coordinator import RecordCoordinator
+from .data import EsddnsConfigEntry
 from .detection import DetectionCoordinator
-from .records import ManagedRecord
+from .gandi import RecordType
+from .records import ManagedRecord, RecordKey
 
 GANDI_ADMIN = "https://admin.gandi.net/"
 # Home Assistant 2026.x links a device to its parent by registry id (it deprecates via_device,
@@ -58,7 +60,11 @@ def record_device(entry: EsddnsConfigEntry, record: ManagedRecord) -> DeviceInfo
 
 
 class EsddnsEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
-    """An entity of an account's device, or of one of its records' devices."""
+    """An entity of an account's device, or of one of its records' devices.
+
+    A record's entity follows its record by subentry (and type), not by name: a record renamed
+    keeps its entities.
+    """
 
     _attr_has_entity_name = True
 
@@ -68,10 +74,16 @@ class EsddnsEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[C
         coordinator: CoordinatorT,
         description: EntityDescription,
         record: ManagedRecord | None = None,
+        rtype: RecordType | None = None,
     ) -> None:
         """Attach the entity to its device; the description's key makes its unique id."""
         super().__init__(coordinator)
         self.entity_description = description
+        self.data = entry.runtime_data
+        self._subentry_id = record.subentry_id if record is not None else None
+        self._type = rtype
+        if rtype is not None:
+            self._attr_translation_placeholders = {"type": rtype.value}
         if record is None:
             self._attr_unique_id = f"{entry.entry_id}_{description.key}"
             self._attr_device_info = account_device(entry)
@@ -79,22 +91,43 @@ class EsddnsEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[C
             self._attr_unique_id = f"{record.subentry_id}_{description.key}"
             self._attr_device_info = record_device(entry, record)
 
+    @property
+    def key(self) -> RecordKey | None:
+        """The rrset this entity is about (None for the account's and a record's button)."""
+        if self._subentry_id is None or self._type is None:
+            return None
+        return self.data.records.key_of(self._subentry_id, self._type)
+
+    @property
+    def subentry_ids(self) -> list[str] | None:
+        """The records this entity covers: its own, or every record of the account (None)."""
+        return [self._subentry_id] if self._subentry_id is not None else None
+
 
 class EsddnsRecordEntity(EsddnsEntity[RecordCoordinator]):
-    """An entity fed by the account's records at Gandi."""
+    """An entity fed by the account's records at Gandi, and by the public address it compares
+    them with."""
 
     def __init__(
         self,
         entry: EsddnsConfigEntry,
         description: EntityDescription,
         record: ManagedRecord | None = None,
+        rtype: RecordType | None = None,
     ) -> None:
         """Follow the account's record coordinator."""
-        super().__init__(entry, entry.runtime_data.records, description, record)
+        super().__init__(entry, entry.runtime_data.records, description, record, rtype)
+
+    async def async_added_to_hass(self) -> None:
+        """Also follow the public address, which changes on its own schedule."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.data.detection.async_add_listener(self._handle_coordinator_update)
+        )
 
 
 class EsddnsDetectionEntity(EsddnsEntity[DetectionCoordinator]):
-    """An entity fed by the shared public-address detection."""
+    """An entity fed by the shared public-address detection alone (updating it detects)."""
 
     def __init__(self, entry: EsddnsConfigEntry, description: EntityDescription) -> None:
         """Follow the detection the account shares."""

@@ -11,7 +11,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, HISTORY_LENGTH
-from .sync import Action, RecordResult
+from .plan import Action, RecordResult
 
 STORAGE_VERSION = 1
 

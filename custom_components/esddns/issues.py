@@ -9,7 +9,6 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
 from .records import UnusableRecord
-from .sync import describe_answers
 from .wan import Detection, Family
 
 
@@ -35,7 +34,7 @@ def async_sources_disagree(
     hass: HomeAssistant, issue_id: str, family: Family, detection: Detection
 ) -> None:
     """Sources keep naming different public addresses: two WAN links, or a lying source."""
-    placeholders = {"family": family.label, "answers": describe_answers(detection)}
+    placeholders = {"family": family.label, "answers": detection.answers_text}
     _raise(hass, issue_id, "sources_disagree", placeholders)
 
 
@@ -51,32 +50,17 @@ def async_router_problem(
     _raise(hass, issue_id, translation_key, placeholders)
 
 
-def domain_missing_id(entry_id: str, domain: str) -> str:
-    """The id of an account's "Gandi no longer knows <domain>" repair."""
-    return f"domain_missing_{entry_id}_{domain}"
-
-
-def async_domain_missing(hass: HomeAssistant, entry_id: str, domain: str) -> None:
-    """Gandi no longer knows the domain: it left LiveDNS, or the account."""
-    issue_id = domain_missing_id(entry_id, domain)
-    _raise(hass, issue_id, "domain_missing", {"domain": domain}, ir.IssueSeverity.ERROR)
-
-
-def domains_missing(hass: HomeAssistant, entry_id: str) -> set[str]:
-    """The domains an account has a "domain missing" repair for (raised by an earlier setup,
-    which may have been waiting to retry and is never unloaded)."""
-    prefix = domain_missing_id(entry_id, "")
-    return {
-        issue_id.removeprefix(prefix)
-        for domain, issue_id in ir.async_get(hass).issues
-        if domain == DOMAIN and issue_id.startswith(prefix)
-    }
-
-
-def async_clear_domain_missing(hass: HomeAssistant, entry_id: str, domains: Iterable[str]) -> None:
-    """The account can read these domains again, or is gone."""
-    for domain in domains:
-        async_clear(hass, domain_missing_id(entry_id, domain))
+def async_domains_missing(
+    hass: HomeAssistant, entry_id: str, missing: Iterable[str], *, clear: bool = True
+) -> None:
+    """One repair per domain of the account that Gandi no longer knows (it left LiveDNS, or the
+    credential's account); with ``clear``, none for the account's other domains."""
+    prefix = f"domain_missing_{entry_id}_"
+    wanted = {f"{prefix}{domain}": domain for domain in missing}
+    for issue_id, domain in wanted.items():
+        _raise(hass, issue_id, "domain_missing", {"domain": domain}, ir.IssueSeverity.ERROR)
+    if clear:
+        _clear_others(hass, prefix, set(wanted))
 
 
 def async_records_unusable(
@@ -94,6 +78,11 @@ def async_records_unusable(
             _raise(hass, issue_id, "record_name_too_long", placeholders, ir.IssueSeverity.ERROR)
         else:
             _raise(hass, issue_id, "record_unusable", placeholders, ir.IssueSeverity.ERROR)
+    _clear_others(hass, prefix, wanted)
+
+
+def _clear_others(hass: HomeAssistant, prefix: str, wanted: set[str]) -> None:
+    """Drop the repairs whose ids start with ``prefix``, except ``wanted``."""
     for domain, issue_id in list(ir.async_get(hass).issues):
         if domain == DOMAIN and issue_id.startswith(prefix) and issue_id not in wanted:
             async_clear(hass, issue_id)

@@ -164,6 +164,14 @@ class ManagedRecord:
         return public
 
 
+def desired(
+    record: ManagedRecord, key: RecordKey, addresses: Mapping[Family, IPAddress]
+) -> IPAddress | None:
+    """The address ``key`` must hold, or None while its family has no agreed address."""
+    public = addresses.get(key.family)
+    return record.desired(key, public) if public is not None else None
+
+
 def in_prefix(public: IPAddress, interface_id: ipaddress.IPv6Address) -> ipaddress.IPv6Address:
     """``interface_id`` inside the /64 of ``public``: a LAN host's address from this one's."""
     if not isinstance(public, ipaddress.IPv6Address):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,27 +16,99 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import EsddnsConfigEntry
+from .data import EsddnsConfigEntry, EsddnsData
 from .entity import EsddnsDetectionEntity, EsddnsRecordEntity, async_add_account_entities
 from .gandi import RecordType
-from .records import ManagedRecord, RecordKey, record_sensor_key
+from .records import RecordKey, record_sensor_key
 from .wan import Family
 
 PARALLEL_UPDATES = 0
 
-PUBLIC_ADDRESS = {
-    family: SensorEntityDescription(key=f"public_{family}", translation_key=f"public_{family}")
-    for family in Family
-}
-LAST_SYNC = SensorEntityDescription(
+type Value = str | datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EsddnsSensorEntityDescription(SensorEntityDescription):
+    """A sensor of an account or of a record: its value, availability and attributes, read
+    from the account's data (and the record's rrset ``key``)."""
+
+    value_fn: Callable[[EsddnsData, RecordKey | None], Value]
+    available_fn: Callable[[EsddnsData, RecordKey | None], bool] = lambda data, key: True
+    attributes_fn: Callable[[EsddnsData, RecordKey | None], dict[str, Any]] | None = None
+
+
+def _public(family: Family) -> EsddnsSensorEntityDescription:
+    """The agreed public address of one family; unavailable without consensus."""
+
+    def address(data: EsddnsData) -> str | None:
+        round_ = data.detection.data
+        found = round_.address(family) if round_ is not None else None
+        return str(found) if found is not None else None
+
+    def attributes(data: EsddnsData, _key: RecordKey | None) -> dict[str, Any]:
+        """Who was asked, who agreed, who said something else, and how long it took."""
+        round_ = data.detection.data
+        assert round_ is not None  # available
+        detection = round_.detections[family]
+        found: dict[str, Any] = {
+            "sources_asked": len(detection.outcomes),
+            "sources_agreeing": sorted(o.source.name for o in detection.agreeing),
+            "detection_time_ms": round(detection.elapsed_ms, 1),
+        }
+        disagreeing = sorted(f"{o.address} ({o.source.name})" for o in detection.disagreeing)
+        if disagreeing:  # no blank row when every source agreed
+            found["disagreeing_answers"] = disagreeing
+        return found
+
+    return EsddnsSensorEntityDescription(
+        key=f"public_{family}",
+        translation_key=f"public_{family}",
+        value_fn=lambda data, _key: address(data),
+        available_fn=lambda data, _key: (
+            data.detection.last_update_success and address(data) is not None
+        ),
+        attributes_fn=attributes,
+    )
+
+
+def _record_value(data: EsddnsData, key: RecordKey | None) -> str | None:
+    """The record's values at Gandi; unknown while the record is absent."""
+    rrset = (data.records.data or {}).get(key) if key is not None else None
+    return ", ".join(rrset.values) if rrset is not None else None
+
+
+def _record_attributes(data: EsddnsData, key: RecordKey | None) -> dict[str, Any]:
+    """Whether the record exists, its TTL, and what it should hold."""
+    rrset = (data.records.data or {}).get(key) if key is not None else None
+    desired = data.syncer.desired(key) if key is not None else None
+    return {
+        "present": rrset is not None,
+        "ttl": rrset.ttl if rrset is not None else None,
+        "desired": str(desired) if desired is not None else None,
+    }
+
+
+PUBLIC_ADDRESS = {family: _public(family) for family in Family}
+LAST_SYNC = EsddnsSensorEntityDescription(
     key="last_sync",
     translation_key="last_sync",
     device_class=SensorDeviceClass.TIMESTAMP,
     entity_category=EntityCategory.DIAGNOSTIC,
+    # When ESDDNS last wrote a record of the account (the history is local: always available).
+    value_fn=lambda data, _key: data.history.last_success,
 )
 # "A record", "AAAA record": what the rrset holds at Gandi.
 RECORD_VALUE = {
-    rtype: SensorEntityDescription(key=record_sensor_key(rtype), translation_key="record_value")
+    rtype: EsddnsSensorEntityDescription(
+        key=record_sensor_key(rtype),
+        translation_key="record_value",
+        value_fn=_record_value,
+        # Unavailable while its domain can't be read.
+        available_fn=lambda data, key: (
+            data.records.last_update_success and key in (data.records.data or {})
+        ),
+        attributes_fn=_record_attributes,
+    )
     for rtype in RecordType
 }
 
@@ -52,14 +126,46 @@ async def async_setup_entry(
         async_add_entities,
         lambda: [
             *(PublicAddressSensor(entry, family) for family in sorted(records.families)),
-            LastSyncSensor(entry),
+            EsddnsSensor(entry, LAST_SYNC),
         ],
-        lambda record: [RecordValueSensor(entry, record, rtype) for rtype in record.types],
+        lambda record: [
+            EsddnsSensor(entry, RECORD_VALUE[rtype], record, rtype) for rtype in record.types
+        ],
     )
 
 
-class PublicAddressSensor(EsddnsDetectionEntity, SensorEntity):
-    """The agreed public address of one family; unavailable without consensus."""
+class _Described(SensorEntity):
+    """What a sensor shows comes from its description's functions (first in the bases, so
+    that its availability wins over the coordinator's)."""
+
+    entity_description: EsddnsSensorEntityDescription
+    data: EsddnsData
+    key: RecordKey | None
+
+    @property
+    def available(self) -> bool:
+        """As the description says."""
+        return self.entity_description.available_fn(self.data, self.key)
+
+    @property
+    def native_value(self) -> Value:
+        """As the description says."""
+        return self.entity_description.value_fn(self.data, self.key)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """As the description says, if it has any."""
+        if (attributes := self.entity_description.attributes_fn) is None:
+            return None
+        return attributes(self.data, self.key)
+
+
+class EsddnsSensor(_Described, EsddnsRecordEntity):
+    """A sensor of the account or of a record, following the records at Gandi."""
+
+
+class PublicAddressSensor(_Described, EsddnsDetectionEntity):
+    """The agreed public address of one family (updating it runs a detection)."""
 
     # The per-source detail changes every round: useful on screen, noise in the recorder.
     _unrecorded_attributes = frozenset(
@@ -69,90 +175,3 @@ class PublicAddressSensor(EsddnsDetectionEntity, SensorEntity):
     def __init__(self, entry: EsddnsConfigEntry, family: Family) -> None:
         """Follow one family's consensus."""
         super().__init__(entry, PUBLIC_ADDRESS[family])
-        self.family = family
-
-    @property
-    def available(self) -> bool:
-        """Only an address a quorum agreed on is shown."""
-        return (
-            super().available
-            and self.coordinator.data is not None
-            and self.coordinator.data.address(self.family) is not None
-        )
-
-    @property
-    def native_value(self) -> str | None:
-        """The public address."""
-        address = self.coordinator.data.address(self.family)
-        return str(address) if address is not None else None
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Who was asked, who agreed, who said something else, and how long it took."""
-        detection = self.coordinator.data.detections[self.family]
-        attributes: dict[str, Any] = {
-            "sources_asked": len(detection.outcomes),
-            "sources_agreeing": sorted(o.source.name for o in detection.agreeing),
-            "detection_time_ms": round(detection.elapsed_ms, 1),
-        }
-        disagreeing = sorted(f"{o.address} ({o.source.name})" for o in detection.disagreeing)
-        if disagreeing:  # no blank row when every source agreed
-            attributes["disagreeing_answers"] = disagreeing
-        return attributes
-
-
-class RecordValueSensor(EsddnsRecordEntity, SensorEntity):
-    """What one rrset of a record holds at Gandi right now."""
-
-    def __init__(self, entry: EsddnsConfigEntry, record: ManagedRecord, rtype: RecordType) -> None:
-        """Follow one rrset of a record (by its subentry: the record's name may change)."""
-        super().__init__(entry, RECORD_VALUE[rtype], record)
-        self._subentry_id = record.subentry_id
-        self._type = rtype
-        self._attr_translation_placeholders = {"type": rtype.value}
-
-    @property
-    def _key(self) -> RecordKey | None:
-        return self.coordinator.key_of(self._subentry_id, self._type)
-
-    @property
-    def available(self) -> bool:
-        """Unavailable while its domain can't be read."""
-        return super().available and self._key in self.coordinator.data
-
-    @property
-    def native_value(self) -> str | None:
-        """The record's values; unknown while the record is absent."""
-        rrset = self.coordinator.data.get(self._key) if self._key is not None else None
-        return ", ".join(rrset.values) if rrset is not None else None
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Whether the record exists, its TTL, and what it should hold."""
-        key = self._key
-        rrset = self.coordinator.data.get(key) if key is not None else None
-        desired = self.coordinator.desired(key) if key is not None else None
-        return {
-            "present": rrset is not None,
-            "ttl": rrset.ttl if rrset is not None else None,
-            "desired": str(desired) if desired is not None else None,
-        }
-
-
-class LastSyncSensor(EsddnsRecordEntity, SensorEntity):
-    """When ESDDNS last wrote a record of the account successfully (kept across restarts)."""
-
-    def __init__(self, entry: EsddnsConfigEntry) -> None:
-        """Read from the account's sync history."""
-        super().__init__(entry, LAST_SYNC)
-        self._history = entry.runtime_data.history
-
-    @property
-    def available(self) -> bool:
-        """The history is local: always available."""
-        return True
-
-    @property
-    def native_value(self) -> datetime | None:
-        """The time of the last successful write."""
-        return self._history.last_success

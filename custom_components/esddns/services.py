@@ -28,9 +28,9 @@ from .const import (
     DOMAIN,
     SERVICE_SYNC,
 )
-from .coordinator import EsddnsConfigEntry
+from .data import EsddnsConfigEntry
 from .errors import sync_failed
-from .sync import Action
+from .plan import Action
 
 
 def _sync_schema(hass: HomeAssistant) -> vol.Schema:

@@ -1,6 +1,15 @@
 """Gandi LiveDNS v5 client. No Home Assistant imports."""
 
-from .client import GandiClient
+from .client import GandiClient, RateLimitGate
+from .const import (
+    DEFAULT_RATE_LIMIT_WAIT,
+    MAX_TTL,
+    MIN_TTL,
+    PRODUCTION_URL,
+    SANDBOX_URL,
+    CredentialKind,
+    RecordType,
+)
 from .errors import (
     GandiAuthError,
     GandiBadRequestError,
@@ -17,16 +26,7 @@ from .errors import (
     GandiServerError,
     GandiTimeoutError,
 )
-from .models import (
-    MAX_TTL,
-    MIN_TTL,
-    PRODUCTION_URL,
-    SANDBOX_URL,
-    Credential,
-    CredentialKind,
-    RecordType,
-    Rrset,
-)
+from .models import Credential, Rrset
 from .parse import MAX_BODY_BYTES
 from .redact import REDACTED, scrub
 from .validate import (
@@ -41,6 +41,7 @@ from .validate import (
 )
 
 __all__ = [
+    "DEFAULT_RATE_LIMIT_WAIT",
     "MAX_BODY_BYTES",
     "MAX_TTL",
     "MIN_TTL",
@@ -64,6 +65,7 @@ __all__ = [
     "GandiResponseError",
     "GandiServerError",
     "GandiTimeoutError",
+    "RateLimitGate",
     "RecordType",
     "Rrset",
     "check_record_length",

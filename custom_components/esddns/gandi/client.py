@@ -1,7 +1,9 @@
 """Gandi LiveDNS v5 client: one request per operation, typed results, typed errors.
 
-No retries and no scheduling here: the caller (the record coordinator) owns both, and a
-GandiRateLimitError tells it how long Gandi asked it to wait.
+No retries and no scheduling here: the caller owns both. A caller that hands the client a
+RateLimitGate gets Gandi's 429 honoured: until the wait it asked for (or DEFAULT_RATE_LIMIT_WAIT)
+is over, every request through that gate raises GandiRateLimitError with the seconds left,
+without being sent.
 
 Answers are never inflated: aiohttp would inflate a gzip or deflate body whole as it arrives
 (a 1 MB answer of zeros is hundreds of MB and a long event-loop stall, before any cap applies),
@@ -12,7 +14,8 @@ answer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+import contextlib
 import json
 import logging
 import math
@@ -22,13 +25,15 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
+from .const import DEFAULT_RATE_LIMIT_WAIT, PRODUCTION_URL, RecordType
 from .errors import (
     GandiConnectionError,
     GandiInputError,
+    GandiRateLimitError,
     GandiResponseError,
     GandiTimeoutError,
 )
-from .models import PRODUCTION_URL, Credential, RecordType, Rrset
+from .models import Credential, Rrset
 from .parse import (
     MAX_BODY_BYTES,
     RawResponse,
@@ -59,6 +64,25 @@ DOMAINS_PER_PAGE = 100
 MAX_DOMAIN_PAGES = 100  # a bound against an endpoint that never stops paging
 
 
+class RateLimitGate:
+    """When Gandi wants to hear from a caller again, after a 429 (one per account: its reads
+    and writes go through the same gate)."""
+
+    def __init__(self) -> None:
+        """Open."""
+        self._not_before = 0.0  # the event loop's time before which Gandi wants nothing
+
+    def wait(self) -> float:
+        """Seconds left before Gandi wants to hear from us again (0: it doesn't mind)."""
+        return max(0.0, self._not_before - asyncio.get_running_loop().time())
+
+    def close_for(self, err: GandiRateLimitError) -> None:
+        """Stay quiet as long as ``err`` asked; it then says for how long (never None)."""
+        if err.retry_after is None:
+            err.retry_after = DEFAULT_RATE_LIMIT_WAIT
+        self._not_before = asyncio.get_running_loop().time() + err.retry_after
+
+
 class GandiClient:
     """Talks to LiveDNS over an injected aiohttp session (never closed here)."""
 
@@ -69,6 +93,7 @@ class GandiClient:
         base_url: str = PRODUCTION_URL,
         *,
         timeout: float = 10.0,
+        gate: RateLimitGate | None = None,
     ) -> None:
         if not isinstance(credential, Credential):
             raise GandiInputError("the credential must be a Credential", code="invalid_credential")
@@ -88,6 +113,17 @@ class GandiClient:
         self._secrets = (credential.secret,)
         self._base = URL(normalize_api_url(base_url), encoded=True)
         self._timeout = float(timeout)
+        self._gate = gate
+
+    @contextlib.contextmanager
+    def _rate_limit(self) -> Iterator[None]:
+        """A 429 closes the gate, if there is one."""
+        try:
+            yield
+        except GandiRateLimitError as err:
+            if self._gate is not None:
+                self._gate.close_for(err)
+            raise
 
     @property
     def base_url(self) -> str:
@@ -112,9 +148,10 @@ class GandiClient:
         received = 0
         for page in range(1, MAX_DOMAIN_PAGES + 1):
             url = self._url("domains").with_query(page=page, per_page=DOMAINS_PER_PAGE)
-            names, total = interpret_domain_page(
-                await self._request("GET", url), secrets=self._secrets
-            )
+            with self._rate_limit():
+                names, total = interpret_domain_page(
+                    await self._request("GET", url), secrets=self._secrets
+                )
             received += len(names)
             before = len(domains)
             domains.update(names)
@@ -141,10 +178,12 @@ class GandiClient:
         """
         fqdn, rname, kind = normalize_domain(domain), normalize_name(name), normalize_type(rtype)
         check_record_length(fqdn, rname)
-        response = await self._request("GET", self._url("domains", fqdn, "records", rname, kind))
-        if is_livedns_not_found(response):
-            await self._probe_domain(fqdn)
-        return interpret_get_rrset(response, rname, kind, secrets=self._secrets)
+        with self._rate_limit():
+            url = self._url("domains", fqdn, "records", rname, kind)
+            response = await self._request("GET", url)
+            if is_livedns_not_found(response):
+                await self._probe_domain(fqdn)
+            return interpret_get_rrset(response, rname, kind, secrets=self._secrets)
 
     async def put_rrset(
         self,
@@ -162,10 +201,11 @@ class GandiClient:
         check_record_length(fqdn, rname)
         body = {"rrset_values": list(validate_values(values, kind)), "rrset_ttl": validate_ttl(ttl)}
         url = self._url("domains", fqdn, "records", rname, kind)
-        response = await self._request("PUT", url, body)
-        if is_livedns_not_found(response):
-            await self._probe_domain(fqdn)
-        interpret_put_rrset(response, secrets=self._secrets)
+        with self._rate_limit():
+            response = await self._request("PUT", url, body)
+            if is_livedns_not_found(response):
+                await self._probe_domain(fqdn)
+            interpret_put_rrset(response, secrets=self._secrets)
 
     async def _probe_domain(self, fqdn: str) -> None:
         """Raise GandiDomainNotFoundError unless LiveDNS serves ``fqdn`` (see get_rrset)."""
@@ -179,6 +219,10 @@ class GandiClient:
         return URL(f"{self._base}/{path}", encoded=True)
 
     async def _request(self, method: str, url: URL, body: Any = None) -> RawResponse:
+        if self._gate is not None and (wait := self._gate.wait()) > 0:
+            raise GandiRateLimitError(
+                f"rate limited, retry in {round(wait)} s", status=None, retry_after=wait
+            )
         headers = {
             "Authorization": self._credential.authorization(),
             "Accept": "application/json",

@@ -1,34 +1,12 @@
-"""Plain values shared by the client and its callers."""
+"""The credential and the rrset: plain values shared by the client and its callers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
+from .const import CredentialKind, RecordType
 from .errors import GandiInputError
-
-PRODUCTION_URL = "https://api.gandi.net/v5/livedns"
-# The sandbox only accepts tokens created in the sandbox's own admin (admin.sandbox.gandi.net).
-SANDBOX_URL = "https://api.sandbox.gandi.net/v5/livedns"
-
-# LiveDNS refuses rrset_ttl outside these bounds (5 minutes … 30 days).
-MIN_TTL = 300
-MAX_TTL = 2_592_000
-
-
-class CredentialKind(StrEnum):
-    """How Gandi is told who is calling."""
-
-    TOKEN = "token"  # noqa: S105  # personal access token: "Authorization: Bearer …"
-    API_KEY = "api_key"  # legacy, deprecated API key: "Authorization: Apikey …"
-
-
-class RecordType(StrEnum):
-    """The record types ESDDNS manages."""
-
-    A = "A"
-    AAAA = "AAAA"
-
+from .validate import normalize_secret
 
 _SCHEMES = {CredentialKind.TOKEN: "Bearer", CredentialKind.API_KEY: "Apikey"}
 
@@ -41,9 +19,6 @@ class Credential:
     secret: str = field(compare=True)
 
     def __post_init__(self) -> None:
-        # Imported here: validate needs this module's constants, so a top import would be a cycle.
-        from .validate import normalize_secret
-
         try:
             kind = CredentialKind(self.kind)
         except ValueError:

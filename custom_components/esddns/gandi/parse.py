@@ -15,6 +15,7 @@ from http import HTTPStatus
 import json
 import re
 
+from .const import RecordType
 from .errors import (
     GandiAuthError,
     GandiBadRequestError,
@@ -28,7 +29,7 @@ from .errors import (
     GandiResponseError,
     GandiServerError,
 )
-from .models import RecordType, Rrset
+from .models import Rrset
 from .redact import scrub
 from .validate import canonical_address, normalize_domain
 

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import idna
 from yarl import URL
 
+from .const import MAX_TTL, MIN_TTL, RecordType
 from .errors import GandiInputError
-from .models import MAX_TTL, MIN_TTL, RecordType
 
 # One DNS label as LiveDNS takes it in a record name: letters, digits, hyphen, underscore
 # (underscore so that service-style names such as "_vpn" stay possible), no edge hyphen.

@@ -129,6 +129,14 @@ class Detection:
         return tuple(o for o in self.outcomes if o.status is OutcomeStatus.ADDRESS)
 
     @property
+    def answers_text(self) -> str:
+        """Each address the sources named, with its providers: ``81.2.69.142: google, twilio``."""
+        return "; ".join(
+            f"{address}: {', '.join(sorted(providers))}"
+            for address, providers in self.answers.items()
+        )
+
+    @property
     def answers(self) -> dict[IPAddress, tuple[str, ...]]:
         """Each usable address, with the distinct providers that gave it."""
         result: dict[IPAddress, list[str]] = {}

@@ -1,8 +1,8 @@
-"""The syncer: turns the public address, the records and what they hold into writes.
+"""The planner: turns the public addresses, the records and what they hold into writes.
 
-Deciding is pure (``plan``); writing (``Syncer.apply``) only carries out a plan. A dry run is the
-plan itself. Nothing here knows Home Assistant: the records coordinator hands over what it read
-and a way to write, and maps the outcome to entities, events and errors.
+Deciding is pure (``plan``); ``apply`` only carries out a plan with the writer it is handed. A
+dry run is the plan itself. Nothing here knows Home Assistant or a coordinator: the syncer
+(syncer.py) hands over addresses and rrsets as values, and a way to write.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import ipaddress
 from typing import Any
 
 from .gandi import GandiError, Rrset
-from .records import IPAddress, ManagedRecord, RecordKey
-from .wan import Detection, Family
+from .records import IPAddress, ManagedRecord, RecordKey, desired
+from .wan import Family
 
 
 class Action(StrEnum):
@@ -102,14 +102,6 @@ def in_sync(rrset: Rrset | None, address: IPAddress, ttl: int | None = None) -> 
     return values == {address}
 
 
-def desired(
-    record: ManagedRecord, key: RecordKey, addresses: Mapping[Family, IPAddress]
-) -> IPAddress | None:
-    """The address ``key`` must hold, or None while its family has no agreed address."""
-    public = addresses.get(key.family)
-    return record.desired(key, public) if public is not None else None
-
-
 def plan(
     records: Iterable[ManagedRecord],
     rrsets: Mapping[RecordKey, Rrset | None],
@@ -175,11 +167,3 @@ async def apply(steps: Iterable[Step], write: Writer) -> tuple[list[RecordResult
         else:
             results.append(step.result(dry_run=False))
     return results, superseded
-
-
-def describe_answers(detection: Detection) -> str:
-    """Each address the sources named, with its providers: ``81.2.69.142: google, twilio``."""
-    return "; ".join(
-        f"{address}: {', '.join(sorted(providers))}"
-        for address, providers in detection.answers.items()
-    )

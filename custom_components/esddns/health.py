@@ -1,0 +1,76 @@
+"""The account's health: what keeps its records from being right, once it has lasted.
+
+"DNS up to date" is the alarm users watch: a drift that the automatic sync is about to fix, a
+write that fails once, a read or a detection that fails once are no problems until they have
+lasted PROBLEM_GRACE (or one detection interval, when that is shorter). A drift on a record
+without automatic sync is one at once: nothing else will fix it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from homeassistant.util import dt as dt_util
+
+from .const import PROBLEM_GRACE
+from .streaks import Lasting
+from .syncer import AccountSyncer
+
+
+class AccountHealth:
+    """The problems of one account, in the words of its health sensor's attributes."""
+
+    def __init__(self, syncer: AccountSyncer) -> None:
+        """Judge what ``syncer`` knows of the records and the public address."""
+        self._syncer = syncer
+        self._lasting: Lasting[tuple[str, str]] = Lasting()
+
+    @property
+    def grace(self) -> timedelta:
+        """How long something must last to be a problem."""
+        interval = self._syncer.detection.update_interval or PROBLEM_GRACE
+        return min(PROBLEM_GRACE, interval)
+
+    def problems(self) -> dict[str, list[str]]:
+        """What keeps the records from being up to date and has lasted (or counts at once)."""
+        now = dt_util.utcnow()
+        found = self._problems_now()
+        self._lasting.update(now, ((kind, item) for kind, items in found.items() for item in items))
+        return {
+            kind: [
+                item
+                for item, at_once in items.items()
+                if at_once or self._lasting.lasted(now, (kind, item), self.grace)
+            ]
+            for kind, items in found.items()
+        }
+
+    def next_check(self) -> datetime | None:
+        """When a problem seen now will have lasted long enough to count."""
+        return self._lasting.next_due(dt_util.utcnow(), self.grace)
+
+    def _problems_now(self) -> dict[str, dict[str, bool]]:
+        """Everything wrong right now, each with whether it counts at once."""
+        syncer = self._syncer
+        records = syncer.records
+        public = syncer.addresses(fresh=True)
+        readable = records.last_update_success and records.data is not None
+        return {
+            "drifted_records": {
+                key.description: not records.record_of[key].auto_sync
+                for key in records.keys
+                if syncer.drift(key)
+            },
+            "failed_writes": {
+                f"{key.description}: {reason}": False
+                for key, reason in syncer.failed_writes.items()
+            },
+            "no_consensus": {
+                family.value: False for family in sorted(records.families) if family not in public
+            },
+            "unreadable_records": {
+                key.description: False
+                for key in records.keys
+                if not readable or (records.data is not None and key not in records.data)
+            },
+        }
