@@ -379,12 +379,14 @@ async def add_record(page: Page, url: str) -> None:
 
 async def device_page(page: Page, url: str, device_id: str) -> None:
     """The account's device page: the detection and the whole account's sync."""
-    await page.goto(f"{url}/config/devices/device/{device_id}")
+    # Tall enough for both public address sensors and every record device under them.
+    await page.goto(f"{url}/config/devices/device/{device_id}", height=1100)
     main = "deep('ha-config-device-page')"
+    shown = ["Sync now", "Public IPv4", "Public IPv6", "DNS up to date", "Last successful sync"]
+    shown += [NEW_PUBLIC, *(record.label for record in DEMO_RECORDS)]
     await page.shoot(
         "device-page.png",
-        f"{main} && ['Sync now', 'Public IPv4', 'DNS up to date', 'Last successful sync',"
-        f" {NEW_PUBLIC!r}, {HOME.label!r}]"
+        f"{main} && {json.dumps(shown)}"
         f".every((s) => deepText({main}).includes(s)) && !deepText({main}).includes('Unknown')",
     )
 
@@ -413,7 +415,8 @@ async def logbook(page: Page, url: str) -> None:
 
 async def options_flow(page: Page, url: str) -> None:
     """The options flow (detection), opened from the integration's page."""
-    await page.goto(f"{url}/config/integrations/integration/esddns", height=1400)
+    # Tall enough for the whole dialog with the demo's eight sources, down to its Submit.
+    await page.goto(f"{url}/config/integrations/integration/esddns", height=1700)
     await click(page, _INTEGRATION, "Configure")
     await page.shoot(
         "options.png",
