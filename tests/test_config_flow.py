@@ -64,6 +64,11 @@ STRINGS: dict[str, Any] = json.loads(
     (Path(__file__).parent.parent / "custom_components" / "esddns" / "strings.json").read_text()
 )
 ACCOUNT = STRINGS["config"]
+GANDI_HOSTS = {
+    "admin_host": "admin.gandi.net",
+    "production_host": "api.gandi.net",
+    "sandbox_host": "api.sandbox.gandi.net",
+}
 RECORD = STRINGS["config_subentries"]["record"]
 OPTIONS_STRINGS = STRINGS["options"]
 
@@ -370,7 +375,7 @@ async def test_unknown_error_is_shown_not_raised(
     """A bug shows `unknown` and is logged, not a traceback in the UI."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     with patch(
-        "custom_components.esddns.config_flow.GandiClient.list_domains",
+        "custom_components.esddns.data.GandiClient.list_domains",
         side_effect=RuntimeError("boom"),
     ):
         result = await hass.config_entries.flow.async_configure(
@@ -740,7 +745,8 @@ async def test_reconfigure_form_never_holds_the_stored_secret(
     entry.add_to_hass(hass)
     result = await entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
-    assert result["description_placeholders"] == {"account": "example.com"}
+    # The hosts the field descriptions name come as placeholders (no host in translations).
+    assert result["description_placeholders"] == {"account": "example.com", **GANDI_HOSTS}
     assert field_of(result, CONF_CREDENTIAL_KIND).default() == "token"
     secret = field_of(result, CONF_SECRET)
     assert isinstance(secret, vol.Optional)
@@ -843,7 +849,10 @@ async def test_reconfigure_changes_kind_and_secret_after_testing_them(
     entry.add_to_hass(hass)
     advanced = {CONF_ADVANCED: {CONF_API_URL: fake_gandi.url}}
     result = await entry.start_reconfigure_flow(hass)
-    assert result["description_placeholders"] == {"account": "example.com, example.org"}
+    assert result["description_placeholders"] == {
+        "account": "example.com, example.org",
+        **GANDI_HOSTS,
+    }
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_CREDENTIAL_KIND: "api_key", CONF_SECRET: "wrong", **advanced}
@@ -1141,7 +1150,7 @@ async def test_add_record_aborts_when_the_domains_cannot_be_listed(
         fake_gandi.fail_next(fault, status=403)
     with (
         patch(
-            "custom_components.esddns.config_flow.GandiClient.list_domains",
+            "custom_components.esddns.data.GandiClient.list_domains",
             side_effect=fault,
         )
         if isinstance(fault, Exception)
@@ -1468,3 +1477,29 @@ async def test_an_entry_merged_by_the_migration_offers_no_add_record(hass: HomeA
     merged = MockConfigEntry(domain=DOMAIN, version=2, data={CONF_MERGED_INTO: "other"})
     merged.add_to_hass(hass)
     assert merged.supported_subentry_types == {}
+
+
+@pytest.mark.parametrize("step", ["user", "reconfigure"])
+async def test_field_descriptions_name_gandi_hosts_through_placeholders(
+    hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock, step: str
+) -> None:
+    """The credential's and the endpoint's descriptions name Gandi's hosts: they come from the
+    flow's placeholders (translations hold none), and each one the texts use is given."""
+    if step == "user":
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    else:
+        entry = _account(fake_gandi)
+        entry.add_to_hass(hass)
+        result = await entry.start_reconfigure_flow(hass)
+    texts = ACCOUNT["step"][step]
+    shown = [
+        texts["data_description"][CONF_CREDENTIAL_KIND].format(
+            **result["description_placeholders"]
+        ),
+        texts["sections"][CONF_ADVANCED]["data_description"][CONF_API_URL].format(
+            **result["description_placeholders"]
+        ),
+    ]
+    assert "create one at admin.gandi.net" in shown[0]
+    assert "Production (api.gandi.net), the sandbox (api.sandbox.gandi.net" in shown[1]
+    assert "gandi.net" not in json.dumps(texts)  # the hosts are the flow's placeholders

@@ -86,18 +86,23 @@ def test_service_fields_match_services_yaml_and_schema() -> None:
 
 def test_flow_errors_and_aborts_are_translated_and_used() -> None:
     """Every error the flows can show is translated, and every translation is used."""
-    flow = CODE["config_flow.py"]
+    flow = CODE["config_flow.py"] + CODE["validation.py"]
     used = _quoted(r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', flow)
     translated = set(STRINGS["config"]["error"]) | set(STRINGS["options"]["error"])
     assert used == translated
     # The record form's errors, in the "Add record" flow too; its aborts are the listing's.
     record = STRINGS["config_subentries"]["record"]
     record_errors = _quoted(
-        r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', _function(flow, "_validate_record")
+        r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', _function(CODE["validation.py"], "check_record")
     )
     assert record_errors | {"quorum_unreachable"} == set(record["error"])
-    listing = _quoted(r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', _function(flow, "_async_list_domains"))
-    listing |= _quoted(r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', _function(flow, "_credential_from"))
+    validation = CODE["validation.py"]
+    listing = _quoted(
+        r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', _function(validation, "async_list_domains")
+    )
+    listing |= _quoted(
+        r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', _function(validation, "credential_data")
+    )
     assert listing | {"reconfigure_successful"} == set(record["abort"])
     assert set(STRINGS["config"]["abort"]) == {
         "already_configured",
