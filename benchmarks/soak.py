@@ -53,8 +53,8 @@ from custom_components.esddns.gandi import (
     GandiRateLimitError,
     Rrset,
 )
-from custom_components.esddns.records import ManagedRecord, RecordKey
 from custom_components.esddns.plan import Action, Step, apply, plan
+from custom_components.esddns.records import ManagedRecord, RecordKey
 from custom_components.esddns.wan import (
     Family,
     Source,
