@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.soak
 
 What runs here: the real engine (`wan.detect`, quorum 2, early exit), the real syncer of one
-account (`sync.plan` and `sync.apply` over two `records.ManagedRecord`s: home.example.com and
+account (`plan.plan` and `plan.apply` over two `records.ManagedRecord`s: home.example.com and
 home.example.org, A) and the real `gandi.GandiClient`, driven by a small loop that mirrors the
 record coordinator: read the records every READ_EVERY cycles (and after a failed read, and right
 after a write), write only with a consensus and only on drift, send nothing for the cycles a 429
