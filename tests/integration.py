@@ -20,7 +20,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.esddns.const import (
     CONF_API_URL,
     CONF_AUTO_SYNC,
+    CONF_CHANGE_CHECK_INTERVAL,
     CONF_CREDENTIAL_KIND,
+    CONF_DETECTION_INTERVAL,
     CONF_DETECTION_MODE,
     CONF_DOMAIN,
     CONF_INTERFACE_ID,
@@ -52,11 +54,14 @@ class PublicSources:
 
     @property
     def options(self) -> dict[str, Any]:
-        """Entry options that make ESDDNS ask exactly these servers."""
+        """Entry options that make ESDDNS ask exactly these servers, every 5 minutes, without
+        the change canary (the tests of the triggers turn it on)."""
         return {
             CONF_DETECTION_MODE: "stun",
             CONF_STUN_SERVERS: [f"127.0.0.1:{server.port}" for server in self.servers],
             CONF_QUORUM: 2,
+            CONF_DETECTION_INTERVAL: 5,
+            CONF_CHANGE_CHECK_INTERVAL: 0,
         }
 
     def answer(self, *addresses: str) -> None:
@@ -74,6 +79,13 @@ class PublicSources:
     def requests(self) -> list[int]:
         """Binding requests each server received."""
         return [server.requests for server in self.servers]
+
+
+@pytest.fixture(autouse=True)
+def no_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Intervals as configured, so that a test's clock lands on them (tests/test_triggers.py
+    checks the jitter itself)."""
+    monkeypatch.setattr("custom_components.esddns.timing._RANDOM.uniform", lambda a, b: 1.0)
 
 
 @pytest.fixture

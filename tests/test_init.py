@@ -22,6 +22,7 @@ from custom_components.esddns.const import (
     CONF_NAME,
     CONF_RECORD_TYPES,
     CONF_TTL,
+    DEFAULT_DETECTION_INTERVAL,
     DOMAIN,
     EVENT_PUBLIC_IP_CHANGED,
     EVENT_RECORD_SYNCED,
@@ -106,7 +107,9 @@ async def test_public_address_change_drifts_then_one_write(
 
     assert hass.states.get(PUBLIC_IPV4).state == NEW_PUBLIC
     assert [w.body["rrset_values"] for w in fake_gandi.writes()] == [[NEW_PUBLIC]]
-    assert [e.data for e in changed] == [{"family": "ipv4", "before": PUBLIC, "after": NEW_PUBLIC}]
+    assert [e.data for e in changed] == [
+        {"family": "ipv4", "before": PUBLIC, "after": NEW_PUBLIC, "trigger": "interval"}
+    ]
     assert len(synced) == 1
     assert synced[0].data["record"] == "home.example.com"
     assert synced[0].data["before"] == [PUBLIC]
@@ -378,9 +381,10 @@ async def test_two_entries_with_default_options_share_one_round(
     assert len(hass.data[DATA_DETECTION].coordinators) == 1
     before = sum(public_sources.requests)
     for _ in range(3):
-        await tick(hass, freezer, 5)
-    # Three intervals, one round each, two or three servers asked per round (never six).
-    assert 6 <= sum(public_sources.requests) - before <= 9
+        await tick(hass, freezer, DEFAULT_DETECTION_INTERVAL)
+    # Three intervals, one round each, two or three servers asked per round (never six), and
+    # the change canary's one request each time the clock moved.
+    assert 6 + 3 <= sum(public_sources.requests) - before <= 9 + 3
     assert len(fake_gandi.writes()) == 2
 
 
@@ -438,7 +442,9 @@ async def test_change_across_a_round_without_consensus_still_fires(
     public_sources.answer(NEW_PUBLIC)
     await wan.async_refresh()
     await hass.async_block_till_done()
-    assert [e.data for e in changed] == [{"family": "ipv4", "before": PUBLIC, "after": NEW_PUBLIC}]
+    assert [e.data for e in changed] == [
+        {"family": "ipv4", "before": PUBLIC, "after": NEW_PUBLIC, "trigger": "interval"}
+    ]
 
 
 async def test_not_ready_is_not_logged_as_an_error(

@@ -198,7 +198,7 @@ async def test_interface_source_takes_the_first_public_ipv4(hass: HomeAssistant)
 async def test_interface_source_on_this_host(hass: HomeAssistant) -> None:
     """The real /proc/net/if_inet6 of the test host is read; its fd00::/8 and link-local
     addresses are not public, so the source fails with its reason instead of voting."""
-    entries = local_sources._read_if_inet6()
+    entries = local_sources.read_if_inet6()
     assert entries is None or preferred_ipv6([e.address for e in entries], entries) is None
     with pytest.raises(SourceFailure, match="no public IPv6 address"):
         await local_sources.async_read_interface(hass, interface_source(), Family.IPV6)

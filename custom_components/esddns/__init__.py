@@ -11,6 +11,7 @@ from . import issues
 from .const import CONF_MERGED_INTO, DOMAIN, PLATFORMS
 from .coordinator import RecordCoordinator
 from .data import EsddnsConfigEntry, EsddnsData, gandi_client
+from .detection import DetectionSettings
 from .entity import account_device
 from .gandi import RateLimitGate
 from .health import AccountHealth
@@ -33,8 +34,16 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's services once, whatever entries exist."""
+    """Register the integration's services once, whatever entries exist; drop the detection
+    repairs of settings no account has any more."""
     async_setup_services(hass)
+    issues.async_clear_detection_orphans(
+        hass,
+        {
+            DetectionSettings.from_options(entry.options).fingerprint
+            for entry in hass.config_entries.async_entries(DOMAIN)
+        },
+    )
     return True
 
 

@@ -49,6 +49,7 @@ CONF_INTERFACE_SOURCE: Final = "interface_source"
 CONF_QUORUM: Final = "quorum"
 CONF_DETECTION_INTERVAL: Final = "detection_interval"
 CONF_RECORD_CHECK_INTERVAL: Final = "record_check_interval"
+CONF_CHANGE_CHECK_INTERVAL: Final = "change_check_interval"
 
 DEFAULT_NAME: Final = "@"
 DEFAULT_RECORD_TYPES: Final = ("A",)
@@ -58,9 +59,22 @@ DEFAULT_DETECTION_MODE: Final = "all"
 DEFAULT_QUORUM: Final = 2
 MIN_QUORUM: Final = 2
 MAX_QUORUM: Final = 5
-DEFAULT_DETECTION_INTERVAL: Final = 5  # minutes
+# Full rounds are the change canary's backstop: 20 minutes keeps a round's ~3 requests and the
+# canary's one a minute within 1.2 third-party requests a minute per family (README).
+DEFAULT_DETECTION_INTERVAL: Final = 20  # minutes
 MIN_DETECTION_INTERVAL: Final = 1
 MAX_DETECTION_INTERVAL: Final = 60
+# The change canary: one cheap source asked between full rounds (0 turns it off).
+DEFAULT_CHANGE_CHECK_INTERVAL: Final = 1  # minutes
+MIN_CHANGE_CHECK_INTERVAL: Final = 0
+MAX_CHANGE_CHECK_INTERVAL: Final = 60
+# A canary whose differing answers full rounds refute this many times in a row loses its place.
+CANARY_STRIKES: Final = 3
+# How often the host's IPv6 addresses are looked at (a local file: no network traffic).
+INTERFACE_CHECK_INTERVAL: Final = timedelta(seconds=5)
+# Every periodic detection, record check and canary is spread by a random share of its interval
+# (ddclient #888): thousands of homes must not ask the same services in lockstep.
+JITTER: Final = 0.1
 DEFAULT_RECORD_CHECK_INTERVAL: Final = 60  # minutes
 MIN_RECORD_CHECK_INTERVAL: Final = 5
 MAX_RECORD_CHECK_INTERVAL: Final = 1440

@@ -17,6 +17,7 @@ from .const import CONF_RECORD_CHECK_INTERVAL, DEFAULT_RECORD_CHECK_INTERVAL, DO
 from .errors import coordinator_errors
 from .gandi import GandiClient, GandiDomainNotFoundError, RecordType, Rrset
 from .records import ManagedRecord, RecordKey, families_of
+from .timing import jittered
 
 
 class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
@@ -41,15 +42,19 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
             LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} records {entry.title}",
-            update_interval=timedelta(
-                minutes=int(
-                    entry.options.get(CONF_RECORD_CHECK_INTERVAL, DEFAULT_RECORD_CHECK_INTERVAL)
-                )
-            ),
+            update_interval=jittered(self._check_interval(entry)),
         )
         self.client = client
         self.missing_domains: frozenset[str] = frozenset()
         self.set_records(records)
+
+    @staticmethod
+    def _check_interval(entry: ConfigEntry) -> timedelta:
+        return timedelta(
+            minutes=int(
+                entry.options.get(CONF_RECORD_CHECK_INTERVAL, DEFAULT_RECORD_CHECK_INTERVAL)
+            )
+        )
 
     @property
     def account(self) -> str:
@@ -80,6 +85,8 @@ class RecordCoordinator(DataUpdateCoordinator[dict[RecordKey, Rrset | None]]):
 
     @coordinator_errors
     async def _async_update_data(self) -> dict[RecordKey, Rrset | None]:
+        # The next scheduled read comes after a freshly jittered interval.
+        self.update_interval = jittered(self._check_interval(self.config_entry))
         rrsets: dict[RecordKey, Rrset | None] = {}
         missing: set[str] = set()
         try:

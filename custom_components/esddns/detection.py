@@ -14,12 +14,13 @@ import hashlib
 import socket
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_CHANGE_CHECK_INTERVAL,
     CONF_DETECTION_INTERVAL,
     CONF_DETECTION_MODE,
     CONF_ENTITY_SOURCES,
@@ -27,6 +28,7 @@ from .const import (
     CONF_INTERFACE_SOURCE,
     CONF_QUORUM,
     CONF_STUN_SERVERS,
+    DEFAULT_CHANGE_CHECK_INTERVAL,
     DEFAULT_DETECTION_INTERVAL,
     DEFAULT_DETECTION_MODE,
     DEFAULT_QUORUM,
@@ -38,6 +40,7 @@ from .const import (
 from .errors import NoSourceAnsweredError, coordinator_errors
 from .local_sources import local_handlers
 from .records import IPAddress
+from .timing import jittered
 from .wan import (
     Detection,
     DetectionMode,
@@ -45,13 +48,15 @@ from .wan import (
     OutcomeStatus,
     Scoreboard,
     Source,
+    SourceOutcome,
+    ask_source,
     detect,
     entity_source,
     interface_source,
     sources_for,
 )
 
-_SOCKET_FAMILY = {Family.IPV4: socket.AF_INET, Family.IPV6: socket.AF_INET6}
+SOCKET_FAMILY = {Family.IPV4: socket.AF_INET, Family.IPV6: socket.AF_INET6}
 # An outcome that means the source was reachable and said something.
 _ANSWERED = frozenset({OutcomeStatus.ADDRESS, OutcomeStatus.NOT_PUBLIC})
 
@@ -67,6 +72,7 @@ class DetectionSettings:
     interval: int
     entities: tuple[str, ...] = ()
     interface: bool = False
+    change_interval: int = DEFAULT_CHANGE_CHECK_INTERVAL  # minutes; 0: no change canary
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> DetectionSettings:
@@ -79,6 +85,9 @@ class DetectionSettings:
             interval=int(options.get(CONF_DETECTION_INTERVAL, DEFAULT_DETECTION_INTERVAL)),
             entities=tuple(options.get(CONF_ENTITY_SOURCES) or ()),
             interface=bool(options.get(CONF_INTERFACE_SOURCE, False)),
+            change_interval=int(
+                options.get(CONF_CHANGE_CHECK_INTERVAL, DEFAULT_CHANGE_CHECK_INTERVAL)
+            ),
         )
 
     @property
@@ -101,10 +110,12 @@ class DetectionSettings:
 
 @dataclass(frozen=True, slots=True)
 class DetectionRound:
-    """One detection round: a consensus (or not) per family asked."""
+    """One detection round: a consensus (or not) per family asked, and what started it
+    ("interval", "start", "action", "canary", "entity sensor.router_wan_ip", "interface")."""
 
     detections: Mapping[Family, Detection]
     detected_at: datetime
+    trigger: str = "interval"
 
     def address(self, family: Family) -> IPAddress | None:
         """The agreed public address of a family, if there is one."""
@@ -133,9 +144,11 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
             LOGGER,
             config_entry=None,
             name=f"{DOMAIN} public address",
-            update_interval=timedelta(minutes=settings.interval),
+            update_interval=jittered(timedelta(minutes=settings.interval)),
         )
         self.settings = settings
+        # What asked for the next round (a trigger, an action); none: the interval.
+        self._trigger: str | None = None
         self.scoreboard = scoreboard
         self._keep = keep
         # The families the accounts sharing it need (sharing.py keeps it up to date).
@@ -145,18 +158,33 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
         for family, sources in self._sources.items():
             self.scoreboard.retain(family, (source.name for source in sources))
 
+    @callback
+    def async_detect_soon(self, trigger: str) -> None:
+        """Run a round now, for ``trigger``: at most one per cooldown (Home Assistant's request
+        debouncer), however often triggers fire."""
+        self.note_trigger(trigger)
+        self.hass.async_create_task(self.async_request_refresh(), eager_start=True)
+
+    def note_trigger(self, trigger: str) -> None:
+        """Say what asks for the next round (the first asker names it)."""
+        if self._trigger is None:
+            self._trigger = trigger
+
     @coordinator_errors
     async def _async_update_data(self) -> DetectionRound:
+        trigger, self._trigger = self._trigger or "interval", None
+        # The next periodic round comes after a freshly jittered interval.
+        self.update_interval = jittered(timedelta(minutes=self.settings.interval))
         families = sorted(self.families)
         if not families:  # accounts without records: nothing to find out
-            return DetectionRound(detections={}, detected_at=dt_util.utcnow())
+            return DetectionRound(detections={}, detected_at=dt_util.utcnow(), trigger=trigger)
         results = await asyncio.gather(
             *(
                 detect(
                     self._sources[family],
                     family,
                     # A dual-stack HTTPS source must be asked over the family in question.
-                    session=async_get_clientsession(self.hass, family=_SOCKET_FAMILY[family]),
+                    session=async_get_clientsession(self.hass, family=SOCKET_FAMILY[family]),
                     quorum=self.settings.quorum,
                     timeout=DETECTION_TIMEOUT,
                     scoreboard=self.scoreboard,
@@ -169,7 +197,19 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
         if not any(o.status in _ANSWERED for d in results for o in d.outcomes):
             raise NoSourceAnsweredError
         return DetectionRound(
-            detections=dict(zip(families, results, strict=True)), detected_at=dt_util.utcnow()
+            detections=dict(zip(families, results, strict=True)),
+            detected_at=dt_util.utcnow(),
+            trigger=trigger,
+        )
+
+    async def async_ask(self, source: Source, family: Family) -> SourceOutcome:
+        """Ask one source alone, as a round asks it (the change canary's question)."""
+        return await ask_source(
+            source,
+            family,
+            session=async_get_clientsession(self.hass, family=SOCKET_FAMILY[family]),
+            limit=DETECTION_TIMEOUT,
+            local=self._local,
         )
 
     def fresh(self) -> DetectionRound | None:

@@ -130,6 +130,22 @@ def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
                 for family, detection in (public.detections.items() if public else ())
             },
             "scoreboard": _scoreboard(detection.scoreboard),
+            "last_trigger": public.trigger if public is not None else None,
+            "recent_rounds": list(data.shared.reporter.recent),
+            "change_check": {
+                family.value: {
+                    "source": record.source,
+                    "asked": record.asked,
+                    "agreed": record.agreed,
+                    "differed": record.differed,
+                    "refuted": record.refuted,
+                    "strikes": dict(record.strikes),
+                    "demoted": sorted(record.demoted),
+                    "last": record.last,
+                }
+                for family, record in sorted(data.shared.triggers.canary.items())
+                if family in detection.families
+            },
         },
         "records": {
             "last_update_success": data.records.last_update_success,

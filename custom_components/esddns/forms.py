@@ -29,6 +29,7 @@ from .const import (
     CONF_ADVANCED,
     CONF_API_URL,
     CONF_AUTO_SYNC,
+    CONF_CHANGE_CHECK_INTERVAL,
     CONF_CREDENTIAL_KIND,
     CONF_DETECTION_INTERVAL,
     CONF_DETECTION_MODE,
@@ -45,6 +46,7 @@ from .const import (
     CONF_STUN_SERVERS,
     CONF_TTL,
     DEFAULT_AUTO_SYNC,
+    DEFAULT_CHANGE_CHECK_INTERVAL,
     DEFAULT_DETECTION_INTERVAL,
     DEFAULT_DETECTION_MODE,
     DEFAULT_NAME,
@@ -52,9 +54,11 @@ from .const import (
     DEFAULT_RECORD_CHECK_INTERVAL,
     DEFAULT_RECORD_TYPES,
     DEFAULT_TTL,
+    MAX_CHANGE_CHECK_INTERVAL,
     MAX_DETECTION_INTERVAL,
     MAX_QUORUM,
     MAX_RECORD_CHECK_INTERVAL,
+    MIN_CHANGE_CHECK_INTERVAL,
     MIN_DETECTION_INTERVAL,
     MIN_QUORUM,
     MIN_RECORD_CHECK_INTERVAL,
@@ -132,7 +136,9 @@ def record_schema(defaults: Mapping[str, Any], domains: list[str] | None) -> vol
                 NumberSelectorConfig(step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="s")
             ),
             vol.Required(
-                CONF_AUTO_SYNC, default=defaults.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC)
+                CONF_AUTO_SYNC,
+                CONF_CHANGE_CHECK_INTERVAL,
+                default=defaults.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC),
             ): BooleanSelector(),
             vol.Optional(
                 CONF_INTERFACE_ID,
@@ -198,6 +204,10 @@ def options_schema(defaults: Mapping[str, Any]) -> vol.Schema:
                 CONF_DETECTION_INTERVAL,
                 default=defaults.get(CONF_DETECTION_INTERVAL, DEFAULT_DETECTION_INTERVAL),
             ): minutes(MIN_DETECTION_INTERVAL, MAX_DETECTION_INTERVAL),
+            vol.Required(
+                CONF_CHANGE_CHECK_INTERVAL,
+                default=defaults.get(CONF_CHANGE_CHECK_INTERVAL, DEFAULT_CHANGE_CHECK_INTERVAL),
+            ): minutes(MIN_CHANGE_CHECK_INTERVAL, MAX_CHANGE_CHECK_INTERVAL),
             vol.Required(
                 CONF_RECORD_CHECK_INTERVAL,
                 default=defaults.get(CONF_RECORD_CHECK_INTERVAL, DEFAULT_RECORD_CHECK_INTERVAL),

@@ -88,6 +88,19 @@ def _clear_others(hass: HomeAssistant, prefix: str, wanted: set[str]) -> None:
             async_clear(hass, issue_id)
 
 
+def async_clear_detection_orphans(hass: HomeAssistant, fingerprints: set[str]) -> None:
+    """Drop the detection repairs of settings no account has any more (changed while Home
+    Assistant was stopped, or by an upgrade that changed what the settings hold)."""
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        kind, _, rest = issue_id.partition("_")
+        if kind == "sources" and rest.startswith("disagree_"):
+            rest = rest.removeprefix("disagree_")
+        elif kind != "router":
+            continue
+        if domain == DOMAIN and rest.split("_", 1)[0] not in fingerprints:
+            async_clear(hass, issue_id)
+
+
 def async_clear(hass: HomeAssistant, issue_id: str) -> None:
     """The problem is gone."""
     ir.async_delete_issue(hass, DOMAIN, issue_id)

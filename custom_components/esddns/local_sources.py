@@ -50,7 +50,8 @@ async def async_read_entity(hass: HomeAssistant, source: Source, family: Family)
     return parse_address(state.state.strip())
 
 
-def _read_if_inet6() -> list[IfInet6Entry] | None:
+def read_if_inet6() -> list[IfInet6Entry] | None:
+    """What Linux says of each IPv6 address of this host; None without the file."""
     try:
         return parse_if_inet6(IF_INET6.read_text(encoding="ascii"))
     except (OSError, UnicodeError):
@@ -62,7 +63,7 @@ async def async_read_interface(hass: HomeAssistant, source: Source, family: Fami
     adapters = [a for a in await network.async_get_adapters(hass) if a["enabled"]]
     if family is Family.IPV6:
         candidates = [ip["address"] for a in adapters for ip in a["ipv6"]]
-        entries = await hass.async_add_executor_job(_read_if_inet6)
+        entries = await hass.async_add_executor_job(read_if_inet6)
         found: IPAddress | None = preferred_ipv6(candidates, entries)
     else:
         found = next(

@@ -40,7 +40,22 @@ def _describe_public_ip_changed(event: _LoggedEvent) -> dict[str, str]:
     # 0.1.0 recorded old/new; those rows stay in the recorder for days.
     before = _addresses(data.get("before", data.get("old")))
     after = _addresses(data.get("after", data.get("new")))
-    return {"name": NAME, "message": f"Public {family_name} changed: {before} → {after}"}
+    message = f"Public {family_name} changed: {before} → {after}"
+    if noticed := _noticed(str(data.get("trigger") or "")):
+        message += f" ({noticed})"
+    return {"name": NAME, "message": message}
+
+
+def _noticed(trigger: str) -> str:
+    """Who noticed the change first, in words; nothing for the regular detection."""
+    if trigger.startswith("entity "):
+        return f"noticed by {trigger.removeprefix('entity ')}"
+    return {
+        "canary": "noticed by the change check",
+        "interface": "noticed on this host's network interface",
+        "action": "found by an esddns.sync call",
+        "start": "found at start",
+    }.get(trigger, "")
 
 
 def _describe_record_synced(event: _LoggedEvent) -> dict[str, str]:

@@ -7,8 +7,10 @@ never asks anything itself.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 
@@ -27,6 +29,7 @@ from .wan import (
     classify_address,
 )
 
+RECENT_ROUNDS = 10
 # The records that point at a family's address, for a repair's text.
 type RecordsOf = Callable[[Family], Iterable[str]]
 
@@ -62,6 +65,8 @@ class DetectionReporter:
         self.memory = memory
         self._records_of = records_of
         self._seen: DetectionRound | None = None
+        # The last rounds, what started each and what it agreed on (for diagnostics).
+        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_ROUNDS)
         self._fingerprint = coordinator.settings.fingerprint
 
     @callback
@@ -75,9 +80,19 @@ class DetectionReporter:
             self._note_consensus(family, detection)
             self._note_disagreement(family, detection)
             self._note_router(detection)
-            self._note_change(family, detection)
+            self._note_change(family, detection, round_.trigger)
+        self.recent.appendleft(
+            {
+                "at": round_.detected_at.isoformat(),
+                "trigger": round_.trigger,
+                "addresses": {
+                    family.value: str(d.address) if d.address is not None else None
+                    for family, d in round_.detections.items()
+                },
+            }
+        )
 
-    def _note_change(self, family: Family, detection: Detection) -> None:
+    def _note_change(self, family: Family, detection: Detection, trigger: str) -> None:
         """Fire an event when the agreed address differs from the last one agreed on, so that a
         round without consensus in between does not hide a change."""
         if detection.address is None:
@@ -87,7 +102,13 @@ class DetectionReporter:
         if old is not None and old != detection.address:
             self.hass.bus.async_fire(
                 EVENT_PUBLIC_IP_CHANGED,
-                {"family": family.value, "before": str(old), "after": str(detection.address)},
+                {
+                    "family": family.value,
+                    "before": str(old),
+                    "after": str(detection.address),
+                    # What started the round that saw it (interval, canary, entity…).
+                    "trigger": trigger,
+                },
             )
 
     def _note_consensus(self, family: Family, detection: Detection) -> None:

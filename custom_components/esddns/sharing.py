@@ -21,6 +21,7 @@ from homeassistant.util.hass_dict import HassKey
 from .const import DOMAIN, SCOREBOARD_SAVE_DELAY, SCOREBOARD_STORAGE_VERSION, SCOREBOARDS_KEPT
 from .detection import DetectionCoordinator, DetectionSettings
 from .reporting import DetectionReporter, ReportingMemory
+from .triggers import DetectionTriggers
 from .wan import Family, Scoreboard
 
 DATA_DETECTION: HassKey[DetectionRegistry] = HassKey(f"{DOMAIN}_wan")
@@ -39,17 +40,20 @@ class SharedDetection:
     # Detections a dry run causes; while above 0, no account's automatic sync acts on a round.
     quiet: int = 0
     reporter: DetectionReporter = field(init=False)
+    triggers: DetectionTriggers = field(init=False)
     _unsubscribe: CALLBACK_TYPE = field(init=False)
 
     def __post_init__(self) -> None:
         # Listening before any account does: a round is reported before it is acted on.
-        self.reporter = DetectionReporter(
-            self.coordinator.hass, self.coordinator, self.memory, self.records_of
-        )
+        hass = self.coordinator.hass
+        self.reporter = DetectionReporter(hass, self.coordinator, self.memory, self.records_of)
         self._unsubscribe = self.coordinator.async_add_listener(self.reporter.async_on_round)
+        self.triggers = DetectionTriggers(hass, self.coordinator)
+        self.triggers.async_start()
 
     async def async_dispose(self) -> None:
         """The last account left: stop detecting, and drop the repairs of these settings."""
+        self.triggers.async_stop()
         self._unsubscribe()
         await self.coordinator.async_shutdown()
         self.reporter.clear_repairs()
@@ -154,6 +158,7 @@ async def async_acquire_detection(
         ):
             # Quiet, as async_config_entry_first_refresh is: a failure here becomes
             # ConfigEntryNotReady, which Home Assistant reports itself, once per outage.
+            coordinator.note_trigger("start" if coordinator.data is None else "record")
             await coordinator._async_refresh(log_failures=False)
     return shared
 

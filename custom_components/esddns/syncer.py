@@ -309,6 +309,7 @@ class AccountSyncer:
 
     async def _async_detect_or_raise(self) -> None:
         """Run a detection now (shared with every account that uses these settings)."""
+        self.detection.note_trigger("action")
         await self.detection.async_refresh()
         if not self.detection.last_update_success:
             raise errors.no_source_answered()

@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant
 from .const import (
     CONF_API_URL,
     CONF_AUTO_SYNC,
+    CONF_CHANGE_CHECK_INTERVAL,
     CONF_CREDENTIAL_KIND,
     CONF_DETECTION_INTERVAL,
     CONF_DETECTION_MODE,
@@ -281,6 +282,7 @@ def check_options(
         CONF_INTERFACE_SOURCE: bool(user_input.get(CONF_INTERFACE_SOURCE, False)),
         CONF_QUORUM: int(user_input[CONF_QUORUM]),
         CONF_DETECTION_INTERVAL: int(user_input[CONF_DETECTION_INTERVAL]),
+        CONF_CHANGE_CHECK_INTERVAL: int(user_input[CONF_CHANGE_CHECK_INTERVAL]),
         CONF_RECORD_CHECK_INTERVAL: int(user_input[CONF_RECORD_CHECK_INTERVAL]),
     }
     if not errors:
