@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures_wan",
     "tests.fixtures_gandi",
     "tests.integration",
+    "tests.snapshots",
 ]
 
 # Tests that only prove something when they really run: a skip of one fails the run under CI.

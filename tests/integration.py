@@ -38,7 +38,7 @@ from custom_components.esddns.const import (
     SUBENTRY_RECORD,
 )
 from custom_components.esddns.records import label
-from devtools.fakes.gandi import FakeGandi
+from devtools.fakes.gandi import MIN_TTL, FakeGandi
 from devtools.fakes.stun import FakeStunServer
 
 PUBLIC = "81.2.69.142"
@@ -191,6 +191,66 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
+
+
+@pytest.fixture
+def mock_config_entry(
+    request: pytest.FixtureRequest, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> MockConfigEntry:
+    """The account `make_entry` builds, not yet added: one record, home.example.com A.
+
+    ``@pytest.mark.entry(...)`` passes its keyword arguments on to `make_entry`, e.g.
+    ``@pytest.mark.entry(records=["home", "vpn"], auto_sync=False)``.
+    """
+    marker = request.node.get_closest_marker("entry")
+    return make_entry(fake_gandi, public_sources, **(marker.kwargs if marker else {}))
+
+
+# Fixtures that, when the test asks for them, must be in place before the setup, as they were
+# when each test set its entry up itself: the frozen clock, and test_faults' write audit (it
+# notes every consensus, so that it can check the setup's writes too).
+_BEFORE_SETUP = ("freezer", "audit")
+
+
+@pytest.fixture
+async def init_integration(
+    request: pytest.FixtureRequest,
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """`mock_config_entry`, added and set up, its first auto sync done.
+
+    Before the setup:
+    - ``@pytest.mark.gandi_holds(*values, name="home", rtype="A", domain="example.com",
+      ttl=300)`` writes an rrset at the fake Gandi, as someone else would have:
+      ``@pytest.mark.gandi_holds(PUBLIC)`` is a record already in sync. Stacked, each writes
+      its own, in reading order.
+    - ``@pytest.mark.sources_answer(*addresses)`` makes source i answer addresses[i] (the
+      last one repeats), as `PublicSources.answer`.
+    """
+    for name in _BEFORE_SETUP:
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
+    # Closest first, and a function's own marks bottom-up: reversed, they read top-down.
+    for marker in reversed(list(request.node.iter_markers("gandi_holds"))):
+        _gandi_holds(fake_gandi, *marker.args, **marker.kwargs)
+    if (marker := request.node.get_closest_marker("sources_answer")) is not None:
+        public_sources.answer(*marker.args)
+    await setup_entry(hass, mock_config_entry)
+    return mock_config_entry
+
+
+def _gandi_holds(
+    fake_gandi: FakeGandi,
+    *values: str,
+    name: str = "home",
+    rtype: str = "A",
+    domain: str = "example.com",
+    ttl: int = MIN_TTL,
+) -> None:
+    fake_gandi.set_rrset(domain, name, rtype, list(values), ttl=ttl)
 
 
 async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float) -> None:

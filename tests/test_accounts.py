@@ -21,7 +21,6 @@ from tests.integration import (
     NEW_PUBLIC,
     PUBLIC,
     PublicSources,
-    make_entry,
     record_subentry,
     setup_entry,
     tick,
@@ -48,21 +47,19 @@ def _paths(fake_gandi: FakeGandi) -> list[str]:
     return sorted(write.path.rsplit("/domains/", 1)[1] for write in fake_gandi.writes())
 
 
+@pytest.mark.entry(
+    subentries=[
+        record_subentry("example.com", "home", ["A"]),
+        record_subentry("example.org", "@", ["A"], ttl=600),
+    ],
+    title="example.com, example.org",
+)
+@pytest.mark.usefixtures("init_integration")
 async def test_one_account_keeps_records_of_two_domains(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi
 ) -> None:
     """Records of both domains of one token are written at setup, one PUT per rrset, and each
     record has its own device and entities."""
-    entry = make_entry(
-        fake_gandi,
-        public_sources,
-        subentries=[
-            record_subentry("example.com", "home", ["A"]),
-            record_subentry("example.org", "@", ["A"], ttl=600),
-        ],
-        title="example.com, example.org",
-    )
-    await setup_entry(hass, entry)
     assert _paths(fake_gandi) == ["example.com/records/home/A", "example.org/records/@/A"]
     assert fake_gandi.get_rrset("example.org", "@", "A").ttl == 600
     assert hass.states.get("sensor.home_example_com_a_record").state == PUBLIC
@@ -70,28 +67,27 @@ async def test_one_account_keeps_records_of_two_domains(
     assert hass.states.get(HEALTH).state == STATE_OFF
 
 
+@pytest.mark.gandi_holds(PUBLIC)
+@pytest.mark.gandi_holds(PUBLIC, domain="example.org", name="@")
+@pytest.mark.gandi_holds(PUBLIC, domain="example.org", name="www")
+@pytest.mark.entry(
+    subentries=[
+        record_subentry("example.com", "home", ["A"]),
+        record_subentry("example.org", "@", ["A"]),
+        record_subentry("example.org", "www", ["A"]),
+    ],
+    title="example.com, example.org",
+)
 async def test_a_domain_gone_from_gandi_leaves_the_other_domain_working(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """One domain leaves LiveDNS: a repair names it and its record is unreadable, while the
     account's other domain is still read and written. Back at Gandi, the repair goes."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    fake_gandi.set_rrset("example.org", "@", "A", [PUBLIC])
-    fake_gandi.set_rrset("example.org", "www", "A", [PUBLIC])
-    entry = make_entry(
-        fake_gandi,
-        public_sources,
-        subentries=[
-            record_subentry("example.com", "home", ["A"]),
-            record_subentry("example.org", "@", ["A"]),
-            record_subentry("example.org", "www", ["A"]),
-        ],
-        title="example.com, example.org",
-    )
-    await setup_entry(hass, entry)
+    entry = init_integration
     records = entry.runtime_data.records
 
     fake_gandi.remove_domain("example.org")
@@ -127,14 +123,14 @@ async def test_a_domain_gone_from_gandi_leaves_the_other_domain_working(
     assert fake_gandi.get_rrset("example.org", "www", "A").values == [NEW_PUBLIC]
 
 
+@pytest.mark.gandi_holds("81.2.69.1")
+@pytest.mark.gandi_holds("81.2.69.1", name="vpn")
+@pytest.mark.entry(records=["home", "vpn"], auto_sync=False)
+@pytest.mark.usefixtures("init_integration")
 async def test_a_record_button_syncs_only_its_record(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi
 ) -> None:
     """ "Sync now" on a record's device writes that record; the account's writes them all."""
-    for name in ("home", "vpn"):
-        fake_gandi.set_rrset("example.com", name, "A", ["81.2.69.1"])
-    entry = make_entry(fake_gandi, public_sources, records=["home", "vpn"], auto_sync=False)
-    await setup_entry(hass, entry)
     assert fake_gandi.writes() == []
 
     await hass.services.async_call(
@@ -150,11 +146,11 @@ async def test_a_record_button_syncs_only_its_record(
     assert _paths(fake_gandi) == ["example.com/records/home/A", "example.com/records/vpn/A"]
 
 
+@pytest.mark.entry(records=["home", "vpn"], auto_sync=False)
+@pytest.mark.usefixtures("init_integration")
 async def test_a_refused_write_from_a_record_button_names_the_record(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi
 ) -> None:
-    entry = make_entry(fake_gandi, public_sources, records=["home", "vpn"], auto_sync=False)
-    await setup_entry(hass, entry)
     fake_gandi.fail_next("409", method="PUT")
     with pytest.raises(HomeAssistantError, match=r"^Gandi did not accept the update of: vpn"):
         await hass.services.async_call(
@@ -164,12 +160,11 @@ async def test_a_refused_write_from_a_record_button_names_the_record(
 
 
 async def test_an_account_without_records_stays_loaded_and_quiet(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, public_sources: PublicSources, init_integration: MockConfigEntry
 ) -> None:
     """Deleting the last record leaves the account (its credential kept for the next "Add
     record"): no detection to run, nothing to read, nothing wrong."""
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     (subentry_id,) = entry.subentries
     asked = sum(public_sources.requests)
     hass.config_entries.async_remove_subentry(entry, subentry_id)
@@ -181,19 +176,17 @@ async def test_an_account_without_records_stays_loaded_and_quiet(
     assert hass.states.get(HEALTH_ONE).state == STATE_OFF
 
 
+@pytest.mark.entry(
+    subentries=[
+        record_subentry("example.com", "home", ["A"], auto_sync=True),
+        record_subentry("example.com", "vpn", ["A"], auto_sync=False),
+    ],
+)
+@pytest.mark.usefixtures("init_integration")
 async def test_automatic_sync_is_a_choice_per_record(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi
 ) -> None:
     """A record with automatic sync off stays drifted while its neighbour is rewritten."""
-    entry = make_entry(
-        fake_gandi,
-        public_sources,
-        subentries=[
-            record_subentry("example.com", "home", ["A"], auto_sync=True),
-            record_subentry("example.com", "vpn", ["A"], auto_sync=False),
-        ],
-    )
-    await setup_entry(hass, entry)
     assert _paths(fake_gandi) == ["example.com/records/home/A"]
     assert hass.states.get("binary_sensor.vpn_example_com_a_drift").state == STATE_ON
 
@@ -201,13 +194,12 @@ async def test_automatic_sync_is_a_choice_per_record(
 async def test_the_title_follows_the_domains_of_the_records(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
-    public_sources: PublicSources,
+    init_integration: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A record in a second domain: the account takes it without a reload, and its title (and
     the account device's name) names both domains."""
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     setups: list[str] = []
     real_setup = esddns.async_setup_entry
 
@@ -228,12 +220,12 @@ async def test_the_title_follows_the_domains_of_the_records(
 
 
 async def test_removing_an_account_whose_domain_is_gone_takes_its_repair_along(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi, mock_config_entry: MockConfigEntry
 ) -> None:
     """The account's only domain left Gandi: setup waits to retry, and a repair says why. The
     user deletes the account; the repair must not stay behind about an account that is gone."""
     fake_gandi.remove_domain("example.com")
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -249,12 +241,12 @@ async def test_removing_an_account_whose_domain_is_gone_takes_its_repair_along(
 
 
 async def test_a_domain_back_at_gandi_while_setup_waits_to_retry_clears_its_repair(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi, mock_config_entry: MockConfigEntry
 ) -> None:
     """The account's only domain is gone at start: setup waits to retry, with a repair. The
     domain is back at the retry: the account works and the repair goes."""
     fake_gandi.remove_domain("example.com")
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -269,17 +261,18 @@ async def test_a_domain_back_at_gandi_while_setup_waits_to_retry_clears_its_repa
     assert not ir.async_get(hass).issues
 
 
+@pytest.mark.entry(records=["home", "vpn"])
 async def test_setting_up_an_account_logs_no_warning(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
-    public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A healthy account with two records starts without a warning, on every supported Home
     Assistant (2026.x warns about deprecated device links at each start, for instance)."""
     for name in ("home", "vpn"):
         fake_gandi.set_rrset("example.com", name, "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources, records=["home", "vpn"])
+    entry = mock_config_entry
     await setup_entry(hass, entry)
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -304,12 +297,11 @@ async def test_setting_up_an_account_logs_no_warning(
 
 
 async def test_a_title_the_user_gave_is_kept_when_records_change(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """Renamed to "My Gandi", the account keeps that name when a record of another domain is
     added; only a title ESDDNS made follows the domains."""
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     hass.config_entries.async_update_entry(entry, title="My Gandi")
     _add_record(hass, entry, record_subentry("example.org", "www", ["A"]))
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -317,21 +309,19 @@ async def test_a_title_the_user_gave_is_kept_when_records_change(
     assert hass.states.get("sensor.www_example_org_a_record").state == PUBLIC
 
 
+@pytest.mark.entry(
+    subentries=[
+        record_subentry("example.com", "home", ["A"], auto_sync=False),
+        record_subentry("example.org", "www", ["A"], auto_sync=False),
+    ],
+    title="example.com, example.org",
+)
+@pytest.mark.usefixtures("init_integration")
 async def test_sync_now_on_a_record_of_a_domain_gone_from_gandi_says_why(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi
 ) -> None:
     """Pressing "Sync now" on a record whose domain left Gandi writes nothing and says so,
     instead of doing nothing in silence."""
-    entry = make_entry(
-        fake_gandi,
-        public_sources,
-        subentries=[
-            record_subentry("example.com", "home", ["A"], auto_sync=False),
-            record_subentry("example.org", "www", ["A"], auto_sync=False),
-        ],
-        title="example.com, example.org",
-    )
-    await setup_entry(hass, entry)
     fake_gandi.remove_domain("example.org")
     with pytest.raises(
         HomeAssistantError,

@@ -13,12 +13,10 @@ from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    async_mock_service,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from devtools.fakes.gandi import FakeGandi
-from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry, tick
+from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, setup_entry, tick
 
 ROOT = Path(__file__).parent.parent
 BLUEPRINTS = ROOT / "blueprints" / "automation" / "esddns"
@@ -97,14 +95,14 @@ def test_readme_import_badges_point_at_the_files() -> None:
 async def test_public_ip_changed_notifies_before_and_after(
     hass: HomeAssistant,
     config_dir: Path,
-    fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A new public address, agreed on by the sources: one message with both addresses."""
     calls = async_mock_service(hass, "notify", "mobile_app_phone")
     await _automation(hass, "notify_public_ip_changed.yaml", notify_service=PHONE)
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    await setup_entry(hass, mock_config_entry)
     assert calls == []  # the first detection after a start is no change
 
     public_sources.answer(NEW_PUBLIC)
@@ -174,13 +172,14 @@ async def test_refused_update_notifies_record_address_and_reason(
     config_dir: Path,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Gandi refuses the rewrite: the message names the record, what it holds, and why."""
     calls = async_mock_service(hass, "notify", "mobile_app_phone")
     await _automation(hass, "notify_record_not_updated.yaml", notify_service=PHONE)
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     await setup_entry(hass, entry)
 
     fake_gandi.fail_next("409")
@@ -213,17 +212,19 @@ async def test_refused_update_notifies_record_address_and_reason(
     assert len(_said(calls)) == 2
 
 
+@pytest.mark.entry(auto_sync=False)
 async def test_drift_that_lasts_notifies_once_with_both_addresses(
     hass: HomeAssistant,
     config_dir: Path,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Automatic sync off, the record drifted: told after the minutes chosen, not before."""
     calls = async_mock_service(hass, "notify", "mobile_app_phone")
     fake_gandi.set_rrset("example.com", "home", "A", [NEW_PUBLIC])
-    await setup_entry(hass, make_entry(fake_gandi, public_sources, auto_sync=False))
+    await setup_entry(hass, mock_config_entry)
     assert hass.states.get(DRIFT).state == STATE_ON
     await _automation(
         hass,

@@ -51,14 +51,7 @@ from custom_components.esddns.const import (
 )
 from custom_components.esddns.wan import Family, sources as sources_module
 from devtools.fakes.gandi import FakeGandi
-from tests.integration import (
-    PUBLIC,
-    PublicSources,
-    make_entry,
-    record_subentry,
-    setup_entry,
-    subentry_id,
-)
+from tests.integration import PUBLIC, record_subentry, subentry_id
 
 TOKEN = "token-example"
 STRINGS: dict[str, Any] = json.loads(
@@ -501,18 +494,18 @@ async def test_a_record_another_account_keeps_is_refused(
         ("Example.COM.", "@", "example.com"),
     ],
 )
+@pytest.mark.entry(records=["vpn"])
 async def test_a_full_name_pasted_is_the_name_inside_its_domain(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
-    public_sources: PublicSources,
+    init_integration: MockConfigEntry,
     typed: str,
     name: str,
     title: str,
 ) -> None:
     """Add record with the whole host name typed: the record is the name it means, and that is
     the rrset written at Gandi (0.2.0 wrote home.example.com.example.com)."""
-    entry = make_entry(fake_gandi, public_sources, records=["vpn"])
-    await setup_entry(hass, entry)
+    entry = init_integration
     fake_gandi.clear_requests()
     result = await _add_record(hass, entry)
     result = await hass.config_entries.subentries.async_configure(
@@ -1404,12 +1397,11 @@ def _devices(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, str | None]:
 
 
 async def test_records_added_changed_and_removed_take_effect_at_once(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi, init_integration: MockConfigEntry
 ) -> None:
     """A new record gets its device and entities and is written; a renamed one follows its new
     name; a removed one loses them; the account's title names its domains throughout."""
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     home = subentry_id(entry, "home")
     assert _devices(hass, entry) == {
         "ESDDNS example.com": None,

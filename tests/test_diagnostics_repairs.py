@@ -11,6 +11,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -26,7 +27,6 @@ from tests.integration import (
     PUBLIC,
     TOKEN,
     PublicSources,
-    make_entry,
     setup_entry,
     tick,
 )
@@ -54,15 +54,15 @@ def _stable(value: Any) -> Any:
 async def test_diagnostics(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
-    fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     snapshot: SnapshotAssertion,
 ) -> None:
     """Entry (secret redacted), options, every source's outcome, records and history."""
     public_sources.answer(PUBLIC, PUBLIC, "81.2.69.99")
     # The third source is slow, so it is cancelled once the other two agree.
     public_sources.servers[2].delay = 2.0
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     await setup_entry(hass, entry)
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     assert TOKEN not in str(diagnostics)
@@ -82,6 +82,7 @@ async def test_sources_disagreeing_for_several_cycles_raise_a_repair(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -93,7 +94,7 @@ async def test_sources_disagreeing_for_several_cycles_raise_a_repair(
     # (Real time, not a frozen clock: the fakes' delays must run.)
     public_sources.servers[0].delay = 0.3
     public_sources.servers[1].delay = 0.3
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     await setup_entry(hass, entry)
     wan = entry.runtime_data.detection
     await wan.async_refresh()
@@ -112,13 +113,12 @@ async def test_sources_disagreeing_for_several_cycles_raise_a_repair(
 async def test_record_rewritten_by_someone_else_raises_a_repair(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
-    public_sources: PublicSources,
+    init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """Another updater keeps rewriting our record: a repair, cleared once it stops."""
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     assert len(fake_gandi.writes()) == 1
     for _ in range(3):
         fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.7"])
@@ -142,6 +142,7 @@ async def test_record_rewritten_by_someone_else_raises_a_repair(
     assert not issue_registry.issues
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_address_change_is_not_a_fight(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
@@ -150,7 +151,6 @@ async def test_address_change_is_not_a_fight(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """Our own rewrite after a new public address is not counted as someone else's."""
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
     for address in (NEW_PUBLIC, PUBLIC, NEW_PUBLIC):
         public_sources.answer(address)
         await tick(hass, freezer, 60)
@@ -162,7 +162,7 @@ async def test_address_change_is_not_a_fight(
 async def test_domain_gone_from_gandi_raises_a_repair(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
-    public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     issue_registry: ir.IssueRegistry,
     generic: bool,
@@ -171,7 +171,7 @@ async def test_domain_gone_from_gandi_raises_a_repair(
     nothing is written (no record is "created" every cycle), and the issue goes once it is back."""
     fake_gandi.generic_unknown_domain = generic
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    await setup_entry(hass, mock_config_entry)
     fake_gandi.remove_domain("example.com")
     await tick(hass, freezer, 60)
     await tick(hass, freezer, 60)

@@ -367,14 +367,18 @@ async def test_a_50_50_split_writes_nothing_and_raises_a_repair(
 
 
 async def test_a_spoofing_server_never_gets_its_lie_written(
-    hass: HomeAssistant, fake_gandi: FakeGandi, audit: WriteAudit, public_sources: PublicSources
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    audit: WriteAudit,
+    public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
 ) -> None:
     """Every server is shadowed by an off-path spoofer (wrong id, right id from another port,
     a late duplicate): the record only ever gets the real address."""
     for server in public_sources.servers:
         server.spoof = server.late_duplicate = True
         server.delay = 0.05  # the lies arrive first
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     await setup_entry(hass, entry)
     public_sources.answer(NEW_PUBLIC)
     for _ in range(CYCLES):
@@ -435,6 +439,7 @@ async def test_gandi_fault_on_read(
     fake_gandi: FakeGandi,
     audit: WriteAudit,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
     fault: str,
@@ -443,7 +448,7 @@ async def test_gandi_fault_on_read(
     nothing is written even though the address changed, the outage is logged once (or reauth
     starts), and once Gandi is back the new address is written."""
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     await setup_entry(hass, entry)
 
     seen = len(fake_gandi.requests)
@@ -483,6 +488,7 @@ async def test_gandi_fault_on_write(
     fake_gandi: FakeGandi,
     audit: WriteAudit,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
     fault: str,
@@ -491,7 +497,7 @@ async def test_gandi_fault_on_write(
     tries again with the consensus of its moment, one warning covers the outage, and the
     write lands once Gandi takes it."""
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     await setup_entry(hass, entry)
 
     _gandi_fault(fake_gandi, fault)
@@ -531,6 +537,7 @@ async def test_gandi_hanging(
     fake_gandi: FakeGandi,
     audit: WriteAudit,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     phase: str,
@@ -539,7 +546,7 @@ async def test_gandi_hanging(
     written, the outage is logged once, and the next cycles recover."""
     _short_gandi_timeout(monkeypatch, 0.3)
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     await setup_entry(hass, entry)
 
     fake_gandi.fail_next("hang", count=2)
@@ -564,14 +571,17 @@ async def test_gandi_hanging(
 # ----- Home Assistant: unload, reload and restart mid-cycle -------------------------------------
 
 
+@pytest.mark.gandi_holds(PUBLIC)
 async def test_unload_while_a_slow_detection_runs(
-    hass: HomeAssistant, fake_gandi: FakeGandi, audit: WriteAudit, public_sources: PublicSources
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    audit: WriteAudit,
+    public_sources: PublicSources,
+    init_integration: MockConfigEntry,
 ) -> None:
     """Unloading during a detection: the round ends on its own, nothing is written for the
     unloaded entry, and a new setup writes the address it detects itself."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
 
     public_sources.answer(NEW_PUBLIC)
     for server in public_sources.servers:
@@ -590,20 +600,20 @@ async def test_unload_while_a_slow_detection_runs(
     assert _held(fake_gandi) == [NEW_PUBLIC]
 
 
+@pytest.mark.gandi_holds(PUBLIC)
 @pytest.mark.parametrize("how", ["reload", "restart with a new address"])
 async def test_reload_or_restart_while_a_write_hangs(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
     audit: WriteAudit,
     public_sources: PublicSources,
+    init_integration: MockConfigEntry,
     how: str,
 ) -> None:
     """A write is pending when the entry goes away. The pending write is abandoned, and the
     entry that comes back detects and reads again: it writes the consensus of its own time,
     never the one of the abandoned cycle (after a restart, the address has changed again)."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     fake_gandi.fail_next("hang")
     public_sources.answer(NEW_PUBLIC)
     cycle = hass.async_create_task(entry.runtime_data.detection.async_refresh())
@@ -664,13 +674,14 @@ async def test_no_socket_outlives_a_setup_and_unload(
     fake_gandi: FakeGandi,
     audit: WriteAudit,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
     faults: str,
 ) -> None:
     """After setup, faulty cycles and unload, the process holds as many fds as before."""
     _short_gandi_timeout(monkeypatch, 0.3)
     assert fake_gandi.port is not None
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     await setup_entry(hass, entry)  # warm up: imports, the shared session, its pool
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -7,18 +7,12 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_state_change_event
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.esddns.const import DOMAIN, SERVICE_SYNC
 from devtools.fakes.gandi import FakeGandi
-from tests.integration import (
-    NEW_PUBLIC,
-    PUBLIC,
-    PublicSources,
-    make_entry,
-    record_subentry,
-    setup_entry,
-    tick,
-)
+from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, record_subentry, tick
 
 HEALTH = "binary_sensor.esddns_example_com_dns_up_to_date"
 PROBLEMS = ("drifted_records", "failed_writes", "no_consensus", "unreadable_records")
@@ -43,17 +37,17 @@ def _states_of(hass: HomeAssistant, entity_id: str) -> list[str]:
     return seen
 
 
-async def test_health_is_off_when_all_is_well(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
-) -> None:
+@pytest.mark.gandi_holds(PUBLIC)
+@pytest.mark.usefixtures("init_integration")
+async def test_health_is_off_when_all_is_well(hass: HomeAssistant) -> None:
     """Records in line, consensus fresh: off, and no attribute rows to read."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
     assert hass.states.get(HEALTH).state == STATE_OFF
     assert _problems(hass) == {}
     assert hass.states.get(HEALTH).attributes["device_class"] == "problem"
 
 
+@pytest.mark.gandi_holds(PUBLIC)
+@pytest.mark.usefixtures("init_integration")
 async def test_address_changes_synced_automatically_raise_no_alarm(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
@@ -62,8 +56,6 @@ async def test_address_changes_synced_automatically_raise_no_alarm(
 ) -> None:
     """Five address changes, each rewritten by the automatic sync: the alarm never goes off
     (0.2.0 turned it on and off again five times), and each record holds the new address."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
     seen = _states_of(hass, HEALTH)
 
     for last in range(161, 166):
@@ -78,16 +70,17 @@ async def test_address_changes_synced_automatically_raise_no_alarm(
     assert hass.states.get(HEALTH).state == STATE_OFF
 
 
-async def test_a_drift_without_automatic_sync_is_a_problem_at_once(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
-) -> None:
+@pytest.mark.gandi_holds("81.2.69.1")
+@pytest.mark.entry(auto_sync=False)
+@pytest.mark.usefixtures("init_integration")
+async def test_a_drift_without_automatic_sync_is_a_problem_at_once(hass: HomeAssistant) -> None:
     """Nothing will fix it but the user: no grace."""
-    fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])
-    await setup_entry(hass, make_entry(fake_gandi, public_sources, auto_sync=False))
     assert hass.states.get(HEALTH).state == STATE_ON
     assert _problems(hass) == {"drifted_records": ["home.example.com A"]}
 
 
+@pytest.mark.gandi_holds(PUBLIC)
+@pytest.mark.usefixtures("init_integration")
 async def test_failing_writes_are_reported_within_minutes(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
@@ -96,8 +89,6 @@ async def test_failing_writes_are_reported_within_minutes(
 ) -> None:
     """Gandi refuses the rewrite an address change calls for: not an alarm for the first
     seconds, one once it has lasted the grace, with Gandi's reason; gone once a write works."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
     seen = _states_of(hass, HEALTH)
 
     fake_gandi.fail_next("409", 100, method="PUT")
@@ -122,17 +113,17 @@ async def test_failing_writes_are_reported_within_minutes(
     assert seen.count(STATE_ON) == 1
 
 
+@pytest.mark.gandi_holds(PUBLIC)
 async def test_unreadable_records_and_lost_consensus_count_once_they_last(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A read that fails once, or a round without consensus, is no alarm; the same after the
     grace is one, named in the attributes."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     records = entry.runtime_data.records
 
     fake_gandi.fail_next("503", 100, method="GET")
@@ -156,17 +147,13 @@ async def test_unreadable_records_and_lost_consensus_count_once_they_last(
     assert _problems(hass) == {}
 
 
+@pytest.mark.gandi_holds(PUBLIC)
+@pytest.mark.entry(options={"detection_interval": 1})
+@pytest.mark.usefixtures("init_integration")
 async def test_a_problem_shows_by_the_next_detection_when_that_is_sooner(
-    hass: HomeAssistant,
-    fake_gandi: FakeGandi,
-    public_sources: PublicSources,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, public_sources: PublicSources, freezer: FrozenDateTimeFactory
 ) -> None:
     """With detections every minute, the grace is one minute, not two."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    await setup_entry(
-        hass, make_entry(fake_gandi, public_sources, options={"detection_interval": 1})
-    )
     public_sources.answer("81.2.69.10", "81.2.69.11", "81.2.69.12")
     await tick(hass, freezer, 1)
     assert hass.states.get(HEALTH).state == STATE_OFF
@@ -174,16 +161,13 @@ async def test_a_problem_shows_by_the_next_detection_when_that_is_sooner(
     assert _problems(hass) == {"no_consensus": ["ipv4"]}
 
 
+@pytest.mark.gandi_holds(PUBLIC)
 async def test_the_account_stays_available_while_records_come_and_go(
-    hass: HomeAssistant,
-    fake_gandi: FakeGandi,
-    public_sources: PublicSources,
+    hass: HomeAssistant, fake_gandi: FakeGandi, init_integration: MockConfigEntry
 ) -> None:
     """Adding and removing a record changes that record's entities only: the account's
     alarm and address sensors never become unavailable (0.2.0 reloaded the account)."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     watched = [HEALTH, "sensor.esddns_example_com_public_ipv4_address"]
     seen = {entity_id: _states_of(hass, entity_id) for entity_id in watched}
 
@@ -209,17 +193,13 @@ async def test_the_account_stays_available_while_records_come_and_go(
     assert hass.states.get(HEALTH).state == STATE_OFF
 
 
+@pytest.mark.gandi_holds("81.2.69.1")
+@pytest.mark.entry(subentries=[record_subentry("example.com", "home", ["A"], auto_sync=False)])
+@pytest.mark.usefixtures("init_integration")
 async def test_the_action_still_reports_a_refused_write_at_once(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi
 ) -> None:
     """The grace is the alarm's: the action's response says what Gandi answered right away."""
-    fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])
-    entry = make_entry(
-        fake_gandi,
-        public_sources,
-        subentries=[record_subentry("example.com", "home", ["A"], auto_sync=False)],
-    )
-    await setup_entry(hass, entry)
     fake_gandi.fail_next("409")
     response = await hass.services.async_call(
         DOMAIN, SERVICE_SYNC, {"force": False}, blocking=True, return_response=True

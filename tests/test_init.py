@@ -55,11 +55,10 @@ def _logged(caplog: pytest.LogCaptureFixture, text: str) -> int:
 
 
 async def test_setup_reads_detects_and_writes_an_absent_record_once(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi, init_integration: MockConfigEntry
 ) -> None:
     """An absent record is created with exactly one PUT of the consensus address."""
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
 
     assert hass.states.get(PUBLIC_IPV4).state == PUBLIC
     writes = fake_gandi.writes()
@@ -77,16 +76,16 @@ async def test_setup_reads_detects_and_writes_an_absent_record_once(
     assert hass.states.get(PUBLIC_IPV4).state == STATE_UNAVAILABLE
 
 
-async def test_record_in_sync_is_not_written(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
-) -> None:
+@pytest.mark.gandi_holds(PUBLIC)
+@pytest.mark.usefixtures("init_integration")
+async def test_record_in_sync_is_not_written(hass: HomeAssistant, fake_gandi: FakeGandi) -> None:
     """A record that already holds the address costs reads, never a write."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
     assert fake_gandi.writes() == []
     assert hass.states.get(DRIFT).state == STATE_OFF
 
 
+@pytest.mark.gandi_holds(PUBLIC)
+@pytest.mark.usefixtures("init_integration")
 async def test_public_address_change_drifts_then_one_write(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
@@ -94,9 +93,6 @@ async def test_public_address_change_drifts_then_one_write(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A new address: one event, one PUT with the new address, one synced event."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
     changed: list[Event] = []
     synced: list[Event] = []
     hass.bus.async_listen(EVENT_PUBLIC_IP_CHANGED, changed.append)
@@ -121,47 +117,41 @@ async def test_public_address_change_drifts_then_one_write(
     assert len(fake_gandi.writes()) == 1
 
 
+@pytest.mark.gandi_holds("81.2.69.1")
+@pytest.mark.entry(auto_sync=False)
+@pytest.mark.usefixtures("init_integration")
 async def test_auto_sync_off_reports_drift_and_writes_nothing(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi
 ) -> None:
     """Without automatic sync, drift shows as a problem and nothing is written."""
-    fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])
-    await setup_entry(hass, make_entry(fake_gandi, public_sources, auto_sync=False))
     assert hass.states.get(DRIFT).state == STATE_ON
     assert fake_gandi.writes() == []
 
 
+@pytest.mark.gandi_holds("81.2.69.1")
+@pytest.mark.sources_answer("81.2.69.10", "81.2.69.11", "81.2.69.12")
+@pytest.mark.usefixtures("init_integration")
 async def test_no_consensus_writes_nothing(
-    hass: HomeAssistant,
-    fake_gandi: FakeGandi,
-    public_sources: PublicSources,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, fake_gandi: FakeGandi, freezer: FrozenDateTimeFactory
 ) -> None:
     """Three sources, three answers: no address is trusted, nothing is written."""
-    fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])
-    public_sources.answer("81.2.69.10", "81.2.69.11", "81.2.69.12")
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
     assert hass.states.get(PUBLIC_IPV4).state == STATE_UNAVAILABLE
     assert hass.states.get(DRIFT).state == STATE_UNAVAILABLE
     await tick(hass, freezer, 5)
     assert fake_gandi.writes() == []
 
 
-async def test_one_liar_is_outvoted(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
-) -> None:
+@pytest.mark.sources_answer(PUBLIC, PUBLIC, "81.2.69.99")
+@pytest.mark.usefixtures("init_integration")
+async def test_one_liar_is_outvoted(fake_gandi: FakeGandi) -> None:
     """Two of three agree: their address is written, the liar's never."""
-    public_sources.answer(PUBLIC, PUBLIC, "81.2.69.99")
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
     assert [w.body["rrset_values"] for w in fake_gandi.writes()] == [[PUBLIC]]
 
 
-async def test_non_public_answers_never_count(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
-) -> None:
+@pytest.mark.sources_answer("100.64.1.2")
+@pytest.mark.usefixtures("init_integration")
+async def test_non_public_answers_never_count(hass: HomeAssistant, fake_gandi: FakeGandi) -> None:
     """Sources agreeing on a CGNAT address are not trusted: nothing is written."""
-    public_sources.answer("100.64.1.2")
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
     assert fake_gandi.writes() == []
     assert hass.states.get(PUBLIC_IPV4).state == STATE_UNAVAILABLE
 
@@ -208,12 +198,15 @@ async def test_different_options_get_their_own_detection(
 
 
 async def test_not_ready_when_no_source_answers(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
 ) -> None:
     """Nothing answers: setup is retried later, nothing is read or written at Gandi."""
     for server in public_sources.servers:
         await server.stop()  # closed ports: every source is refused
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -223,11 +216,11 @@ async def test_not_ready_when_no_source_answers(
 
 
 async def test_bad_credential_at_setup_starts_reauth(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi, mock_config_entry: MockConfigEntry
 ) -> None:
     """A revoked token fails setup and opens the reauth flow."""
     fake_gandi.revoke("token-example")
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -237,15 +230,12 @@ async def test_bad_credential_at_setup_starts_reauth(
     assert fake_gandi.writes() == []
 
 
+@pytest.mark.gandi_holds(PUBLIC)
+@pytest.mark.usefixtures("init_integration")
 async def test_token_revoked_later_starts_reauth(
-    hass: HomeAssistant,
-    fake_gandi: FakeGandi,
-    public_sources: PublicSources,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, fake_gandi: FakeGandi, freezer: FrozenDateTimeFactory
 ) -> None:
     """A 401 on a later record check starts reauth and makes the records unavailable."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
     fake_gandi.revoke("token-example")
     await tick(hass, freezer, 60)
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -257,7 +247,7 @@ async def test_token_revoked_later_starts_reauth(
 async def test_new_credential_reloads_a_running_account_without_a_deprecation_warning(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
-    public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
     source: str,
 ) -> None:
@@ -265,7 +255,7 @@ async def test_new_credential_reloads_a_running_account_without_a_deprecation_wa
     without Home Assistant 2026.x warning that the integration reloads the wrong way (an
     update listener together with async_update_reload_and_abort, an error from 2026.12)."""
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     await setup_entry(hass, entry)
     before = entry.runtime_data
     fake_gandi.add_token("new-token", ["example.com"])
@@ -292,13 +282,13 @@ async def test_new_credential_reloads_a_running_account_without_a_deprecation_wa
 async def test_rate_limit_waits_as_told(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
-    public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """429 with Retry-After: no request to Gandi until the wait is over, then back."""
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    await setup_entry(hass, mock_config_entry)
     fake_gandi.fail_next("429", retry_after="7200")
     await tick(hass, freezer, 60)
     assert hass.states.get(RECORD).state == STATE_UNAVAILABLE
@@ -316,13 +306,13 @@ async def test_rate_limit_waits_as_told(
 async def test_gandi_outage_is_logged_once_and_recovers(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
-    public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Three failing cycles: one error line, entities unavailable, then back with one line."""
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    await setup_entry(hass, mock_config_entry)
     fake_gandi.fail_next("503", count=3)
     for _ in range(3):
         await tick(hass, freezer, 60)
@@ -335,11 +325,10 @@ async def test_gandi_outage_is_logged_once_and_recovers(
 
 
 async def test_options_change_reloads_with_new_settings(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, public_sources: PublicSources, init_integration: MockConfigEntry
 ) -> None:
     """Saving options reloads the entry onto a coordinator with the new settings."""
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
@@ -388,10 +377,12 @@ async def test_two_entries_with_default_options_share_one_round(
     assert len(fake_gandi.writes()) == 2
 
 
+@pytest.mark.entry(types=["A", "AAAA"], builtin_sources=True)
 async def test_ipv6_records_follow_the_ipv6_consensus(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """AAAA records get the IPv6 consensus, A records the IPv4 one; each family on its own."""
@@ -405,7 +396,7 @@ async def test_ipv6_records_follow_the_ipv6_consensus(
         monkeypatch.setattr(sources_module, "DEFAULT_HTTPS", ())
         monkeypatch.setattr(sources_module, "DEFAULT_DNS", ())
         monkeypatch.setattr(sources_module, "DEFAULT_DOH", ())
-        entry = make_entry(fake_gandi, public_sources, types=["A", "AAAA"], builtin_sources=True)
+        entry = mock_config_entry
         await setup_entry(hass, entry)
         assert hass.states.get(PUBLIC_IPV4).state == PUBLIC
         assert hass.states.get("sensor.esddns_example_com_public_ipv6_address").state == PUBLIC_V6
@@ -429,11 +420,10 @@ async def test_ipv6_records_follow_the_ipv6_consensus(
 
 
 async def test_change_across_a_round_without_consensus_still_fires(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, public_sources: PublicSources, init_integration: MockConfigEntry
 ) -> None:
     """A round without consensus between two addresses does not hide the change."""
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     changed: list[Event] = []
     hass.bus.async_listen(EVENT_PUBLIC_IP_CHANGED, changed.append)
     wan = entry.runtime_data.detection
@@ -449,14 +439,14 @@ async def test_change_across_a_round_without_consensus_still_fires(
 
 async def test_not_ready_is_not_logged_as_an_error(
     hass: HomeAssistant,
-    fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A setup retry because nothing answers leaves Home Assistant's own notice, no error."""
     for server in public_sources.servers:
         await server.stop()
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -464,14 +454,14 @@ async def test_not_ready_is_not_logged_as_an_error(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+@pytest.mark.entry(records=["home", "vpn"], types=["A", "AAAA"])
 async def test_removed_records_and_types_take_their_entities_and_devices_along(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """Removing a record removes its entities and its device; dropping AAAA from a record
     (and with it the account's last IPv6 record) removes those entities too. The entities
     kept stay, even when the user disabled them."""
-    entry = make_entry(fake_gandi, public_sources, records=["home", "vpn"], types=["A", "AAAA"])
-    await setup_entry(hass, entry)
+    entry = init_integration
     registry = er.async_get(hass)
     devices = dr.async_get(hass)
     disabled = "sensor.home_example_com_a_record"
@@ -508,14 +498,14 @@ async def test_removed_records_and_types_take_their_entities_and_devices_along(
     assert hass.states.get("sensor.esddns_example_com_public_ipv6_address") is None
 
 
+@pytest.mark.gandi_holds(PUBLIC, ttl=3600)
+@pytest.mark.entry(auto_sync=False)
 async def test_a_ttl_other_than_the_configured_one_is_drift_and_is_rewritten(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi, init_integration: MockConfigEntry
 ) -> None:
     """The record holds the public address but someone set its TTL to an hour: drift, and one
     rewrite puts back the TTL the entry asks for (ddclient does the same)."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC], ttl=3600)
-    entry = make_entry(fake_gandi, public_sources, auto_sync=False)
-    await setup_entry(hass, entry)
+    entry = init_integration
     assert hass.states.get(DRIFT).state == STATE_ON
     assert fake_gandi.writes() == []
 
@@ -528,15 +518,11 @@ async def test_a_ttl_other_than_the_configured_one_is_drift_and_is_rewritten(
 
 
 async def test_a_platform_that_fails_keeps_its_entities(
-    hass: HomeAssistant,
-    fake_gandi: FakeGandi,
-    public_sources: PublicSources,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, init_integration: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """If one platform fails to set up (a bug), its entities are not taken for stale ones:
     the user's names, areas and choices stay in the registry."""
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     registry = er.async_get(hass)
     before = {e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
 
@@ -561,15 +547,16 @@ async def test_a_merged_entry_left_by_a_stop_goes_at_the_next_start(hass: HomeAs
     assert hass.config_entries.async_entries(DOMAIN) == []
 
 
+@pytest.mark.entry(types=["A", "AAAA"])
 async def test_a_reload_neither_repeats_a_warning_nor_hides_an_address_change(
     hass: HomeAssistant,
-    fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Each record change reloads its account. A lasting outage (no IPv6 consensus here) is
     still logged once, and an address that changed across the reload still fires its event."""
-    entry = make_entry(fake_gandi, public_sources, types=["A", "AAAA"])
+    entry = mock_config_entry
     await setup_entry(hass, entry)
     changes: list[Event] = []
     hass.bus.async_listen(EVENT_PUBLIC_IP_CHANGED, changes.append)
@@ -581,10 +568,12 @@ async def test_a_reload_neither_repeats_a_warning_nor_hides_an_address_change(
     assert [(e.data["before"], e.data["after"]) for e in changes] == [(PUBLIC, NEW_PUBLIC)]
 
 
+@pytest.mark.entry(builtin_sources=True)
 async def test_a_record_of_a_new_family_brings_its_public_address_sensor(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The first AAAA record of an A-only account: the account detects IPv6 at once, gets its
@@ -598,7 +587,7 @@ async def test_a_record_of_a_new_family_brings_its_public_address_sensor(
         )
         for name in ("DEFAULT_HTTPS", "DEFAULT_DNS", "DEFAULT_DOH"):
             monkeypatch.setattr(sources_module, name, ())
-        entry = make_entry(fake_gandi, public_sources, builtin_sources=True)
+        entry = mock_config_entry
         await setup_entry(hass, entry)
         assert hass.states.get("sensor.esddns_example_com_public_ipv6_address") is None
 

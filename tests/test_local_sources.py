@@ -11,6 +11,7 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.esddns import local_sources
 from custom_components.esddns.const import (
@@ -75,10 +76,11 @@ async def test_router_entity_is_one_vote(
         ("81.2.69.200", "router_address_differs"),
     ],
 )
+@pytest.mark.entry(options={CONF_ENTITY_SOURCES: [ROUTER]})
 async def test_router_entity_explains_why_inbound_connections_wont_arrive(
     hass: HomeAssistant,
-    fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
     router: str,
     key: str,
@@ -87,7 +89,7 @@ async def test_router_entity_explains_why_inbound_connections_wont_arrive(
     or another public address raises a repair (after a few rounds, so a change of address
     doesn't look like one); it clears once the router reports the public address."""
     hass.states.async_set(ROUTER, router)
-    entry = make_entry(fake_gandi, public_sources, options={CONF_ENTITY_SOURCES: [ROUTER]})
+    entry = mock_config_entry
     await setup_entry(hass, entry)
     wan = entry.runtime_data.detection
     await wan.async_refresh()
@@ -233,14 +235,13 @@ async def test_interface_source_votes_in_detection(
 
 async def test_scoreboard_survives_a_restart_and_rounds_ask_fewer(
     hass: HomeAssistant,
-    fake_gandi: FakeGandi,
     public_sources: PublicSources,
     hass_storage: dict[str, Any],
+    init_integration: MockConfigEntry,
 ) -> None:
     """After the first full round, a steady round asks quorum + 1 sources at most; what each
     source did is saved, and read back by the next start."""
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     wan = entry.runtime_data.detection
     asked_first = sum(public_sources.requests)
     assert asked_first == 3

@@ -14,6 +14,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -25,7 +26,7 @@ from pytest_homeassistant_custom_component.typing import (
 
 from custom_components.esddns.const import DOMAIN, EVENT_PUBLIC_IP_CHANGED, EVENT_RECORD_SYNCED
 from devtools.fakes.gandi import FakeGandi
-from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry, tick
+from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, setup_entry, tick
 
 
 @pytest.fixture(autouse=True)
@@ -63,11 +64,12 @@ async def test_created_changed_rewritten_in_words(
     hass_client: ClientSessionGenerator,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A new record, then a new public address and the rewrite it causes, one line each."""
     start = await _setup_logbook(hass)
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))  # the record is absent
+    await setup_entry(hass, mock_config_entry)  # the record is absent
 
     public_sources.answer(NEW_PUBLIC)
     await tick(hass, freezer, 5)
@@ -87,12 +89,13 @@ async def test_refused_write_says_why(
     hass_client: ClientSessionGenerator,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Gandi refuses the rewrite: the logbook names the record and Gandi's reason."""
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
     start = await _setup_logbook(hass)
-    await setup_entry(hass, make_entry(fake_gandi, public_sources))
+    await setup_entry(hass, mock_config_entry)
 
     fake_gandi.fail_next("409")
     public_sources.answer(NEW_PUBLIC)
@@ -154,12 +157,13 @@ async def test_the_device_page_shows_the_rewrite(
     hass_ws_client: WebSocketGenerator,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """The logbook card of the record's device page (a device filter) shows its writes."""
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
     start = await _setup_logbook(hass)
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     await setup_entry(hass, entry)
     public_sources.answer(NEW_PUBLIC)
     await tick(hass, freezer, 5)
@@ -225,6 +229,7 @@ async def test_a_device_page_shows_a_rewrite_once(
     hass_ws_client: WebSocketGenerator,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """One write, one line: on the record's device page, none on the account's, one in the
@@ -239,7 +244,7 @@ async def test_a_device_page_shows_a_rewrite_once(
     """
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
     start = await _setup_logbook(hass)
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     await setup_entry(hass, entry)
     public_sources.answer(NEW_PUBLIC)
     await tick(hass, freezer, 5)

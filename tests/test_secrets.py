@@ -11,28 +11,30 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.esddns.const import DOMAIN, SERVICE_SYNC
 from custom_components.esddns.diagnostics import async_get_config_entry_diagnostics
 from devtools.fakes.gandi import FakeGandi
-from tests.integration import TOKEN, PublicSources, make_entry, setup_entry
+from tests.integration import TOKEN, setup_entry
 
 
 def _leaks(text: str) -> bool:
     return TOKEN in text or "Bearer " in text
 
 
+@pytest.mark.entry(auto_sync=False)
 async def test_echoed_token_is_kept_out_of_everything_users_see(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
-    public_sources: PublicSources,
+    mock_config_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Echoes in a refused write, a failed read and a 401 are all scrubbed."""
     caplog.set_level(logging.DEBUG)
     fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])
-    entry = make_entry(fake_gandi, public_sources, auto_sync=False)
+    entry = mock_config_entry
     await setup_entry(hass, entry)
 
     # A write refused with the header echoed in Gandi's message, then in a plain-text body.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
@@ -17,7 +18,7 @@ import voluptuous as vol
 
 from custom_components.esddns.const import DOMAIN, SERVICE_SYNC
 from devtools.fakes.gandi import FakeGandi
-from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
+from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, setup_entry
 
 LAST_SYNC = "sensor.esddns_example_com_last_successful_sync"
 BUTTON = "button.esddns_example_com_sync_now"
@@ -47,22 +48,20 @@ def _record(
     }
 
 
-async def _manual_entry(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
-) -> MockConfigEntry:
-    """An entry without automatic sync: `home` holds an old address, `vpn` the right one."""
-    fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])
-    fake_gandi.set_rrset("example.com", "vpn", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources, records=["home", "vpn"], auto_sync=False)
-    await setup_entry(hass, entry)
-    return entry
+def _manual_entry[T: Callable[..., Any]](test: T) -> T:
+    """The entry `init_integration` sets up for ``test``: without automatic sync, `home`
+    holding an old address, `vpn` the right one."""
+    test = pytest.mark.entry(records=["home", "vpn"], auto_sync=False)(test)
+    test = pytest.mark.gandi_holds(PUBLIC, name="vpn")(test)
+    return pytest.mark.gandi_holds("81.2.69.1")(test)
 
 
+@_manual_entry
+@pytest.mark.usefixtures("init_integration")
 async def test_dry_run_decides_and_writes_nothing(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi
 ) -> None:
     """dry_run reports would_update and unchanged, and sends no PUT."""
-    await _manual_entry(hass, fake_gandi, public_sources)
     response = await _sync(hass, dry_run=True)
     assert response == {
         "records": [
@@ -73,11 +72,12 @@ async def test_dry_run_decides_and_writes_nothing(
     assert fake_gandi.writes() == []
 
 
+@_manual_entry
 async def test_sync_updates_drifted_records_and_keeps_history(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi, init_integration: MockConfigEntry
 ) -> None:
     """A real sync writes only the drifted record and sets the last-sync sensor."""
-    entry = await _manual_entry(hass, fake_gandi, public_sources)
+    entry = init_integration
     assert hass.states.get(LAST_SYNC).state == STATE_UNKNOWN
     response = await _sync(hass, config_entry_id=entry.entry_id)
     assert response == {
@@ -94,11 +94,12 @@ async def test_sync_updates_drifted_records_and_keeps_history(
     ]
 
 
+@_manual_entry
+@pytest.mark.usefixtures("init_integration")
 async def test_action_reads_records_again_unless_told_not_to(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi
 ) -> None:
     """By default the action asks Gandi first; with force off, the last read decides."""
-    await _manual_entry(hass, fake_gandi, public_sources)
     fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])  # fixed elsewhere meanwhile
     stale = await _sync(hass, dry_run=True, force=False)
     assert stale["records"][0]["result"] == "would_update"
@@ -107,14 +108,13 @@ async def test_action_reads_records_again_unless_told_not_to(
     assert fake_gandi.writes() == []
 
 
+@pytest.mark.gandi_holds(PUBLIC)
 async def test_dry_run_with_auto_sync_on_never_writes(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi, init_integration: MockConfigEntry
 ) -> None:
     """The README's preview: dry_run (with its forced read) answers would_update and no PUT
     follows, although automatic sync is on; the next regular cycle does the write."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources)
-    await setup_entry(hass, entry)
+    entry = init_integration
     fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])  # changed behind our back
 
     for data in ({"dry_run": True, "force": True}, {"dry_run": True, "detect": True}):
@@ -129,11 +129,12 @@ async def test_dry_run_with_auto_sync_on_never_writes(
     assert [w.body["rrset_values"] for w in fake_gandi.writes()] == [[PUBLIC]]
 
 
+@_manual_entry
+@pytest.mark.usefixtures("init_integration")
 async def test_detect_first_uses_the_new_address(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, public_sources: PublicSources
 ) -> None:
     """detect: true runs a detection before deciding (a router's "my IP changed" webhook)."""
-    await _manual_entry(hass, fake_gandi, public_sources)
     public_sources.answer(NEW_PUBLIC)
     without = await _sync(hass, dry_run=True)
     assert without["records"][1]["result"] == "unchanged"  # vpn still matches the old address
@@ -149,11 +150,12 @@ async def test_detect_first_uses_the_new_address(
     assert err.value.translation_key == "no_source_answered"
 
 
+@_manual_entry
 async def test_failed_write_is_reported(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi, init_integration: MockConfigEntry
 ) -> None:
     """A refused write is `failed` with Gandi's reason in the response, an error without one."""
-    entry = await _manual_entry(hass, fake_gandi, public_sources)
+    entry = init_integration
     fake_gandi.fail_next("503")
     response = await _sync(hass, force=False)
     home = response["records"][0]
@@ -169,14 +171,12 @@ async def test_failed_write_is_reported(
     assert fake_gandi.get_rrset("example.com", "home", "A").values == ["81.2.69.1"]
 
 
+@_manual_entry
+@pytest.mark.usefixtures("init_integration")
 async def test_unknown_entry_is_a_bad_parameter(
-    hass: HomeAssistant,
-    hass_client: ClientSessionGenerator,
-    fake_gandi: FakeGandi,
-    public_sources: PublicSources,
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, fake_gandi: FakeGandi
 ) -> None:
     """An id that names no ESDDNS entry is refused like any bad parameter: 400 over REST."""
-    await _manual_entry(hass, fake_gandi, public_sources)
     with pytest.raises(vol.Invalid, match="No ESDDNS account has the id nope"):
         await _sync(hass, config_entry_id="nope")
 
@@ -188,14 +188,16 @@ async def test_unknown_entry_is_a_bad_parameter(
     assert fake_gandi.writes() == []
 
 
+@_manual_entry
 async def test_no_consensus_says_why_with_numbers(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
     monkeypatch: pytest.MonkeyPatch,
+    init_integration: MockConfigEntry,
 ) -> None:
     """Disagreeing sources and silent sources are different errors, each with its numbers."""
-    entry = await _manual_entry(hass, fake_gandi, public_sources)
+    entry = init_integration
     public_sources.answer("81.2.69.10", "81.2.69.11", "81.2.69.12")
     await entry.runtime_data.detection.async_refresh()
     with pytest.raises(ServiceValidationError) as err:
@@ -223,11 +225,12 @@ async def test_no_consensus_says_why_with_numbers(
     assert fake_gandi.writes() == []
 
 
+@_manual_entry
 async def test_unloaded_entry_and_no_entries(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """A named entry that is not loaded, or no entry at all, is a validation error."""
-    entry = await _manual_entry(hass, fake_gandi, public_sources)
+    entry = init_integration
     assert await hass.config_entries.async_unload(entry.entry_id)
     with pytest.raises(ServiceValidationError) as err:
         await _sync(hass, config_entry_id=entry.entry_id)
@@ -237,11 +240,12 @@ async def test_unloaded_entry_and_no_entries(
     assert err.value.translation_key == "no_entries"
 
 
+@_manual_entry
+@pytest.mark.usefixtures("init_integration")
 async def test_gandi_failure_on_forced_read_is_an_error(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi
 ) -> None:
     """When the records can't be read, the action fails with a translated error."""
-    await _manual_entry(hass, fake_gandi, public_sources)
     fake_gandi.fail_next("502")
     with pytest.raises(HomeAssistantError) as err:
         await _sync(hass, force=True)
@@ -253,13 +257,12 @@ async def test_gandi_failure_on_forced_read_is_an_error(
     assert fake_gandi.writes() == []
 
 
-async def test_a_failed_read_is_told_once(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
-) -> None:
+@_manual_entry
+@pytest.mark.usefixtures("init_integration")
+async def test_a_failed_read_is_told_once(hass: HomeAssistant, fake_gandi: FakeGandi) -> None:
     """The error of a read that failed says what Gandi answered, once, not wrapped in the
     sentence of the failed read itself ("Gandi refused the credential for example.com: Gandi
     refused the credential for example.com: ...")."""
-    await _manual_entry(hass, fake_gandi, public_sources)
     fake_gandi.fail_next("502")
     with pytest.raises(HomeAssistantError) as err:
         await _sync(hass, force=True)
@@ -273,13 +276,11 @@ async def test_a_failed_read_is_told_once(
     assert fake_gandi.writes() == []
 
 
-async def test_button_looks_at_gandi_first(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
-) -> None:
+@pytest.mark.gandi_holds(PUBLIC)
+@pytest.mark.entry(auto_sync=False)
+@pytest.mark.usefixtures("init_integration")
+async def test_button_looks_at_gandi_first(hass: HomeAssistant, fake_gandi: FakeGandi) -> None:
     """A record changed at Gandi behind ESDDNS's back: Sync now reads it and puts it right."""
-    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
-    entry = make_entry(fake_gandi, public_sources, auto_sync=False)
-    await setup_entry(hass, entry)
     assert hass.states.get(DRIFT).state == STATE_OFF
     fake_gandi.set_rrset("example.com", "home", "A", ["81.2.69.1"])
     fake_gandi.clear_requests()
@@ -290,11 +291,12 @@ async def test_button_looks_at_gandi_first(
     assert hass.states.get(DRIFT).state == STATE_OFF
 
 
+@_manual_entry
+@pytest.mark.usefixtures("init_integration")
 async def test_button_says_when_gandi_cannot_be_read(
-    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+    hass: HomeAssistant, fake_gandi: FakeGandi
 ) -> None:
     """A press that can't read the records raises a translated error and writes nothing."""
-    await _manual_entry(hass, fake_gandi, public_sources)
     fake_gandi.fail_next("503")
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
@@ -304,14 +306,15 @@ async def test_button_says_when_gandi_cannot_be_read(
     assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
 
 
+@_manual_entry
 async def test_history_survives_a_restart(
     hass: HomeAssistant,
-    fake_gandi: FakeGandi,
     public_sources: PublicSources,
     hass_storage: dict[str, Any],
+    init_integration: MockConfigEntry,
 ) -> None:
     """The sync history is saved at once and read back by the next setup."""
-    entry = await _manual_entry(hass, fake_gandi, public_sources)
+    entry = init_integration
     await _sync(hass)
     stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["items"]
     assert stored[0]["record"] == "home.example.com"
@@ -330,14 +333,12 @@ async def test_history_survives_a_restart(
     assert f"{DOMAIN}.{entry.entry_id}" not in hass_storage
 
 
+@pytest.mark.entry(auto_sync=False)
 async def test_damaged_history_starts_empty(
-    hass: HomeAssistant,
-    fake_gandi: FakeGandi,
-    public_sources: PublicSources,
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:
     """A history file with junk in it does not break setup."""
-    entry = make_entry(fake_gandi, public_sources, auto_sync=False)
+    entry = mock_config_entry
     hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
         "version": 1,
         "key": f"{DOMAIN}.{entry.entry_id}",
@@ -348,16 +349,17 @@ async def test_damaged_history_starts_empty(
     assert hass.states.get(LAST_SYNC).state == STATE_UNKNOWN
 
 
+@pytest.mark.entry(records=["a", "b"], auto_sync=False)
 async def test_detection_during_a_sync_is_used_for_the_remaining_records(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,
     public_sources: PublicSources,
+    init_integration: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A new consensus that lands while one record is being written goes to the next ones, and
     the record whose write it overtook is written again: both end with the new address."""
-    entry = make_entry(fake_gandi, public_sources, records=["a", "b"], auto_sync=False)
-    await setup_entry(hass, entry)
+    entry = init_integration
     client = entry.runtime_data.client
     real_put = client.put_rrset
 
@@ -381,16 +383,14 @@ async def test_detection_during_a_sync_is_used_for_the_remaining_records(
         assert hass.states.get(f"binary_sensor.{name}_example_com_a_drift").state == "off"
 
 
+@_manual_entry
 async def test_an_entry_merged_by_the_upgrade_is_not_an_account_to_sync(
-    hass: HomeAssistant,
-    fake_gandi: FakeGandi,
-    public_sources: PublicSources,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, init_integration: MockConfigEntry
 ) -> None:
     """Right after an upgrade from 0.1.0, an entry merged into another account is still loaded
     until its removal runs. The action syncs the accounts and passes over it (no crash); named,
     it is an account that is not loaded."""
-    entry = await _manual_entry(hass, fake_gandi, public_sources)
+    entry = init_integration
     merged = MockConfigEntry(
         domain=DOMAIN,
         title="example.org",

@@ -11,14 +11,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 import yaml
 
 from custom_components.esddns.const import DOMAIN
 from custom_components.esddns.gandi import CredentialKind
 from custom_components.esddns.services import _sync_schema
 from custom_components.esddns.wan import DetectionMode, Family
-from devtools.fakes.gandi import FakeGandi
-from tests.integration import PublicSources, make_entry, setup_entry
+from tests.integration import setup_entry
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / "esddns"
 CODE = {path.name: path.read_text() for path in COMPONENT.glob("*.py")}
@@ -271,15 +271,11 @@ def test_language_is_translated_but_keeps_names_verbatim(language: str) -> None:
     ],
 )
 async def test_home_assistant_names_the_entities_in_its_language(
-    hass: HomeAssistant,
-    fake_gandi: FakeGandi,
-    public_sources: PublicSources,
-    language: str,
-    public_ipv4: str,
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, language: str, public_ipv4: str
 ) -> None:
     """With the server language set, every entity is named from that language's file."""
     hass.config.language = language
-    entry = make_entry(fake_gandi, public_sources)
+    entry = mock_config_entry
     await setup_entry(hass, entry)
 
     names = _language(language)
