@@ -11,6 +11,7 @@ from .const import JITTER
 _RANDOM = random.Random()
 
 
-def jittered(interval: timedelta) -> timedelta:
-    """``interval`` spread by a random ±JITTER."""
-    return interval * _RANDOM.uniform(1 - JITTER, 1 + JITTER)
+def jittered(interval: timedelta, *, at_most: bool = False) -> timedelta:
+    """``interval`` spread by a random ±JITTER; with ``at_most``, never longer than it (the
+    change canary: a change must be seen within one interval)."""
+    return interval * _RANDOM.uniform(1 - JITTER, 1 if at_most else 1 + JITTER)

@@ -139,7 +139,7 @@ class DetectionTriggers:
     # The change canary ---------------------------------------------------------------------
 
     def _schedule_canary(self) -> None:
-        delay = jittered(timedelta(minutes=self.settings.change_interval))
+        delay = jittered(timedelta(minutes=self.settings.change_interval), at_most=True)
         self._canary_timer = async_call_later(self.hass, delay, self._async_canary)
 
     async def _async_canary(self, _now: datetime) -> None:
