@@ -139,7 +139,7 @@ async def test_unreadable_records_and_lost_consensus_count_once_they_last(
     await tick(hass, freezer, 5)
     assert hass.states.get(HEALTH).state == STATE_OFF
     await tick(hass, freezer, 2)
-    assert _problems(hass) == {"no_consensus": ["ipv4"]}
+    assert _problems(hass) == {"no_consensus": ["IPv4"]}
 
     public_sources.answer(PUBLIC)
     await tick(hass, freezer, 5)
@@ -158,7 +158,7 @@ async def test_a_problem_shows_by_the_next_detection_when_that_is_sooner(
     await tick(hass, freezer, 1)
     assert hass.states.get(HEALTH).state == STATE_OFF
     await tick(hass, freezer, 1)
-    assert _problems(hass) == {"no_consensus": ["ipv4"]}
+    assert _problems(hass) == {"no_consensus": ["IPv4"]}
 
 
 @pytest.mark.gandi_holds(PUBLIC)

@@ -272,3 +272,40 @@ async def test_a_device_page_shows_a_rewrite_once(
     assert shown == {"ESDDNS example.com": [], "home.example.com": [rewrite]}
     # The logbook panel: no filter.
     assert rewrites(await _stream_history(client, ids, start)) == [rewrite]
+
+
+@pytest.mark.parametrize(
+    ("trigger", "words"),
+    [
+        ("interval", ""),
+        ("canary", " (noticed by the change check)"),
+        ("entity sensor.router_wan_ip", " (noticed by sensor.router_wan_ip)"),
+        ("interface", " (noticed on this host's network interface)"),
+        ("action", " (found by an esddns.sync call)"),
+    ],
+)
+async def test_the_logbook_says_who_noticed_a_change(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, trigger: str, words: str
+) -> None:
+    """What started the detection that saw a new address, in the change's line."""
+    start = await _setup_logbook(hass)
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    hass.bus.async_fire(
+        EVENT_PUBLIC_IP_CHANGED,
+        {"family": "ipv4", "before": PUBLIC, "after": NEW_PUBLIC, "trigger": trigger},
+    )
+    await async_wait_recording_done(hass)
+    client = await hass_ws_client()
+    await client.send_json(
+        {
+            "id": 1,
+            "type": "logbook/get_events",
+            "start_time": start.isoformat(),
+            "end_time": (dt_util.utcnow() + timedelta(hours=1)).isoformat(),
+        }
+    )
+    response = await client.receive_json()
+    assert [e["message"] for e in response["result"] if e.get("domain") == DOMAIN] == [
+        f"Public IPv4 changed: {PUBLIC} → {NEW_PUBLIC}{words}"
+    ]

@@ -66,7 +66,7 @@ class AccountHealth:
                 for key, reason in syncer.failed_writes.items()
             },
             "no_consensus": {
-                family.value: False for family in sorted(records.families) if family not in public
+                family.label: False for family in sorted(records.families) if family not in public
             },
             "unreadable_records": {
                 key.description: False
