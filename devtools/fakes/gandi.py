@@ -32,6 +32,7 @@ and stops cleanly on SIGTERM or SIGINT. The control API (never logged, no auth) 
 - ``GET /_fake/rrset?domain=&name=&type=`` — read an rrset (404 when absent)
 - ``POST /_fake/rrset`` ``{"domain", "name", "type", "values", "ttl"?}`` — set one behind our back
 - ``DELETE /_fake/rrset?domain=&name=&type=`` — remove one
+- ``DELETE /_fake/fail`` — drop the faults still queued
 - ``POST /_fake/fail`` ``{"kind", "count"?, "retry_after"?, "status"?}`` — queue faults (see
   FAULTS)
 - ``POST /_fake/rate_limit`` ``{"max_requests", "per_seconds"?, "retry_after"?}``;
@@ -775,6 +776,9 @@ class FakeGandi:
                     data["domain"], data["name"], data["type"], list(data["values"]),
                     int(data.get("ttl", DEFAULT_TTL)),
                 )  # fmt: skip
+                return web.Response(status=204)
+            if what == "fail" and method == "DELETE":
+                self.clear_faults()
                 return web.Response(status=204)
             if what == "fail" and isinstance(data, dict):
                 self.fail_next(

@@ -202,6 +202,11 @@ async def test_the_control_api(session: aiohttp.ClientSession, fake_gandi: FakeG
     ] == 204
     assert (await call(session, "GET", fake_gandi.url + "/domains", headers=BEARER))[0] == 429
     assert (await call(session, "DELETE", control + "/rate_limit"))[0] == 204
+    # Queued faults can be dropped (a demo user who queued too many).
+    payload = {"kind": "503", "count": 40}
+    assert (await call(session, "POST", control + "/fail", json_body=payload))[0] == 204
+    assert (await call(session, "DELETE", control + "/fail"))[0] == 204
+    assert (await call(session, "GET", fake_gandi.url + "/domains", headers=BEARER))[0] == 200
     token = {"secret": "key-2", "domains": ["example.net"], "kind": "api_key", "name": "k2"}
     assert (await call(session, "POST", control + "/token", json_body=token))[0] == 204
     status, body = await call(
