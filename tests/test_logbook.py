@@ -53,6 +53,22 @@ async def _esddns_entries(
     return esddns
 
 
+async def _ws_entries(client_of: WebSocketGenerator, start: datetime) -> list[dict[str, Any]]:
+    """What the frontend's websocket call shows for ESDDNS since ``start``."""
+    client = await client_of()
+    await client.send_json(
+        {
+            "id": 1,
+            "type": "logbook/get_events",
+            "start_time": start.isoformat(),
+            "end_time": (dt_util.utcnow() + timedelta(hours=1)).isoformat(),
+        }
+    )
+    response = await client.receive_json()
+    assert response["success"], response
+    return [e for e in response["result"] if e.get("domain") == DOMAIN]
+
+
 async def _setup_logbook(hass: HomeAssistant) -> datetime:
     assert await async_setup_component(hass, "logbook", {})
     await hass.async_block_till_done()
@@ -135,18 +151,7 @@ async def test_websocket_and_older_event_shapes(
     )
     await async_wait_recording_done(hass)
 
-    client = await hass_ws_client()
-    await client.send_json(
-        {
-            "id": 1,
-            "type": "logbook/get_events",
-            "start_time": start.isoformat(),
-            "end_time": (dt_util.utcnow() + timedelta(hours=1)).isoformat(),
-        }
-    )
-    response = await client.receive_json()
-    assert response["success"], response
-    assert [(e["name"], e["message"]) for e in response["result"] if e.get("domain") == DOMAIN] == [
+    assert [(e["name"], e["message"]) for e in await _ws_entries(hass_ws_client, start)] == [
         ("ESDDNS", "Public IPv6 changed: 2001:db8::1 → 2001:db8::2"),
         ("ESDDNS", "example.com AAAA created: 2001:db8::2"),
     ]
@@ -296,16 +301,6 @@ async def test_the_logbook_says_who_noticed_a_change(
         {"family": "ipv4", "before": PUBLIC, "after": NEW_PUBLIC, "trigger": trigger},
     )
     await async_wait_recording_done(hass)
-    client = await hass_ws_client()
-    await client.send_json(
-        {
-            "id": 1,
-            "type": "logbook/get_events",
-            "start_time": start.isoformat(),
-            "end_time": (dt_util.utcnow() + timedelta(hours=1)).isoformat(),
-        }
-    )
-    response = await client.receive_json()
-    assert [e["message"] for e in response["result"] if e.get("domain") == DOMAIN] == [
+    assert [e["message"] for e in await _ws_entries(hass_ws_client, start)] == [
         f"Public IPv4 changed: {PUBLIC} → {NEW_PUBLIC}{words}"
     ]
