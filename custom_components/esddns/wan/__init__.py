@@ -1,4 +1,4 @@
-"""Public-IP discovery: STUN, HTTPS, DNS, DoH and local sources agreed on by a quorum.
+"""Public-address discovery: STUN, HTTPS, DNS, DoH and local sources agreed on by a quorum.
 
 Pure asyncio: no Home Assistant imports. `models` holds the data, `errors` the failures,
 `sources` the definitions and defaults, `consensus` the rounds; one module per way of asking

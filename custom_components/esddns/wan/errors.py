@@ -1,4 +1,4 @@
-"""Errors of public-IP discovery: custom source text that cannot be used, and the ways a source
+"""Errors of public-address discovery: custom source text that cannot be used, and the ways a source
 can fail to give an address, each carrying the outcome status it becomes."""
 
 from __future__ import annotations
