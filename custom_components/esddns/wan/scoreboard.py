@@ -63,10 +63,13 @@ class SourceStats:
         return self.latency_ms + 4 * self.latency_dev_ms
 
     def confidence(self) -> float:
-        """The chance that it answers by its expected time, as far as its record tells: one
-        that never answered is a coin toss, and each failure in a row halves it, then thirds it…
-        (a source that failed in its last round is no safe first choice alone)."""
-        base = 1.0 - self.miss_rate if self.answered > 0 else 0.5
+        """The chance that it answers by its expected time, as far as its record tells (its
+        recent misses, and its answers over all): one that never answered is a coin toss, and
+        each failure in a row divides it again (one that failed last round is no safe bet)."""
+        if self.answered == 0:
+            base = 0.5
+        else:
+            base = min(1.0 - self.miss_rate, self.answered / max(self.asked, 1))
         return base / (1 + self.failures_in_row)
 
     def _miss(self, missed: bool) -> None:
