@@ -69,6 +69,34 @@ def test_backoff_grows_and_is_capped() -> None:
     assert skips == [0, 1, 3, 7, 15, 31, 31, 31, 31]
 
 
+def test_misses_and_confidence() -> None:
+    """A failure or a late answer is a miss; an answer in time is none; a cancelled source is
+    one only when it was late. Confidence falls with misses and failures in a row."""
+    board = Scoreboard()
+    stats = board.board(Family.IPV4).stats(SOURCE.name)
+    assert stats.confidence() == 0.5  # never answered: a coin toss
+    board.record(Family.IPV4, [_outcome(OutcomeStatus.ADDRESS, 10.0, "81.2.69.142")])
+    assert (stats.miss_rate, stats.confidence()) == (0.0, 1.0)
+    board.record(Family.IPV4, [_outcome(OutcomeStatus.CANCELLED, None)])
+    assert stats.miss_rate == 0.0  # cancelled in time: the quorum was quicker, nothing more
+    board.record(Family.IPV4, [_outcome(OutcomeStatus.CANCELLED, None)], late={SOURCE.name})
+    assert stats.miss_rate == pytest.approx(0.125)
+    assert (stats.asked, stats.cancelled, stats.failures_in_row) == (1, 2, 0)  # no failure
+    board.record(
+        Family.IPV4, [_outcome(OutcomeStatus.ADDRESS, 90.0, "81.2.69.142")], late={SOURCE.name}
+    )
+    assert stats.miss_rate == pytest.approx(0.125 + 0.875 * 0.125)  # answered, but late
+    assert stats.failures_in_row == 0
+    missed = stats.miss_rate
+    board.record(Family.IPV4, [_outcome(OutcomeStatus.ADDRESS, 10.0, "81.2.69.142")])
+    assert stats.miss_rate == pytest.approx(0.875 * missed)
+    confident = stats.confidence()
+    board.record(Family.IPV4, [_outcome(OutcomeStatus.REFUSED)])
+    assert stats.failures_in_row == 1
+    assert stats.confidence() < confident / 2  # a miss, and a failure in a row: halved
+    assert 0.0 < stats.confidence() < 0.5
+
+
 def test_round_trip_is_json_safe() -> None:
     board = Scoreboard(clock=lambda: 99.0)
     board.board(Family.IPV4).round = 7
@@ -111,6 +139,7 @@ def test_from_dict_cleans_values() -> None:
         "failures_in_row": 2.5,
         "latency_ms": float("nan"),
         "latency_dev_ms": -1,
+        "miss_rate": 7,
         "skip_until": 4,
         "last_failure": {"at": "yesterday", "status": "timeout", "detail": "x"},
     }
@@ -123,6 +152,7 @@ def test_from_dict_cleans_values() -> None:
     stats = family.sources["a"]
     assert (stats.asked, stats.answered, stats.cancelled, stats.failures_in_row) == (0, 0, 0, 0)
     assert (stats.latency_ms, stats.latency_dev_ms, stats.skip_until) == (None, 0.0, 4)
+    assert stats.miss_rate == 1.0  # a share, whatever the store says
     assert stats.last_failure is None
     ok = Scoreboard.from_dict(
         {

@@ -1,18 +1,20 @@
 """Ask sources; the first address backed by a quorum of distinct providers wins.
 
 Without a scoreboard every source is asked at once. With one, a round is hedged: it asks the
-`quorum` best sources of distinct providers first, one more when they are slower than usual
-("The Tail at Scale"), and everyone else at once on any failure or disagreement; a failing
-source sits out a growing number of rounds, and a periodic full round keeps the board honest.
-Either way the rest are cancelled as soon as there is a winner (their sockets close before
-`detect` returns), and every asked source's outcome is reported, whatever happened to it.
+`quorum` best sources of distinct providers first (more at once when their records make a quorum
+in time unlikely), a backup for each one that has not answered by the time it usually does ("The
+Tail at Scale"; sooner for a source with misses or failures behind it), and everyone else at
+once on any failure or disagreement, or when a backup is late too; a failing source sits out a
+growing number of rounds, and a periodic full round keeps the board honest. Either way the rest
+are cancelled as soon as there is a winner (their sockets close before `detect` returns), and
+every asked source's outcome is reported, whatever happened to it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import logging
 import math
 
@@ -39,6 +41,15 @@ type LocalHandler = Callable[[Source, Family], Awaitable[IPAddress]]
 """Answers a local source (ENTITY, INTERFACE); raises SourceFailure subclasses."""
 
 FULL_ROUND_EVERY = 16  # rounds: with 14 default sources this keeps ~3 requests per round
+# More first choices are asked at once while the chance that they make the quorum by the time
+# they usually answer (from each one's confidence) is below this, up to `quorum` more.
+CONFIDENCE = 0.8
+# A counted source gets a backup when it has not answered within its smoothed latency plus this
+# many mean deviations (scaled down by the confidence in it): earlier than TCP's four, which are
+# for retransmitting. With benchmarks.detect, two took a few ms more off the tail for ~0.1 more
+# requests per round, which put the steady state at the edge of ~3.
+HEDGE_DEVIATIONS = 3.0
+MIN_DUE = 0.010  # seconds: the loop's own delays are no source's lateness (a local one: ~0 ms)
 # Cheap first: no request at all, one datagram, a TCP connection, then TLS handshakes.
 KIND_COST = {
     SourceKind.ENTITY: 0,
@@ -119,25 +130,27 @@ class _Plan:
     """Which sources a round starts when (indices into the caller's sequence)."""
 
     first: list[int]  # started at once
-    hedges: list[int]  # one started when the first are slower than usual
-    rest: list[int]  # started on a failure, a disagreement, or when the hedge is slow too
+    # Best first: a backup for each counted source that fails or is late, from a provider that
+    # can still bring a vote; all of them on a failure, a disagreement, or a late backup.
+    spare: list[int]
     last: list[int]  # left out for failing (backoff): started only if nothing else is left
     full: bool
-    hedge_after: float = math.inf  # seconds after the start
-    widen_after: float = math.inf
+    counted: set[int] = field(default_factory=set)  # the first choices the quorum counts on
 
 
 def _rank(board: FamilyBoard, source: Source, index: int) -> tuple[bool, int, int, float, int]:
     """Failing sources last, then cheap kinds, then answer rate (in classes, so that latency
-    still decides between reliable sources), then latency."""
+    still decides between reliable sources), then latency weighed by the confidence in it: a
+    source that often misses is worth less than one a little slower that never does."""
     stats = board.stats(source.name)
     reliable = stats.answered >= 0.9 * stats.asked
     reliability = 1 if stats.asked == 0 else 0 if reliable else 2  # 1: never heard from
+    latency = math.inf if stats.latency_ms is None else stats.latency_ms
     return (
         stats.failures_in_row > 0,
         KIND_COST.get(source.kind, len(KIND_COST)),
         reliability,
-        math.inf if stats.latency_ms is None else stats.latency_ms,
+        latency / max(stats.confidence(), 0.01) if stats.answered else latency,
         index,
     )
 
@@ -162,35 +175,65 @@ def _plan(
     if (board.round - 1) % FULL_ROUND_EVERY == 0:
         # The periodic full round asks the backed-off sources too: that is how a source that
         # recovered, or one that keeps disagreeing, is seen again.
-        return _Plan(first=local + eligible + held, hedges=[], rest=[], last=[], full=True)
+        return _Plan(first=local + eligible + held, spare=[], last=[], full=True)
     if not eligible or len(known) < min(quorum + 1, len(providers)):
         # Too little known to pick a few (or no network source to pick from at all).
-        return _Plan(first=local + eligible, hedges=[], rest=[], last=held, full=True)
-    first: list[int] = []
+        return _Plan(first=local + eligible, spare=[], last=held, full=True)
     # A local source that answers lately counts toward the quorum: one network request fewer.
-    chosen: set[str] = {sources[i].provider for i in local if board.stats(sources[i].name).known}
+    counted = [i for i in local if board.stats(sources[i].name).known]
+    chosen = {sources[i].provider for i in counted}
     for i in eligible:
         if len(chosen) >= quorum:
             break
         if sources[i].provider not in chosen:
-            first.append(i)
+            counted.append(i)
             chosen.add(sources[i].provider)
-    rest = [i for i in eligible if i not in first]
-    first = local + first
-    # A hedge from a new provider can complete the quorum alone; else any will do.
-    hedges = sorted(rest, key=lambda i: sources[i].provider in chosen)[:1]
-    rest = [i for i in rest if i not in hedges]
-    default = timeout / 4
-    hedge_after = max(_expected(board, sources[i], default) for i in first)
-    widen_after = hedge_after + max(
-        (_expected(board, sources[i], default) for i in hedges), default=0
-    )
-    return _Plan(first, hedges, rest, held, False, hedge_after, widen_after)
+    spare = [i for i in eligible if i not in counted]
+    # Sources that missed or failed lately may well not answer in time: ask more of them at
+    # once (from new providers) rather than wait to find out.
+    odds = [board.stats(sources[i].name).confidence() for i in counted]
+    for _ in range(quorum):
+        if _chance(odds, quorum) >= CONFIDENCE:
+            break
+        extra = next((i for i in spare if sources[i].provider not in chosen), None)
+        if extra is None:
+            break
+        spare.remove(extra)
+        counted.append(extra)
+        chosen.add(sources[extra].provider)
+        odds.append(board.stats(sources[extra].name).confidence())
+    first = local + [i for i in counted if i not in local]
+    return _Plan(first, spare, held, False, set(counted))
+
+
+def _chance(odds: Sequence[float], quorum: int) -> float:
+    """The chance that at least `quorum` of independent sources answer, given each one's odds."""
+    at = [1.0] + [0.0] * quorum  # at[k]: exactly k answered so far (at[quorum]: at least)
+    for p in odds:
+        at = [
+            at[0] * (1 - p),
+            *(at[k] * (1 - p) + at[k - 1] * p for k in range(1, quorum)),
+            at[quorum] + at[quorum - 1] * p,
+        ]
+    return at[quorum]
+
+
+def _due(board: FamilyBoard, source: Source, default: float) -> float:
+    """Seconds after its start by which `source` should have answered before it gets a backup:
+    its smoothed latency plus HEDGE_DEVIATIONS mean deviations, an allowance that shrinks with
+    the confidence in it, so a source with misses or failures behind it is backed up sooner."""
+    stats = board.stats(source.name)
+    if stats.latency_ms is None:
+        return default
+    allowance = HEDGE_DEVIATIONS * stats.latency_dev_ms * stats.confidence()
+    return max((stats.latency_ms + allowance) / 1000, MIN_DUE)
 
 
 def _expected(board: FamilyBoard, source: Source, default: float) -> float:
+    """Seconds after its start by which `source` usually answers: later is a miss. Not scaled
+    by the confidence, or misses would make more misses."""
     expected = board.stats(source.name).expected_ms()
-    return default if expected is None else expected / 1000
+    return default if expected is None else max(expected / 1000, MIN_DUE)
 
 
 async def detect(
@@ -217,11 +260,18 @@ async def detect(
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + timeout
-    if scoreboard is None:
-        plan = _Plan(first=list(range(len(sources))), hedges=[], rest=[], last=[], full=True)
+    board = None if scoreboard is None else scoreboard.board(family)
+    if board is None:
+        plan = _Plan(first=list(range(len(sources))), spare=[], last=[], full=True)
     else:
-        plan = _plan(sources, family, scoreboard.board(family), quorum, timeout)
+        plan = _plan(sources, family, board, quorum, timeout)
     tasks: dict[asyncio.Task[SourceOutcome], int] = {}
+    running: dict[int, float] = {}  # index: when it was started
+    due: dict[int, float] = {}  # index: when it gets a backup if counted (with a scoreboard)
+    expect: dict[int, float] = {}  # index: when it usually has answered (later: a miss)
+    counted = plan.counted  # the started sources whose answers the quorum counts on
+    backups: set[int] = set()
+    behind: set[int] = set()  # counted sources seen unanswered after their due time
     outcomes: dict[int, SourceOutcome] = {}
     votes: dict[IPAddress, set[str]] = {}
     winner: IPAddress | None = None
@@ -229,7 +279,9 @@ async def detect(
     finished: list[asyncio.Task[SourceOutcome]] = []  # in the order they finished
     wake: asyncio.Future[None] = loop.create_future()
     widened = False
-    due = False  # the hedge timer (then the widen timer) has fired
+    timer: asyncio.TimerHandle | None = None
+    armed = math.inf  # the due time the timer is set for
+    rang = False  # the timer has fired
 
     def on_done(task: asyncio.Task[SourceOutcome]) -> None:
         finished.append(task)
@@ -238,8 +290,8 @@ async def detect(
 
     def alarm() -> None:
         # A flag, not a clock reading: the loop may run a timer up to its clock resolution early.
-        nonlocal due
-        due = True
+        nonlocal rang
+        rang = True
         if not wake.done():
             wake.set_result(None)
 
@@ -257,21 +309,60 @@ async def detect(
             task.add_done_callback(on_done)
             tasks[task] = index
             pending.add(task)
+            running[index] = now
+            if board is not None:
+                due[index] = now + _due(board, source, timeout / 4)
+                expect[index] = now + _expected(board, source, timeout / 4)
         indices.clear()
 
+    def widen() -> None:
+        nonlocal widened
+        widened = True
+        start(plan.spare)
+
+    def back_up() -> None:
+        """Start a backup for each counted source that failed or is behind, as far as the
+        quorum still needs one and a provider that could bring a vote is left."""
+        asked = {tasks[task] for task in pending}
+        voted = set().union(*votes.values())
+        on_time = {sources[i].provider for i in asked & counted if i not in behind} - voted
+        missing = quorum - max(map(len, votes.values()), default=0) - len(on_time)
+        while missing > 0:
+            busy = voted | on_time
+            backup = next((i for i in plan.spare if sources[i].provider not in busy), None)
+            if backup is None:
+                return
+            plan.spare.remove(backup)
+            start([backup])
+            counted.add(backup)
+            backups.add(backup)
+            on_time.add(sources[backup].provider)
+            missing -= 1
+
+    def rearm() -> None:
+        """Set the timer for the next counted source to come due, if anything is left to ask."""
+        nonlocal timer, armed
+        asked = {tasks[task] for task in pending}
+        watched = (due[i] for i in asked & counted if i not in behind)
+        upcoming = min(watched, default=math.inf) if plan.spare else math.inf
+        if upcoming != armed:
+            if timer is not None:
+                timer.cancel()
+            armed, timer = upcoming, None
+            if upcoming < math.inf:
+                timer = loop.call_at(upcoming, alarm)
+
     start(plan.first)
-    timer: asyncio.TimerHandle | None = None
-    if plan.hedges or plan.rest:
-        timer = loop.call_at(started + plan.hedge_after, alarm)
+    rearm()
     try:
         # One timer for the whole round, one callback per source: cheap however many answer.
         async with asyncio.timeout_at(deadline):
             while winner is None:
                 if not pending:  # everyone asked has finished without a quorum: last resort
-                    remaining = plan.hedges + plan.rest + plan.last
+                    remaining = plan.spare + plan.last
                     if not remaining:
                         break
-                    plan.hedges, plan.rest, plan.last = [], [], []
+                    plan.spare, plan.last = [], []
                     start(remaining)
                     continue
                 await wake
@@ -288,20 +379,24 @@ async def detect(
                             winner = outcome.address
                         trouble |= len(votes) > 1
                     elif outcome.source.kind not in LOCAL_KINDS:
-                        trouble = True  # a local source's failure costs nothing to ride out
+                        # A definite failure (refused, malformed, not public...): everyone now.
+                        # A local source's failure costs nothing to ride out: a backup, if the
+                        # quorum counted on it.
+                        trouble = True
                 if winner is not None:
                     break
-                if trouble and (plan.hedges or plan.rest):
-                    widened = True
-                    start(plan.hedges)
-                    start(plan.rest)
-                elif due and plan.hedges:
-                    due = False
-                    start(plan.hedges)
-                    timer = loop.call_at(started + plan.widen_after, alarm)
-                elif due and plan.rest:
-                    widened = True
-                    start(plan.rest)
+                if rang:
+                    rang = False
+                    waiting = {tasks[task] for task in pending} & counted
+                    overdue = {i for i in waiting if i not in behind and due[i] <= armed}
+                    behind |= overdue
+                    armed = math.inf
+                    trouble |= bool(overdue & backups)  # the backup is slow too: everyone
+                if trouble and plan.spare:
+                    widen()
+                elif plan.spare:
+                    back_up()
+                rearm()
     except TimeoutError:
         pass  # the deadline: whoever has not answered is reported as timed out
     finally:
@@ -324,7 +419,14 @@ async def detect(
             outcomes[index] = SourceOutcome(sources[index], late, None, latency, detail)
     asked = tuple(outcomes[i] for i in sorted(outcomes))
     if scoreboard is not None:
-        scoreboard.record(family, asked, winner=winner, elapsed_ms=elapsed)
+        ended = started + elapsed / 1000
+        missed = {
+            sources[i].name
+            for i, outcome in outcomes.items()
+            if (ended if outcome.latency_ms is None else running[i] + outcome.latency_ms / 1000)
+            > expect[i]
+        }
+        scoreboard.record(family, asked, winner=winner, elapsed_ms=elapsed, late=missed)
     return Detection(
         family=family,
         address=winner,

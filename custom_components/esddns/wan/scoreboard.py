@@ -1,14 +1,15 @@
 """What each source did in past rounds, so a round can ask the few that will answer.
 
 Per family and per source (by name): times asked, answered, failures in a row, a latency
-estimate (smoothed mean and deviation, as TCP keeps for its retransmission timer), the last
-failure, and the round until which a failing source is left out. `as_dict()` is JSON-safe;
-`from_dict()` takes back whatever a store gives, dropping what it cannot read.
+estimate (smoothed mean and deviation, as TCP keeps for its retransmission timer), a miss rate
+(the smoothed share of its rounds in which it failed or had not answered by the time it usually
+does), the last failure, and the round until which a failing source is left out. `as_dict()`
+is JSON-safe; `from_dict()` takes back whatever a store gives, dropping what it cannot read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 import math
 import time
@@ -18,6 +19,7 @@ from .models import Family, OutcomeStatus, SourceOutcome
 
 VERSION = 1
 _ALPHA, _BETA = 0.125, 0.25  # RFC 6298's gains
+_MISS_GAIN = 0.125  # the miss rate remembers about the last eight rounds a source was seen in
 _BACKOFF_CAP = 31  # rounds: ~2.5 h at one round per 5 minutes
 _DETAIL_MAX = 120
 _NAME_MAX = 512
@@ -43,6 +45,7 @@ class SourceStats:
     failures_in_row: int = 0
     latency_ms: float | None = None  # smoothed
     latency_dev_ms: float = 0.0
+    miss_rate: float = 0.0  # smoothed: 1 for a round it failed or was late in, 0 for in time
     last_failure: Failure | None = None
     skip_until: int = 0  # not asked before this round (backoff), unless nothing else is left
 
@@ -58,6 +61,19 @@ class SourceStats:
         if self.latency_ms is None:
             return None
         return self.latency_ms + 4 * self.latency_dev_ms
+
+    def confidence(self) -> float:
+        """The chance that it answers by its expected time, as far as its record tells (its
+        recent misses, and its answers over all): one that never answered is a coin toss, and
+        each failure in a row divides it again (one that failed last round is no safe bet)."""
+        if self.answered == 0:
+            base = 0.5
+        else:
+            base = min(1.0 - self.miss_rate, self.answered / max(self.asked, 1))
+        return base / (1 + self.failures_in_row)
+
+    def _miss(self, missed: bool) -> None:
+        self.miss_rate += _MISS_GAIN * (float(missed) - self.miss_rate)
 
     def _sample(self, latency: float) -> None:
         if self.latency_ms is None:
@@ -113,28 +129,38 @@ class Scoreboard:
         *,
         winner: object = None,
         elapsed_ms: float = 0.0,
+        late: Collection[str] = (),
     ) -> None:
         """Count one round's outcomes. An answer that differs from the winner counts as a
-        failure ("disagreed"): a liar is asked less often, like a dead source."""
+        failure ("disagreed"): a liar is asked less often, like a dead source.
+
+        `late` names the sources that had not answered by the time they usually do: a miss,
+        whether they answered later or were cancelled (then it is the only thing counted: a
+        source cancelled in time is neither a miss nor a failure). A failure is a miss too."""
         board = self.board(family)
         for outcome in outcomes:
             stats = board.stats(outcome.source.name)
+            missed = outcome.source.name in late
             if outcome.status is OutcomeStatus.CANCELLED:
                 stats.cancelled += 1
                 if stats.latency_ms is None:  # it took at least this long
                     stats._sample(elapsed_ms)
+                if missed:
+                    stats._miss(True)
                 continue
             stats.asked += 1
             if outcome.latency_ms is not None:
                 stats._sample(outcome.latency_ms)
             ok = outcome.status is OutcomeStatus.ADDRESS
             if ok and (winner is None or outcome.address == winner):
+                stats._miss(missed)
                 stats.answered += 1
                 stats.failures_in_row = 0
                 stats.skip_until = 0
                 continue
             status = outcome.status.value if not ok else "disagreed"
             detail = outcome.detail if not ok else f"answered {outcome.address}"
+            stats._miss(True)
             stats.failures_in_row += 1
             stats.last_failure = Failure(self._clock(), status, detail[:_DETAIL_MAX])
             # 1 failure: asked again next round (a blip); then 1, 3, 7, 15, 31 rounds left out.
@@ -191,6 +217,7 @@ def _stats_dict(stats: SourceStats) -> dict[str, Any]:
         "failures_in_row": stats.failures_in_row,
         "latency_ms": None if stats.latency_ms is None else round(stats.latency_ms, 3),
         "latency_dev_ms": round(stats.latency_dev_ms, 3),
+        "miss_rate": round(stats.miss_rate, 4),
         "last_failure": None
         if failure is None
         else {"at": failure.at, "status": failure.status, "detail": failure.detail},
@@ -221,6 +248,7 @@ def _stats_from(raw: object) -> SourceStats | None:
         failures_in_row=_int(raw.get("failures_in_row")),
         latency_ms=_float(raw.get("latency_ms")),
         latency_dev_ms=_float(raw.get("latency_dev_ms")) or 0.0,
+        miss_rate=min(_float(raw.get("miss_rate")) or 0.0, 1.0),  # absent from older boards
         skip_until=_int(raw.get("skip_until")),
     )
     stats.answered = min(stats.answered, stats.asked)
