@@ -683,13 +683,14 @@ TWO_DOMAINS = (("example.com", "home", ["A"]), ("example.org", "@", ["A"]))
 async def test_reauth_takes_a_new_secret_that_manages_every_record_domain(
     hass: HomeAssistant, fake_gandi: FakeGandi, no_setup: AsyncMock
 ) -> None:
-    """Reauth asks for the secret only; the new one must manage the domain of every record."""
+    """Reauth asks for the secret (and the new token's expiry date); the new one must manage the
+    domain of every record."""
     entry = _account(fake_gandi, *TWO_DOMAINS, secret="expired-token")
     entry.add_to_hass(hass)
     result = await entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
     assert result["description_placeholders"]["account"] == "example.com, example.org"
-    assert [str(key) for key in result["data_schema"].schema] == [CONF_SECRET]
+    assert [str(key) for key in result["data_schema"].schema] == [CONF_SECRET, "token_expires"]
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SECRET: "still-wrong"}

@@ -251,8 +251,10 @@ async def test_every_entity_keeps_its_entity_id_under_its_new_unique_id(
         if e.platform == DOMAIN
     }
     assert {e: found[e] for e in expected if e in found} == expected
-    # What 0.2 adds: each account's "DNS up to date", a "Sync now" for each record without one.
+    # What 0.2 adds: each account's "DNS up to date", a "Sync now" for each record without one;
+    # 0.3 the token's expiry of an account with a token.
     assert {found[e][2] for e in set(found) - set(expected)} == {
+        f"{COM}_token_expires",
         f"{COM}_dns_up_to_date",
         f"{NET}_dns_up_to_date",
         f"{home}_sync_now",

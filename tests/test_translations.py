@@ -285,6 +285,7 @@ async def test_home_assistant_names_the_entities_in_its_language(
         for platform, key in [
             ("sensor", "public_ipv4"),
             ("sensor", "last_sync"),
+            ("sensor", "token_expires"),
             ("binary_sensor", "dns_up_to_date"),
             ("button", "sync_now"),
         ]

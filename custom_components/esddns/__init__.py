@@ -13,6 +13,7 @@ from .coordinator import RecordCoordinator
 from .data import EsddnsConfigEntry, EsddnsData, gandi_client
 from .detection import DetectionSettings
 from .entity import account_device
+from .expiry import TokenExpiry
 from .gandi import RateLimitGate
 from .health import AccountHealth
 from .history import SyncHistory
@@ -79,18 +80,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
         await async_release_detection(hass, entry.entry_id)
         raise
     syncer = AccountSyncer(hass, entry, records, shared, history)
+    expiry = TokenExpiry(hass, entry)
     entry.runtime_data = EsddnsData(
         client=records.client,
         detection=shared.coordinator,
         shared=shared,
         records=records,
         syncer=syncer,
-        health=AccountHealth(syncer),
+        health=AccountHealth(syncer, expiry),
         history=history,
+        expiry=expiry,
         account_records=read,
         subentries=subentries,
     )
     issues.async_records_unusable(hass, entry.entry_id, read.unusable)
+    entry.async_on_unload(expiry.async_start())
     # Made before the entities, so the records' devices can name it as their parent.
     entry.runtime_data.account_device_id = (
         dr.async_get(hass)
@@ -118,6 +122,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> b
     if unloaded:
         entry.runtime_data.syncer.clear_repairs()
         issues.async_records_unusable(hass, entry.entry_id, ())
+        issues.async_token_expires(hass, entry.entry_id, entry.title, None)
         await async_release_detection(hass, entry.entry_id)
     return unloaded
 
@@ -128,3 +133,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> N
     await SyncHistory(hass, entry.entry_id).async_remove()
     issues.async_domains_missing(hass, entry.entry_id, ())
     issues.async_records_unusable(hass, entry.entry_id, ())
+    issues.async_token_expires(hass, entry.entry_id, entry.title, None)

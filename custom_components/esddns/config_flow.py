@@ -19,7 +19,6 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.core import callback
-import voluptuous as vol
 
 from .const import (
     CONF_ADVANCED,
@@ -30,6 +29,7 @@ from .const import (
     CONF_NAME,
     CONF_RECORD_TYPES,
     CONF_SECRET,
+    CONF_TOKEN_EXPIRES,
     DOMAIN,
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
@@ -39,8 +39,8 @@ from .data import EsddnsConfigEntry
 from .detection import DetectionSettings
 from .forms import (
     GANDI_PLACEHOLDERS,
-    SECRET_SELECTOR,
     options_schema,
+    reauth_schema,
     reconfigure_schema,
     record_schema,
     user_schema,
@@ -55,6 +55,7 @@ from .validation import (
     check_options,
     check_quorum,
     check_record,
+    check_token_expiry,
     credential_data,
     records_elsewhere,
     same_url,
@@ -103,12 +104,21 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     def _async_store_and_reload(
-        self, entry: ConfigEntry, data_updates: Mapping[str, Any], reason: str
+        self,
+        entry: ConfigEntry,
+        data_updates: Mapping[str, Any],
+        expires: str | None,
+        reason: str,
     ) -> ConfigFlowResult:
-        """Store the new credential and reload the account by hand: Home Assistant's helper
-        for it warns (2026.x) and fails (2026.12) on an entry with an update listener, which
-        the account keeps so that records take effect at once."""
-        self.hass.config_entries.async_update_entry(entry, data={**entry.data, **data_updates})
+        """Store the new credential (and its expiry date: a new token has its own) and reload
+        the account by hand: Home Assistant's helper for it warns (2026.x) and fails (2026.12)
+        on an entry with an update listener, which the account keeps so that records take
+        effect at once."""
+        data = {**entry.data, **data_updates}
+        data.pop(CONF_TOKEN_EXPIRES, None)
+        if expires is not None:
+            data[CONF_TOKEN_EXPIRES] = expires
+        self.hass.config_entries.async_update_entry(entry, data=data)
         self.hass.config_entries.async_schedule_reload(entry.entry_id)
         return self.async_abort(reason=reason)
 
@@ -116,17 +126,21 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the credential and test it by listing the domains it manages."""
         errors = FormErrors()
         if user_input is not None:
+            kind = user_input[CONF_CREDENTIAL_KIND]
             credential, errors = credential_data(
-                user_input[CONF_CREDENTIAL_KIND],
-                user_input[CONF_SECRET],
-                user_input[CONF_ADVANCED][CONF_API_URL],
+                kind, user_input[CONF_SECRET], user_input[CONF_ADVANCED][CONF_API_URL]
             )
-            if credential:
+            expires, expiry_errors = check_token_expiry(kind, user_input.get(CONF_TOKEN_EXPIRES))
+            errors |= expiry_errors
+            if credential and not expiry_errors:
                 # One credential (kind, secret, endpoint) is one account.
                 self._async_abort_entries_match(credential)
                 domains, errors = await async_list_domains(self.hass, credential)
                 if not errors:
-                    self._credential, self._domains = credential, domains
+                    self._credential = credential | (
+                        {CONF_TOKEN_EXPIRES: expires} if expires else {}
+                    )
+                    self._domains = domains
                     return await self.async_step_record()
         defaults = {**(user_input or {}), **(user_input or {}).get(CONF_ADVANCED, {})}
         return self.async_show_form(
@@ -176,22 +190,29 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors = FormErrors()
         if user_input is not None:
+            kind = entry.data[CONF_CREDENTIAL_KIND]
             credential, errors = credential_data(
-                entry.data[CONF_CREDENTIAL_KIND],
-                user_input[CONF_SECRET],
-                entry.data[CONF_API_URL],
+                kind, user_input[CONF_SECRET], entry.data[CONF_API_URL]
             )
+            expires, expiry_errors = check_token_expiry(kind, user_input.get(CONF_TOKEN_EXPIRES))
+            errors |= expiry_errors
             if credential and self._held_by_another_account(credential, entry):
                 return self.async_abort(reason="already_configured")
-            if credential and not (
-                errors := await async_check_manages(self.hass, credential, _record_domains(entry))
+            if (
+                credential
+                and not expiry_errors
+                and not (
+                    errors := await async_check_manages(
+                        self.hass, credential, _record_domains(entry)
+                    )
+                )
             ):
                 return self._async_store_and_reload(
-                    entry, {CONF_SECRET: credential[CONF_SECRET]}, "reauth_successful"
+                    entry, {CONF_SECRET: credential[CONF_SECRET]}, expires, "reauth_successful"
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=vol.Schema({vol.Required(CONF_SECRET): SECRET_SELECTOR}),
+            data_schema=reauth_schema(),
             description_placeholders={**errors.placeholders, "account": entry.title},
             errors=errors.errors,
         )
@@ -212,12 +233,22 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
             )
             secret = user_input.get(CONF_SECRET) or (entry.data[CONF_SECRET] if same_place else "")
             credential, errors = credential_data(kind, secret, api_url)
+            expires, expiry_errors = check_token_expiry(kind, user_input.get(CONF_TOKEN_EXPIRES))
+            errors |= expiry_errors
             if credential and self._held_by_another_account(credential, entry):
                 return self.async_abort(reason="already_configured")
-            if credential and not (
-                errors := await async_check_manages(self.hass, credential, _record_domains(entry))
+            if (
+                credential
+                and not expiry_errors
+                and not (
+                    errors := await async_check_manages(
+                        self.hass, credential, _record_domains(entry)
+                    )
+                )
             ):
-                return self._async_store_and_reload(entry, credential, "reconfigure_successful")
+                return self._async_store_and_reload(
+                    entry, credential, expires, "reconfigure_successful"
+                )
         defaults = dict(user_input or entry.data)
         defaults.update((user_input or {}).get(CONF_ADVANCED, {}))
         return self.async_show_form(

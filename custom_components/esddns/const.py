@@ -22,6 +22,8 @@ CONF_CREDENTIAL_KIND: Final = "credential_kind"
 CONF_SECRET: Final = "secret"  # noqa: S105 - the option key, not a secret
 CONF_ADVANCED: Final = "advanced"
 CONF_API_URL: Final = "api_url"
+# The expiry date the user gave a personal access token (ISO date; optional, tokens only).
+CONF_TOKEN_EXPIRES: Final = "token_expires"  # noqa: S105 - the option key, not a secret
 # A 0.1.0 entry merged into another account by the migration: it only waits to be removed.
 CONF_MERGED_INTO: Final = "merged_into"
 # On the account: the ids of the 0.1.0 entries merged into it, with the record subentries each
@@ -89,6 +91,8 @@ DEFAULT_RATE_LIMIT_WAIT: Final = 60.0
 # has not fixed, must last before "DNS up to date" calls it a problem (at most one detection
 # interval): a sync under way fixes an address change within seconds.
 PROBLEM_GRACE: Final = timedelta(minutes=2)
+# How long before a token's expiry date the repair (and the health sensor) say so.
+TOKEN_EXPIRY_WARNING: Final = timedelta(days=14)
 # Cycles in a row before a repair issue is raised.
 REPAIR_THRESHOLD: Final = 3
 # The per-source scoreboard is saved at most this often (seconds); Home Assistant also saves

@@ -18,6 +18,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .const import CONF_API_URL, CONF_CREDENTIAL_KIND, CONF_SECRET
 from .coordinator import RecordCoordinator
 from .detection import DetectionCoordinator
+from .expiry import TokenExpiry
 from .gandi import PRODUCTION_URL, Credential, CredentialKind, GandiClient, RateLimitGate
 from .health import AccountHealth
 from .history import SyncHistory
@@ -40,6 +41,7 @@ class EsddnsData:
     syncer: AccountSyncer
     health: AccountHealth
     history: SyncHistory
+    expiry: TokenExpiry
     # The records as the account last applied them: those it keeps in sync, and those it
     # can't; and the record subentries' data they were read from.
     account_records: AccountRecords

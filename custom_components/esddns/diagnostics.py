@@ -100,6 +100,8 @@ def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
     return {
         "entry": {
             "title": entry.title,
+            # A date, not a secret: as the user gave it.
+            "token_expires": data.expiry.expires.isoformat() if data.expiry.expires else None,
             "data": async_redact_data(dict(entry.data), TO_REDACT),
             "options": dict(entry.options),
             "records": [

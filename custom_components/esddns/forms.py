@@ -11,6 +11,7 @@ from typing import Any
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    DateSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -44,6 +45,7 @@ from .const import (
     CONF_RECORD_TYPES,
     CONF_SECRET,
     CONF_STUN_SERVERS,
+    CONF_TOKEN_EXPIRES,
     CONF_TTL,
     DEFAULT_AUTO_SYNC,
     DEFAULT_CHANGE_CHECK_INTERVAL,
@@ -90,6 +92,7 @@ def user_schema(defaults: Mapping[str, Any]) -> vol.Schema:
                 )
             ),
             vol.Required(CONF_SECRET): SECRET_SELECTOR,
+            **token_expiry_field(defaults),
             vol.Required(CONF_ADVANCED): section(
                 vol.Schema(
                     {
@@ -108,6 +111,20 @@ def user_schema(defaults: Mapping[str, Any]) -> vol.Schema:
             ),
         }
     )
+
+
+def token_expiry_field(defaults: Mapping[str, Any]) -> dict[Any, Any]:
+    """A token's expiry date: optional, a date picker (ignored for an API key)."""
+    return {
+        vol.Optional(
+            CONF_TOKEN_EXPIRES, description={"suggested_value": defaults.get(CONF_TOKEN_EXPIRES)}
+        ): DateSelector()
+    }
+
+
+def reauth_schema() -> vol.Schema:
+    """A new secret, and its expiry date."""
+    return vol.Schema({vol.Required(CONF_SECRET): SECRET_SELECTOR, **token_expiry_field({})})
 
 
 def record_schema(defaults: Mapping[str, Any], domains: list[str] | None) -> vol.Schema:

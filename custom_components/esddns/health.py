@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from homeassistant.util import dt as dt_util
 
 from .const import PROBLEM_GRACE
+from .expiry import TokenExpiry
 from .streaks import Lasting
 from .syncer import AccountSyncer
 
@@ -20,9 +21,11 @@ from .syncer import AccountSyncer
 class AccountHealth:
     """The problems of one account, in the words of its health sensor's attributes."""
 
-    def __init__(self, syncer: AccountSyncer) -> None:
-        """Judge what ``syncer`` knows of the records and the public address."""
+    def __init__(self, syncer: AccountSyncer, expiry: TokenExpiry) -> None:
+        """Judge what ``syncer`` knows of the records and the public address, and how soon
+        the account's token expires."""
         self._syncer = syncer
+        self._expiry = expiry
         self._lasting: Lasting[tuple[str, str]] = Lasting()
 
     @property
@@ -73,4 +76,10 @@ class AccountHealth:
                 for key in records.keys
                 if not readable or (records.data is not None and key not in records.data)
             },
+            # From TOKEN_EXPIRY_WARNING before the date the user gave: a new token is needed.
+            "token_expires": (
+                {self._expiry.expires.isoformat(): True}
+                if self._expiry.due() and self._expiry.expires is not None
+                else {}
+            ),
         }

@@ -88,6 +88,27 @@ def _clear_others(hass: HomeAssistant, prefix: str, wanted: set[str]) -> None:
             async_clear(hass, issue_id)
 
 
+def async_token_expires(
+    hass: HomeAssistant, entry_id: str, account: str, expires: str | None
+) -> None:
+    """The account's token expires on ``expires`` (None: not soon, or no date): a repair that
+    says the date, and whose fix starts re-authentication (repairs.py)."""
+    issue_id = f"token_expires_{entry_id}"
+    if expires is None:
+        async_clear(hass, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="token_expiring",
+        translation_placeholders={"account": account, "expires": expires},
+        data={"entry_id": entry_id},
+    )
+
+
 def async_clear_detection_orphans(hass: HomeAssistant, fingerprints: set[str]) -> None:
     """Drop the detection repairs of settings no account has any more (changed while Home
     Assistant was stopped, or by an upgrade that changed what the settings hold)."""

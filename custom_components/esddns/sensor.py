@@ -16,9 +16,10 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import CONF_CREDENTIAL_KIND
 from .data import EsddnsConfigEntry, EsddnsData
 from .entity import EsddnsDetectionEntity, EsddnsRecordEntity, async_add_account_entities
-from .gandi import RecordType
+from .gandi import CredentialKind, RecordType
 from .records import RecordKey, record_sensor_key
 from .wan import Family
 
@@ -97,6 +98,13 @@ LAST_SYNC = EsddnsSensorEntityDescription(
     # When ESDDNS last wrote a record of the account (the history is local: always available).
     value_fn=lambda data, _key: data.history.last_success,
 )
+# When the account's personal access token expires, as the user gave it (tokens only).
+TOKEN_EXPIRES = EsddnsSensorEntityDescription(
+    key="token_expires",
+    translation_key="token_expires",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    value_fn=lambda data, _key: data.expiry.expires_at,
+)
 # "A record", "AAAA record": what the rrset holds at Gandi.
 RECORD_VALUE = {
     rtype: EsddnsSensorEntityDescription(
@@ -120,6 +128,7 @@ async def async_setup_entry(
 ) -> None:
     """Create the account's sensors, then each record's."""
     records = entry.runtime_data.records
+    token = entry.data[CONF_CREDENTIAL_KIND] == CredentialKind.TOKEN.value
     async_add_account_entities(
         entry,
         "sensor",
@@ -127,6 +136,7 @@ async def async_setup_entry(
         lambda: [
             *(PublicAddressSensor(entry, family) for family in sorted(records.families)),
             EsddnsSensor(entry, LAST_SYNC),
+            *([EsddnsSensor(entry, TOKEN_EXPIRES)] if token else []),
         ],
         lambda record: [
             EsddnsSensor(entry, RECORD_VALUE[rtype], record, rtype) for rtype in record.types

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_API_URL,
@@ -29,6 +31,7 @@ from .const import (
     CONF_RECORD_TYPES,
     CONF_SECRET,
     CONF_STUN_SERVERS,
+    CONF_TOKEN_EXPIRES,
     CONF_TTL,
     DOMAIN,
     LOGGER,
@@ -122,6 +125,23 @@ def same_url(typed: str, stored: str) -> bool:
         return normalize_api_url(str(typed)) == normalize_api_url(stored)
     except GandiInputError:
         return False
+
+
+def check_token_expiry(kind: str, value: object) -> tuple[str | None, FormErrors]:
+    """The token's expiry date as stored (ISO), or None: none given, or an API key (which has
+    none). A date in the past is refused, naming it."""
+    errors = FormErrors()
+    if kind != CredentialKind.TOKEN.value or not value:
+        return None, errors
+    try:
+        expires = date.fromisoformat(str(value))
+    except ValueError:
+        errors.add(CONF_TOKEN_EXPIRES, "invalid_expiry", expires=str(value))
+        return None, errors
+    if expires < dt_util.now().date():
+        errors.add(CONF_TOKEN_EXPIRES, "expiry_in_past", expires=expires.isoformat())
+        return None, errors
+    return expires.isoformat(), errors
 
 
 async def async_list_domains(
