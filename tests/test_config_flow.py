@@ -58,6 +58,13 @@ STRINGS: dict[str, Any] = json.loads(
     (Path(__file__).parent.parent / "custom_components" / "esddns" / "strings.json").read_text()
 )
 ACCOUNT = STRINGS["config"]
+# What a kept IPv6 prefix does, shown in the record form (a documentation address before the
+# account has a public IPv6 address).
+PREFIX_EXAMPLE = {
+    "current_ipv6": "2001:db8:1:2::abcd",
+    "example_64": "2001:db8:1:2::10",
+    "example_56": "2001:db8:1:3::10",
+}
 GANDI_HOSTS = {
     "admin_host": "admin.gandi.net",
     "production_host": "api.gandi.net",
@@ -611,9 +618,9 @@ LONG_NAME = "a" * 60 + "." + "b" * 60 + "." + "c" * 60 + "." + "d" * 60
         (
             {CONF_RECORD_TYPES: ["AAAA"], CONF_INTERFACE_ID: "2001:db8::10"},
             {
-                CONF_INTERFACE_ID: "“2001:db8::10” is not an interface identifier: give the "
-                "last 64 bits of an IPv6 address, such as ::10 or ::a1b2:c3ff:fed4:e5f6, or a "
-                "MAC address such as a1:b2:c3:d4:e5:f6."
+                CONF_INTERFACE_ID: "“2001:db8::10” has bits inside the first 64 bits, which the "
+                "record takes from the detected address: give only the part after them (with 56 "
+                "kept bits, subnet 3's ::10 is ::3:0:0:0:10), or keep fewer bits."
             },
         ),
         (
@@ -1050,7 +1057,7 @@ async def test_add_record_offers_the_domains_gandi_lists(
     result = await _add_record(hass, entry)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
-    assert result["description_placeholders"] == {"account": "example.com"}
+    assert result["description_placeholders"] == {"account": "example.com", **PREFIX_EXAMPLE}
     domain = field_of(result, CONF_DOMAIN)
     assert result["data_schema"].schema[domain].config["options"] == [
         "example.com",
@@ -1295,7 +1302,7 @@ async def test_reconfigure_record(
     home = subentry_id(entry, "home")
     result = await _change_record(hass, entry, home)
     assert result["step_id"] == "reconfigure"
-    assert result["description_placeholders"] == {"record": "home.example.com"}
+    assert result["description_placeholders"] == {"record": "home.example.com", **PREFIX_EXAMPLE}
     assert CONF_DOMAIN not in [str(key) for key in result["data_schema"].schema]
     assert field_of(result, CONF_NAME).default() == "home"
     assert field_of(result, CONF_RECORD_TYPES).default() == ["A"]
@@ -1368,6 +1375,7 @@ async def test_reconfigure_record_needs_a_quorum_for_a_new_family(
         "family": "IPv6",
         "providers": "0",
         "quorum": "2",
+        **PREFIX_EXAMPLE,
     }
     assert entry.subentries[subentry_id(entry, "home")].data[CONF_RECORD_TYPES] == ["A"]
 

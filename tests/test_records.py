@@ -120,6 +120,46 @@ def test_in_prefix_keeps_the_64_bit_prefix() -> None:
         in_prefix(IPv4Address(PUBLIC), iid)
 
 
+# A delegated prefix (here 2a01:4f8:c17:ab00::/56, HA's /64 being subnet 0x01 of it) and what a
+# record keeping ``bits`` of it publishes for each host part typed.
+DELEGATED = "2a01:4f8:c17:ab01:aaaa:bbbb:cccc:dddd"
+
+
+@pytest.mark.parametrize(
+    ("bits", "typed", "published"),
+    [
+        (64, "::10", "2a01:4f8:c17:ab01::10"),
+        (64, "a1:b2:c3:d4:e5:f6", "2a01:4f8:c17:ab01:a3b2:c3ff:fed4:e5f6"),  # EUI-64
+        (60, "::3:0:0:0:10", "2a01:4f8:c17:ab03::10"),
+        (56, "::3:0:0:0:10", "2a01:4f8:c17:ab03::10"),
+        (56, "::ff:0:0:0:10", "2a01:4f8:c17:abff::10"),
+        (56, "a1:b2:c3:d4:e5:f6", "2a01:4f8:c17:ab00:a3b2:c3ff:fed4:e5f6"),  # EUI-64, subnet 0
+        (52, "::f03:0:0:0:10", "2a01:4f8:c17:af03::10"),
+        (48, "::1:0:0:0:10", "2a01:4f8:c17:1::10"),
+        (48, "::beef:a3b2:c3ff:fed4:e5f6", "2a01:4f8:c17:beef:a3b2:c3ff:fed4:e5f6"),
+    ],
+)
+def test_a_kept_prefix_takes_the_rest_from_what_was_typed(
+    bits: int, typed: str, published: str
+) -> None:
+    """/48 to /64: the first ``bits`` of the detected address, then the typed part (subnet and
+    interface identifier)."""
+    host = parse_interface_id(typed, bits)
+    assert in_prefix(IPv6Address(DELEGATED), host, bits) == IPv6Address(published)
+
+
+@pytest.mark.parametrize(
+    ("bits", "typed"),
+    [(64, "::1:0:0:0:10"), (60, "::30:0:0:0:10"), (56, "::100:0:0:0:10"), (48, "::1:0:0:0:0:10"),
+     (56, "::3:0:0:0:0")],
+)  # fmt: skip
+def test_bits_inside_the_kept_prefix_are_refused(bits: int, typed: str) -> None:
+    """A part that reaches into the kept prefix would be silently cut: refused (and an all-zero
+    interface identifier, a subnet's router anycast address, too)."""
+    with pytest.raises(InvalidInterfaceIdError):
+        parse_interface_id(typed, bits)
+
+
 @pytest.mark.parametrize(
     ("domains", "title"),
     [
@@ -313,3 +353,40 @@ async def test_interface_id_record_without_auto_sync_shows_its_drift(
     assert _aaaa_writes(fake_gandi) == {"nas AAAA": [["2a01:4f8:c17:2::10"]]}
     assert hass.states.get(NAS).state == "2a01:4f8:c17:2::10"
     assert hass.states.get(NAS_DRIFT).state == STATE_OFF
+
+
+async def test_add_record_in_another_subnet_of_the_delegated_prefix(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    v6_sources: list[FakeStunServer],
+) -> None:
+    """Add record with ::3:0:0:0:10 and 56 kept bits: the form shows what that gives with the
+    current address, the record is stored with its prefix length, and Gandi gets subnet 3's
+    ::10 of the detected /56 (and follows a new delegation)."""
+    entry = _v6_entry(fake_gandi, public_sources, v6_sources)
+    await setup_entry(hass, entry)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "record"), context={"source": "user"}
+    )
+    assert result["description_placeholders"]["current_ipv6"] == HOST_V6
+    assert result["description_placeholders"]["example_56"] == "2a01:4f8:c17:3::10"
+    form = {"domain": "example.com", "name": "lab", "record_types": ["AAAA"], "ttl": 300,
+            "auto_sync": True, "interface_id": "::3:0:0:0:10"}  # fmt: skip
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], form)
+    assert result["errors"] == {"interface_id": "host_part_in_prefix"}  # 64 bits kept
+    assert result["description_placeholders"]["bits"] == "64"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**form, "ipv6_prefix_length": 56}
+    )
+    assert result["type"] == "create_entry"
+    assert result["data"]["interface_id"] == "::3:0:0:0:10"
+    assert result["data"]["ipv6_prefix_length"] == 56
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert fake_gandi.get_rrset("example.com", "lab", "AAAA").values == ["2a01:4f8:c17:3::10"]
+
+    for server in v6_sources:
+        server.address = "2a01:4f8:c17:200:1::1"  # a new /56
+    await entry.runtime_data.detection.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert fake_gandi.get_rrset("example.com", "lab", "AAAA").values == ["2a01:4f8:c17:203::10"]

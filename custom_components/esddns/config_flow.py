@@ -11,6 +11,7 @@ from typing import Any
 
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryData,
@@ -46,7 +47,7 @@ from .forms import (
     user_schema,
 )
 from .gandi import RecordType, normalize_domain
-from .records import FAMILY_OF_TYPE, AccountRecords, account_title, label
+from .records import FAMILY_OF_TYPE, AccountRecords, IPAddress, account_title, label
 from .validation import (
     FormErrors,
     async_check_manages,
@@ -57,9 +58,20 @@ from .validation import (
     check_record,
     check_token_expiry,
     credential_data,
+    prefix_example,
     records_elsewhere,
     same_url,
 )
+from .wan import Family
+
+
+def _current_ipv6(entry: ConfigEntry) -> IPAddress | None:
+    """The account's public IPv6 address now, when it is loaded and has one."""
+    data = getattr(entry, "runtime_data", None)
+    if entry.state is not ConfigEntryState.LOADED or data is None:
+        return None
+    round_ = data.detection.data
+    return round_.address(Family.IPV6) if round_ is not None else None
 
 
 def _record_domains(entry: ConfigEntry) -> set[str]:
@@ -176,7 +188,7 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="record",
             data_schema=record_schema(user_input or {}, self._domains),
             errors=errors.errors,
-            description_placeholders=errors.placeholders,
+            description_placeholders={**prefix_example(None), **errors.placeholders},
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -296,7 +308,11 @@ class RecordSubentryFlow(ConfigSubentryFlow):
             step_id="user",
             data_schema=record_schema(user_input or {}, self._domains),
             errors=errors.errors,
-            description_placeholders={"account": entry.title, **errors.placeholders},
+            description_placeholders={
+                "account": entry.title,
+                **prefix_example(_current_ipv6(entry)),
+                **errors.placeholders,
+            },
         )
 
     async def async_step_reconfigure(
@@ -323,7 +339,11 @@ class RecordSubentryFlow(ConfigSubentryFlow):
             step_id="reconfigure",
             data_schema=record_schema(user_input or subentry.data, None),
             errors=errors.errors,
-            description_placeholders={"record": subentry.title, **errors.placeholders},
+            description_placeholders={
+                "record": subentry.title,
+                **prefix_example(_current_ipv6(entry)),
+                **errors.placeholders,
+            },
         )
 
 

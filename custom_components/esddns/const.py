@@ -38,6 +38,7 @@ CONF_RECORD_TYPES: Final = "record_types"
 CONF_TTL: Final = "ttl"
 CONF_AUTO_SYNC: Final = "auto_sync"
 CONF_INTERFACE_ID: Final = "interface_id"
+CONF_PREFIX_BITS: Final = "ipv6_prefix_length"
 
 # 0.1.0 entry data (version 1), read only by the migration.
 CONF_RECORDS: Final = "records"

@@ -114,6 +114,7 @@ def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
                     "interface_id": (
                         str(record.interface_id) if record.interface_id is not None else None
                     ),
+                    "ipv6_prefix_length": record.prefix_bits,
                 }
                 for record in data.records.records
             ],

@@ -40,6 +40,7 @@ from .const import (
     CONF_INTERFACE_ID,
     CONF_INTERFACE_SOURCE,
     CONF_NAME,
+    CONF_PREFIX_BITS,
     CONF_QUORUM,
     CONF_RECORD_CHECK_INTERVAL,
     CONF_RECORD_TYPES,
@@ -66,6 +67,7 @@ from .const import (
     MIN_RECORD_CHECK_INTERVAL,
 )
 from .gandi import PRODUCTION_URL, SANDBOX_URL, CredentialKind, RecordType
+from .records import MIN_PREFIX_BITS, PREFIX_BITS
 from .wan import DetectionMode
 
 SECRET_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -153,14 +155,19 @@ def record_schema(defaults: Mapping[str, Any], domains: list[str] | None) -> vol
                 NumberSelectorConfig(step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="s")
             ),
             vol.Required(
-                CONF_AUTO_SYNC,
-                CONF_CHANGE_CHECK_INTERVAL,
-                default=defaults.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC),
+                CONF_AUTO_SYNC, default=defaults.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC)
             ): BooleanSelector(),
             vol.Optional(
                 CONF_INTERFACE_ID,
                 description={"suggested_value": defaults.get(CONF_INTERFACE_ID)},
             ): TextSelector(),
+            vol.Required(
+                CONF_PREFIX_BITS, default=defaults.get(CONF_PREFIX_BITS, PREFIX_BITS)
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=MIN_PREFIX_BITS, max=PREFIX_BITS, step=1, mode=NumberSelectorMode.BOX
+                )
+            ),
         }
     )
     return vol.Schema(fields)

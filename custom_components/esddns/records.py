@@ -15,6 +15,7 @@ from .const import (
     CONF_DOMAIN,
     CONF_INTERFACE_ID,
     CONF_NAME,
+    CONF_PREFIX_BITS,
     CONF_RECORD_TYPES,
     CONF_TTL,
     DEFAULT_AUTO_SYNC,
@@ -39,14 +40,27 @@ FAMILY_OF_TYPE: dict[RecordType, Family] = {
     RecordType.AAAA: Family.IPV6,
 }
 # The interface identifier fills the low half of an address; the detected address gives the
-# /64 prefix, the size of every IPv6 LAN that uses SLAAC.
+# /64 prefix, the size of every IPv6 LAN that uses SLAAC. A record may keep fewer leading bits
+# (a /56 or /48 delegated prefix) and take the subnet from what the user typed too.
 PREFIX_BITS = 64
+MIN_PREFIX_BITS = 48
 _HOST_MASK = (1 << (128 - PREFIX_BITS)) - 1
+
+
+def host_mask(prefix_bits: int) -> int:
+    """The bits of an address after the first ``prefix_bits``."""
+    return (1 << (128 - prefix_bits)) - 1
+
+
 _MAC = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$")
 
 
 class InvalidInterfaceIdError(ValueError):
     """The text is neither an IPv6 interface identifier nor a MAC address."""
+
+
+class HostPartInPrefixError(InvalidInterfaceIdError):
+    """The text has bits inside the prefix the record keeps from the detected address."""
 
 
 class UnusableRecordError(ValueError):
@@ -108,6 +122,8 @@ class ManagedRecord:
     auto_sync: bool
     # The low 64 bits to publish inside the detected /64, for a host other than this one.
     interface_id: ipaddress.IPv6Address | None = None
+    # How many leading bits of the detected address it keeps (64: the same /64 as this host).
+    prefix_bits: int = PREFIX_BITS
 
     @classmethod
     def from_data(cls, subentry_id: str, data: Mapping[str, Any]) -> ManagedRecord:
@@ -123,7 +139,10 @@ class ManagedRecord:
             ttl = data.get(CONF_TTL, DEFAULT_TTL)
             ttl = validate_ttl(int(ttl) if isinstance(ttl, float) and ttl.is_integer() else ttl)
             text = data.get(CONF_INTERFACE_ID)
-            interface_id = parse_interface_id(text) if text else None
+            prefix_bits = int(data.get(CONF_PREFIX_BITS, PREFIX_BITS))
+            if not MIN_PREFIX_BITS <= prefix_bits <= PREFIX_BITS:
+                raise UnusableRecordError("invalid", f"a kept IPv6 prefix of {prefix_bits} bits")
+            interface_id = parse_interface_id(text, prefix_bits) if text else None
         except GandiInputError as err:
             reason = "name_too_long" if err.code == "name_too_long" else "invalid"
             raise UnusableRecordError(reason, err.message) from err
@@ -145,6 +164,7 @@ class ManagedRecord:
             ttl=ttl,
             auto_sync=bool(data.get(CONF_AUTO_SYNC, DEFAULT_AUTO_SYNC)),
             interface_id=interface_id,
+            prefix_bits=prefix_bits,
         )
 
     @property
@@ -160,7 +180,7 @@ class ManagedRecord:
     def desired(self, key: RecordKey, public: IPAddress) -> IPAddress:
         """The address ``key`` must hold when ``public`` is the agreed public address."""
         if key.type is RecordType.AAAA and self.interface_id is not None:
-            return in_prefix(public, self.interface_id)
+            return in_prefix(public, self.interface_id, self.prefix_bits)
         return public
 
 
@@ -172,18 +192,26 @@ def desired(
     return record.desired(key, public) if public is not None else None
 
 
-def in_prefix(public: IPAddress, interface_id: ipaddress.IPv6Address) -> ipaddress.IPv6Address:
-    """``interface_id`` inside the /64 of ``public``: a LAN host's address from this one's."""
+def in_prefix(
+    public: IPAddress, interface_id: ipaddress.IPv6Address, prefix_bits: int = PREFIX_BITS
+) -> ipaddress.IPv6Address:
+    """The first ``prefix_bits`` of ``public`` followed by the rest of ``interface_id``: a LAN
+    host's address from this one's (``::10`` in this /64; ``::3:0:0:0:10`` in subnet 3 of this
+    /56)."""
     if not isinstance(public, ipaddress.IPv6Address):
         raise TypeError("an interface identifier needs an IPv6 address")
-    return ipaddress.IPv6Address((int(public) & ~_HOST_MASK) | int(interface_id))
+    mask = host_mask(prefix_bits)
+    return ipaddress.IPv6Address((int(public) & ~mask) | (int(interface_id) & mask))
 
 
-def parse_interface_id(text: object) -> ipaddress.IPv6Address:
-    """An interface identifier from ``::10``, ``::a1b2:c3ff:fed4:e5f6`` or a MAC address.
+def parse_interface_id(text: object, prefix_bits: int = PREFIX_BITS) -> ipaddress.IPv6Address:
+    """The part of an address after a kept prefix of ``prefix_bits``: an interface identifier
+    (``::10``, ``::a1b2:c3ff:fed4:e5f6``, a MAC address), or with fewer than 64 kept bits a
+    subnet too (``::3:0:0:0:10``).
 
     A MAC address becomes its modified EUI-64 identifier (RFC 4291, appendix A), the one SLAAC
-    gives a host that doesn't use privacy addresses.
+    gives a host that doesn't use privacy addresses. Bits inside the kept prefix are refused:
+    they would be silently dropped.
     """
     if not isinstance(text, str):
         raise InvalidInterfaceIdError(text)
@@ -196,10 +224,12 @@ def parse_interface_id(text: object) -> ipaddress.IPv6Address:
         address = ipaddress.IPv6Address(value)
     except ValueError as err:
         raise InvalidInterfaceIdError(text) from err
-    if not int(address) or int(address) & ~_HOST_MASK or address.scope_id is not None:
-        # Zero is the subnet-router anycast address; a prefix part would be silently dropped;
-        # a zone (%eth0) names a link of this host, not part of a published address.
+    if not int(address) & _HOST_MASK or address.scope_id is not None:
+        # An all-zero identifier is the subnet-router anycast address; a zone (%eth0) names a
+        # link of this host, not part of a published address.
         raise InvalidInterfaceIdError(text)
+    if int(address) & ~host_mask(prefix_bits):
+        raise HostPartInPrefixError(text)
     return address
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from ipaddress import IPv6Address
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -26,6 +27,7 @@ from .const import (
     CONF_INTERFACE_SOURCE,
     CONF_MERGED_INTO,
     CONF_NAME,
+    CONF_PREFIX_BITS,
     CONF_QUORUM,
     CONF_RECORD_CHECK_INTERVAL,
     CONF_RECORD_TYPES,
@@ -55,9 +57,13 @@ from .gandi import (
 )
 from .records import (
     FAMILY_OF_TYPE,
+    PREFIX_BITS,
     AccountRecords,
+    HostPartInPrefixError,
     InvalidInterfaceIdError,
+    IPAddress,
     ManagedRecord,
+    in_prefix,
     parse_interface_id,
 )
 from .wan import (
@@ -229,10 +235,15 @@ def check_record(
         CONF_AUTO_SYNC: bool(user_input[CONF_AUTO_SYNC]),
     }
     if text := str(user_input.get(CONF_INTERFACE_ID) or "").strip():
+        bits = int(user_input.get(CONF_PREFIX_BITS, PREFIX_BITS))
         try:
-            data[CONF_INTERFACE_ID] = str(parse_interface_id(text))
+            data[CONF_INTERFACE_ID] = str(parse_interface_id(text, bits))
+        except HostPartInPrefixError:
+            errors.add(CONF_INTERFACE_ID, "host_part_in_prefix", interface_id=text, bits=str(bits))
         except InvalidInterfaceIdError:
             errors.add(CONF_INTERFACE_ID, "invalid_interface_id", interface_id=text)
+        if bits != PREFIX_BITS:  # 64, the /64 of this host, stays implicit
+            data[CONF_PREFIX_BITS] = bits
         if RecordType.AAAA.value not in types:
             errors.add(CONF_INTERFACE_ID, "interface_id_needs_aaaa", interface_id=text)
     for account, other in [(None, other) for other in others] + list(elsewhere):
@@ -245,6 +256,17 @@ def check_record(
             else:
                 errors.add("base", "record_kept_elsewhere", existing=existing, account=account)
     return data, errors
+
+
+def prefix_example(current: IPAddress | None) -> dict[str, str]:
+    """Placeholders that show what a kept prefix does, with the current public IPv6 address
+    (or a documentation one before there is any)."""
+    public = current if isinstance(current, IPv6Address) else IPv6Address("2001:db8:1:2::abcd")
+    return {
+        "current_ipv6": str(public),
+        "example_64": str(in_prefix(public, IPv6Address("::10"), 64)),
+        "example_56": str(in_prefix(public, IPv6Address("::3:0:0:0:10"), 56)),
+    }
 
 
 def records_elsewhere(
