@@ -169,3 +169,26 @@ def test_from_dict_cleans_values() -> None:
     failure = ok.board(Family.IPV4).sources["a"].last_failure
     assert failure is not None
     assert (failure.at, len(failure.status), len(failure.detail)) == (5.0, 32, 120)
+
+
+def test_the_round_each_source_was_last_asked_in() -> None:
+    """Answered, failed or cancelled: each is the round it was last asked in, kept in the store;
+    a board stored before this was kept says 0, as if it was never asked."""
+    board = Scoreboard()
+    family = board.board(Family.IPV4)
+    family.round = 5
+    board.record(Family.IPV4, [_outcome(OutcomeStatus.ADDRESS, 10.0, "81.2.69.142")])
+    assert family.stats(SOURCE.name).seen == 5
+    family.round = 9
+    board.record(Family.IPV4, [_outcome(OutcomeStatus.CANCELLED, None)], elapsed_ms=20.0)
+    assert family.stats(SOURCE.name).seen == 9
+    family.round = 12
+    board.record(Family.IPV4, [_outcome(OutcomeStatus.TIMEOUT, 5000.0)])
+    assert family.stats(SOURCE.name).seen == 12
+    data = json.loads(json.dumps(board.as_dict()))
+    assert data["families"]["ipv4"]["sources"][SOURCE.name]["seen"] == 12
+    assert Scoreboard.from_dict(data).board(Family.IPV4).stats(SOURCE.name).seen == 12
+    del data["families"]["ipv4"]["sources"][SOURCE.name]["seen"]
+    assert Scoreboard.from_dict(data).board(Family.IPV4).stats(SOURCE.name).seen == 0
+    data["families"]["ipv4"]["sources"][SOURCE.name]["seen"] = -4
+    assert Scoreboard.from_dict(data).board(Family.IPV4).stats(SOURCE.name).seen == 0

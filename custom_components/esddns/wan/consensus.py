@@ -5,7 +5,8 @@ Without a scoreboard every source is asked at once. With one, a round is hedged:
 in time unlikely), a backup for each one that has not answered by the time it usually does ("The
 Tail at Scale"; sooner for a source with misses or failures behind it), and everyone else at
 once on any failure or disagreement, or when a backup is late too; a failing source sits out a
-growing number of rounds, and a periodic full round keeps the board honest. Either way the rest
+growing number of rounds, and a periodic full round also asks every source the board is in doubt
+about (never heard from, failing, sitting out, or not asked for long). Either way the rest
 are cancelled as soon as there is a winner (their sockets close before `detect` returns), and
 every asked source's outcome is reported, whatever happened to it.
 """
@@ -40,10 +41,17 @@ from .stun import query_stun
 type LocalHandler = Callable[[Source, Family], Awaitable[IPAddress]]
 """Answers a local source (ENTITY, INTERFACE); raises SourceFailure subclasses."""
 
-FULL_ROUND_EVERY = 16  # rounds: with 14 default sources this keeps ~3 requests per round
+# Every 16th round (the first one too) is a full round: it also asks, from the start, every
+# source the board is in doubt about (never heard from, failing, sitting out, or not asked for
+# STALE_ROUNDS), so that a source that recovered, or one that got faster, is seen again.
+FULL_ROUND_EVERY = 16
+STALE_ROUNDS = 4 * FULL_ROUND_EVERY  # ~21 h at the default 20-minute interval
 # More first choices are asked at once while the chance that they make the quorum by the time
-# they usually answer (from each one's confidence) is below this, up to `quorum` more.
-CONFIDENCE = 0.8
+# they usually answer (from each one's confidence) is below this, up to `quorum` more. The tail
+# a round answers for is its 95th percentile: a quorum that misses its time more than one round
+# in 20, as far as the first choices' records tell, gets one more source at the start, since a
+# backup can only start once a first choice is visibly late.
+CONFIDENCE = 0.95
 # A counted source gets a backup when it has not answered within its smoothed latency plus this
 # many mean deviations (scaled down by the confidence in it): earlier than TCP's four, which are
 # for retransmitting. With benchmarks.detect, two took a few ms more off the tail for ~0.1 more
@@ -172,12 +180,12 @@ def _plan(
     eligible.sort(key=lambda i: _rank(board, sources[i], i))
     providers = {sources[i].provider for i in eligible}
     known = {sources[i].provider for i in eligible if board.stats(sources[i].name).known}
-    if (board.round - 1) % FULL_ROUND_EVERY == 0:
-        # The periodic full round asks the backed-off sources too: that is how a source that
-        # recovered, or one that keeps disagreeing, is seen again.
-        return _Plan(first=local + eligible + held, spare=[], last=[], full=True)
+    full = (board.round - 1) % FULL_ROUND_EVERY == 0
     if not eligible or len(known) < min(quorum + 1, len(providers)):
-        # Too little known to pick a few (or no network source to pick from at all).
+        # Too little known to pick a few (or no network source to pick from at all). A full
+        # round asks the sources sitting out too.
+        if full:
+            return _Plan(first=local + eligible + held, spare=[], last=[], full=True)
         return _Plan(first=local + eligible, spare=[], last=held, full=True)
     # A local source that answers lately counts toward the quorum: one network request fewer.
     counted = [i for i in local if board.stats(sources[i].name).known]
@@ -203,7 +211,22 @@ def _plan(
         chosen.add(sources[extra].provider)
         odds.append(board.stats(sources[extra].name).confidence())
     first = local + [i for i in counted if i not in local]
-    return _Plan(first, spare, held, False, set(counted))
+    if full:
+        # The sources the board is in doubt about are asked with the first choices: that is
+        # how a source that recovered, or one that keeps disagreeing (a disagreement counts as
+        # a failure), is seen again. The others' records are recent enough to go by.
+        doubt = [i for i in spare + held if _in_doubt(board, sources[i])]
+        first += doubt
+        spare = [i for i in spare if i not in doubt]
+        held = [i for i in held if i not in doubt]
+    return _Plan(first, spare, held, full, set(counted))
+
+
+def _in_doubt(board: FamilyBoard, source: Source) -> bool:
+    """Whether a full round should ask `source` whatever the others do: never heard from,
+    failing (sitting out or not), or not asked for STALE_ROUNDS."""
+    stats = board.stats(source.name)
+    return not stats.known or board.round - stats.seen >= STALE_ROUNDS
 
 
 def _chance(odds: Sequence[float], quorum: int) -> float:

@@ -105,7 +105,9 @@ class Detection:
     quorum: int
     outcomes: tuple[SourceOutcome, ...]  # one per source asked, in the order given
     elapsed_ms: float
-    full: bool = True  # every source was asked from the start (no scoreboard, or a full round)
+    # Every source was asked from the start (no scoreboard, or too little known), or every one
+    # the board is in doubt about with the first choices (a periodic full round).
+    full: bool = True
     widened: bool = False  # a hedged round had to ask everyone after a failure or disagreement
 
     @property

@@ -3,8 +3,9 @@
 Per family and per source (by name): times asked, answered, failures in a row, a latency
 estimate (smoothed mean and deviation, as TCP keeps for its retransmission timer), a miss rate
 (the smoothed share of its rounds in which it failed or had not answered by the time it usually
-does), the last failure, and the round until which a failing source is left out. `as_dict()`
-is JSON-safe; `from_dict()` takes back whatever a store gives, dropping what it cannot read.
+does), the last failure, the round until which a failing source is left out, and the round it
+was last asked in. `as_dict()` is JSON-safe; `from_dict()` takes back whatever a store gives,
+dropping what it cannot read.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class SourceStats:
     miss_rate: float = 0.0  # smoothed: 1 for a round it failed or was late in, 0 for in time
     last_failure: Failure | None = None
     skip_until: int = 0  # not asked before this round (backoff), unless nothing else is left
+    seen: int = 0  # the last round it was asked in (answered, failed or cancelled); 0: never
 
     @property
     def known(self) -> bool:
@@ -140,6 +142,7 @@ class Scoreboard:
         board = self.board(family)
         for outcome in outcomes:
             stats = board.stats(outcome.source.name)
+            stats.seen = board.round
             missed = outcome.source.name in late
             if outcome.status is OutcomeStatus.CANCELLED:
                 stats.cancelled += 1
@@ -222,6 +225,7 @@ def _stats_dict(stats: SourceStats) -> dict[str, Any]:
         if failure is None
         else {"at": failure.at, "status": failure.status, "detail": failure.detail},
         "skip_until": stats.skip_until,
+        "seen": stats.seen,
     }
 
 
@@ -250,6 +254,7 @@ def _stats_from(raw: object) -> SourceStats | None:
         latency_dev_ms=_float(raw.get("latency_dev_ms")) or 0.0,
         miss_rate=min(_float(raw.get("miss_rate")) or 0.0, 1.0),  # absent from older boards
         skip_until=_int(raw.get("skip_until")),
+        seen=_int(raw.get("seen")),  # absent from older boards: 0, as if never asked
     )
     stats.answered = min(stats.answered, stats.asked)
     failure = raw.get("last_failure")
