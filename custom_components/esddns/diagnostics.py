@@ -72,6 +72,8 @@ def _scoreboard(scoreboard: Scoreboard) -> dict[str, Any]:
                     "asked": stats.asked,
                     "answered": stats.answered,
                     "failures_in_row": stats.failures_in_row,
+                    "miss_rate": round(stats.miss_rate, 3),
+                    "last_asked_round": stats.seen,
                     "latency_ms": (
                         round(stats.latency_ms, 1) if stats.latency_ms is not None else None
                     ),

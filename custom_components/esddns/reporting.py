@@ -128,7 +128,9 @@ class DetectionReporter:
         """Raise a repair when sources keep naming different public addresses.
 
         A hedged round may not ask the sources that disagreed, so agreement among the others
-        does not end it: a round that asked everyone, or heard them all agree, does.
+        does not end it: a full round (it asks every source in doubt, and a dissenter is: its
+        answer counted as a failure), a widened one (everyone), or one that heard them all
+        agree, does.
         """
         issue_id = self._disagree_issue_id(family)
         # A router entity that names another address has a repair of its own (_note_router).
