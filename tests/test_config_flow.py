@@ -1506,3 +1506,19 @@ async def test_field_descriptions_name_gandi_hosts_through_placeholders(
     assert "create one at admin.gandi.net" in shown[0]
     assert "Production (api.gandi.net), the sandbox (api.sandbox.gandi.net" in shown[1]
     assert "gandi.net" not in json.dumps(texts)  # the hosts are the flow's placeholders
+
+
+async def test_add_record_waits_as_gandi_asked_the_account(
+    hass: HomeAssistant, fake_gandi: FakeGandi, init_integration: MockConfigEntry
+) -> None:
+    """Gandi answered the account's read with 429: Add record sends nothing before the wait is
+    over, and says why."""
+    entry = init_integration
+    fake_gandi.fail_next("429", retry_after="120")
+    await entry.runtime_data.records.async_refresh()
+    fake_gandi.clear_requests()
+    result = await _add_record(hass, entry)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+    assert "rate limited, retry in 120 s" in result["description_placeholders"]["error"]
+    assert fake_gandi.requests == []

@@ -205,3 +205,27 @@ async def test_the_action_still_reports_a_refused_write_at_once(
         DOMAIN, SERVICE_SYNC, {"force": False}, blocking=True, return_response=True
     )
     assert [r["result"] for r in response["records"]] == ["failed"]
+
+
+@pytest.mark.gandi_holds(PUBLIC)
+async def test_a_lasting_problem_stays_on_across_a_reload(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Writes keep failing and the alarm is on; the account reloads (its options saved): the
+    alarm comes back on at once, not off for a new grace and then on again (which would fire a
+    "DNS not up to date" automation twice for one outage)."""
+    entry = init_integration
+    fake_gandi.fail_next("409", 100, method="PUT")
+    public_sources.answer(NEW_PUBLIC)
+    await tick(hass, freezer, 5)
+    await tick(hass, freezer, 2)
+    assert hass.states.get(HEALTH).state == STATE_ON
+    seen = _states_of(hass, HEALTH)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(HEALTH).state == STATE_ON
+    assert STATE_OFF not in seen

@@ -318,3 +318,110 @@ def test_intervals_are_spread_by_ten_percent(monkeypatch: pytest.MonkeyPatch) ->
     spread = [timing.jittered(timedelta(minutes=20)) for _ in range(500)]
     assert all(timedelta(minutes=18) <= value <= timedelta(minutes=22) for value in spread)
     assert min(spread) < timedelta(minutes=19) < timedelta(minutes=21) < max(spread)
+
+
+# ----- found by review: what a trigger must not lose, and what must not trigger ----------------
+
+
+async def test_the_canary_brings_the_record_back_after_an_outage(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The link goes down (the canary fails, the round it starts fails too), then comes back
+    with a new address: the canary keeps asking, and the record follows within minutes, not at
+    the next 20-minute round."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    entry = _canary_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    for server in public_sources.servers:
+        server.mode = "error"
+    await tick(hass, freezer, 1)
+    await tick(hass, freezer, 0.2)
+    assert not entry.runtime_data.detection.last_update_success
+    public_sources.answer(NEW_PUBLIC)
+    for _ in range(3):
+        await tick(hass, freezer, 1)
+    assert _home(fake_gandi) == [NEW_PUBLIC]
+
+
+async def test_a_dry_run_round_does_not_hold_back_the_accounts_sharing_it(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """One account's preview (dry run, detect) sees a new address: it writes nothing, and the
+    account sharing its detection gets the address at the next change check, not 20 minutes
+    later."""
+    for domain in ("example.com", "example.org"):
+        fake_gandi.set_rrset(domain, "home", "A", [PUBLIC])
+    options = {CONF_CHANGE_CHECK_INTERVAL: 1, CONF_DETECTION_INTERVAL: 20}
+    first = make_entry(fake_gandi, public_sources, options=options)
+    second = make_entry(fake_gandi, public_sources, options=options, domain="example.org")
+    await setup_entry(hass, first)
+    await setup_entry(hass, second)
+    public_sources.answer(NEW_PUBLIC)
+    await hass.services.async_call(
+        "esddns",
+        "sync",
+        {"config_entry_id": first.entry_id, "dry_run": True, "detect": True},
+        blocking=True,
+        return_response=True,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert fake_gandi.writes() == []
+    await tick(hass, freezer, 1)
+    await tick(hass, freezer, 0.2)
+    assert fake_gandi.get_rrset("example.org", "home", "A").values == [NEW_PUBLIC]
+    assert fake_gandi.get_rrset("example.com", "home", "A").values == [NEW_PUBLIC]
+
+
+async def test_attribute_updates_of_a_router_entity_start_nothing(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A router entity behind a VPN names another public address than the quorum's; its
+    attributes change every 30 seconds (an uptime): no detection for that, only for a new
+    state."""
+    hass.states.async_set(ROUTER, "81.2.69.77", {"uptime": 0})
+    entry = make_entry(
+        fake_gandi,
+        public_sources,
+        options={CONF_ENTITY_SOURCES: [ROUTER], CONF_DETECTION_INTERVAL: 20},
+    )
+    await setup_entry(hass, entry)
+    await tick(hass, freezer, 0.5)
+    asked = sum(public_sources.requests)
+    for index in range(1, 21):
+        hass.states.async_set(ROUTER, "81.2.69.77", {"uptime": index * 30})
+        await tick(hass, freezer, 0.5)
+    assert sum(public_sources.requests) == asked
+    hass.states.async_set(ROUTER, "81.2.69.78")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert sum(public_sources.requests) > asked
+
+
+async def test_a_trigger_during_a_round_runs_one_more_round_after_it(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A trigger that comes while a round runs is not dropped: one more round runs after it
+    (after the cooldown), named by it; nothing else takes its name."""
+    entry = make_entry(fake_gandi, public_sources)
+    await setup_entry(hass, entry)
+    detection = entry.runtime_data.detection
+    rounds: list[str] = []
+    detection.async_add_listener(lambda: rounds.append(detection.data.trigger))
+    detection.async_detect_soon("entity sensor.router_wan_ip")
+    detection.async_detect_soon("entity sensor.other")  # the first round is running
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await tick(hass, freezer, 0.2)  # past the cooldown
+    assert rounds == ["entity sensor.router_wan_ip", "entity sensor.other"]
+    await tick(hass, freezer, 5)
+    assert rounds[-1] == "interval"

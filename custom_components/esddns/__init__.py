@@ -69,7 +69,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
         history = SyncHistory(hass, entry.entry_id)
         await history.async_load()
         # The syncer's writes and the coordinator's reads share the account's gate.
-        client = gandi_client(hass, entry.data, RateLimitGate())
+        gate = RateLimitGate()
+        client = gandi_client(hass, entry.data, gate)
         records = RecordCoordinator(hass, entry, client, read.records)
         try:
             await records.async_config_entry_first_refresh()
@@ -83,6 +84,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EsddnsConfigEntry) -> bo
     expiry = TokenExpiry(hass, entry)
     entry.runtime_data = EsddnsData(
         client=records.client,
+        gate=gate,
         detection=shared.coordinator,
         shared=shared,
         records=records,

@@ -15,6 +15,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.restore_state import RestoreEntity
 
 from .data import EsddnsConfigEntry, EsddnsData
 from .entity import EsddnsRecordEntity, async_add_account_entities
@@ -82,7 +83,7 @@ class EsddnsBinarySensor(EsddnsRecordEntity, BinarySensorEntity):
         return self.entity_description.is_on_fn(self.data, self.key)
 
 
-class HealthSensor(EsddnsRecordEntity, BinarySensorEntity):
+class HealthSensor(EsddnsRecordEntity, BinarySensorEntity, RestoreEntity):
     """One signal for dashboards and uptime checks: on when something keeps DNS from being
     right, and lasts (health.py); the attributes say which part is wrong. A failing read is
     one of the problems it reports, not a reason to go away: always available."""
@@ -94,7 +95,10 @@ class HealthSensor(EsddnsRecordEntity, BinarySensorEntity):
         self._recheck: CALLBACK_TYPE | None = None
 
     async def async_added_to_hass(self) -> None:
-        """Look at the account once before the first update, and stop the timer at removal."""
+        """Take what it showed before a reload or restart as lasting, look at the account once
+        before the first update, and stop the timer at removal."""
+        if (last := await self.async_get_last_state()) is not None and last.state == "on":
+            self.data.health.seed(last.attributes)
         self._look()
         await super().async_added_to_hass()
         self.async_on_remove(self._cancel_recheck)

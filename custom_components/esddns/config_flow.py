@@ -291,7 +291,9 @@ class RecordSubentryFlow(ConfigSubentryFlow):
                 entry.data[CONF_CREDENTIAL_KIND], entry.data[CONF_SECRET], entry.data[CONF_API_URL]
             )
             if credential:
-                self._domains, errors = await async_list_domains(self.hass, credential)
+                data = getattr(entry, "runtime_data", None)
+                gate = data.gate if data is not None else None
+                self._domains, errors = await async_list_domains(self.hass, credential, gate)
             if errors:
                 return self.async_abort(
                     reason=next(iter(errors.errors.values())),

@@ -34,6 +34,9 @@ class EsddnsData:
     """What a loaded account holds at run time."""
 
     client: GandiClient
+    # After a 429, nothing of this account goes to Gandi before the wait is over: its reads,
+    # its writes, and its Add record flows' domain lists.
+    gate: RateLimitGate
     detection: DetectionCoordinator
     # The detection as this account shares it with others of equal settings.
     shared: SharedDetection

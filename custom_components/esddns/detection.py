@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import hashlib
 import socket
 from typing import Any
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.update_coordinator import (
+    REQUEST_REFRESH_DEFAULT_COOLDOWN,
+    DataUpdateCoordinator,
+)
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -92,8 +96,10 @@ class DetectionSettings:
 
     @property
     def fingerprint(self) -> str:
-        """A short stable id, for repair issue ids and the stored scoreboards."""
-        return hashlib.sha256(repr(self).encode()).hexdigest()[:10]
+        """A short stable id, for repair issue ids and the stored scoreboards. The change
+        check's interval is left out: turning the check off or on keeps what was learnt."""
+        kept = replace(self, change_interval=DEFAULT_CHANGE_CHECK_INTERVAL)
+        return hashlib.sha256(repr(kept).encode()).hexdigest()[:10]
 
     def sources(self, family: Family) -> tuple[Source, ...]:
         """The sources to ask for one family: the mode's, then what Home Assistant knows."""
@@ -106,6 +112,10 @@ class DetectionSettings:
             ),
             *local,
         )
+
+
+# The trigger of a round a dry run asked for: no account acts on it.
+DRY_RUN = "dry run"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +159,11 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
         self.settings = settings
         # What asked for the next round (a trigger, an action); none: the interval.
         self._trigger: str | None = None
+        # A round is running; a trigger that came meanwhile, to run after it.
+        self._running = False
+        self._requested = False
+        self._again: str | None = None
+        self._again_timer: CALLBACK_TYPE | None = None
         self.scoreboard = scoreboard
         self._keep = keep
         # The families the accounts sharing it need (sharing.py keeps it up to date).
@@ -161,17 +176,59 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
     @callback
     def async_detect_soon(self, trigger: str) -> None:
         """Run a round now, for ``trigger``: at most one per cooldown (Home Assistant's request
-        debouncer), however often triggers fire."""
+        debouncer), however often triggers fire. Asked while a round runs (which the debouncer
+        would drop), it runs once that round ends."""
+        if self._running:
+            self._again = self._again or trigger
+            return
+        if self._requested:
+            return  # a round is about to start: it covers this trigger too
+        self._requested = True
         self.note_trigger(trigger)
-        self.hass.async_create_task(self.async_request_refresh(), eager_start=True)
+        self.hass.async_create_task(self._async_request(), eager_start=True)
+
+    async def _async_request(self) -> None:
+        try:
+            await self.async_request_refresh()
+        finally:
+            self._requested = False
 
     def note_trigger(self, trigger: str) -> None:
         """Say what asks for the next round (the first asker names it)."""
         if self._trigger is None:
             self._trigger = trigger
 
-    @coordinator_errors
     async def _async_update_data(self) -> DetectionRound:
+        self._running, self._requested = True, False
+        try:
+            return await self._async_detect()
+        finally:
+            self._running = False
+            if self._again is not None and self._again_timer is None:
+                # After the cooldown the request debouncer keeps (it drops a request while a
+                # round runs, and the one just made).
+                self._again_timer = async_call_later(
+                    self.hass, REQUEST_REFRESH_DEFAULT_COOLDOWN, self._async_run_again
+                )
+
+    @callback
+    def _async_run_again(self, _now: datetime) -> None:
+        """The round a trigger asked for while another ran."""
+        self._again_timer = None
+        if (again := self._again) is not None:
+            self._again = None
+            self.note_trigger(again)
+            self.hass.async_create_task(self.async_refresh(), eager_start=True)
+
+    async def async_shutdown(self) -> None:
+        """Stop, with the round a trigger asked for meanwhile."""
+        if self._again_timer is not None:
+            self._again_timer()
+            self._again_timer = None
+        await super().async_shutdown()
+
+    @coordinator_errors
+    async def _async_detect(self) -> DetectionRound:
         trigger, self._trigger = self._trigger or "interval", None
         # The next periodic round comes after a freshly jittered interval.
         self.update_interval = jittered(timedelta(minutes=self.settings.interval))

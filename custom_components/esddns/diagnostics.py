@@ -164,7 +164,9 @@ def _dump(entry: EsddnsConfigEntry) -> dict[str, Any]:
                     "desired": str(desired) if (desired := data.syncer.desired(key)) else None,
                     "drift": data.syncer.drift(key),
                 }
-                for key, rrset in (data.records.data or {}).items()
+                for key in data.records.keys
+                if key in (data.records.data or {})
+                for rrset in [(data.records.data or {})[key]]
             ],
         },
         "history": data.history.items,

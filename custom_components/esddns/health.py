@@ -8,7 +8,9 @@ without automatic sync is one at once: nothing else will fix it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from homeassistant.util import dt as dt_util
 
@@ -47,6 +49,14 @@ class AccountHealth:
             ]
             for kind, items in found.items()
         }
+
+    def seed(self, shown: Mapping[str, Any]) -> None:
+        """What the sensor showed before a reload or restart has lasted already: if it still
+        holds, it shows again at once instead of after a new grace (no off-then-on alarm)."""
+        long_ago = dt_util.utcnow() - self.grace
+        for kind, items in shown.items():
+            if isinstance(items, list):
+                self._lasting.seed(long_ago, ((kind, str(item)) for item in items))
 
     def next_check(self) -> datetime | None:
         """When a problem seen now will have lasted long enough to count."""

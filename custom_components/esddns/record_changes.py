@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
@@ -19,7 +20,7 @@ from .const import CONF_DOMAIN, DOMAIN, PLATFORMS
 from .data import EsddnsConfigEntry
 from .entity import account_device
 from .records import AccountRecords, ManagedRecord, account_title
-from .sharing import RecordLabels, async_acquire_detection
+from .sharing import RecordLabels, async_acquire_detection, async_release_detection
 
 
 def subentries_of(entry: EsddnsConfigEntry) -> dict[str, Mapping[str, Any]]:
@@ -39,8 +40,12 @@ def labels_of(records: Iterable[ManagedRecord]) -> RecordLabels:
 async def async_apply_records(hass: HomeAssistant, entry: EsddnsConfigEntry) -> None:
     """Take the account's records as its subentries now say (nothing when they didn't change:
     options and the credential reload through their own flows)."""
+    if _gone(entry):
+        return
     data = entry.runtime_data
     async with data.records_lock:
+        if _gone(entry):
+            return
         current = subentries_of(entry)
         if current == data.subentries:
             return
@@ -54,14 +59,27 @@ async def async_apply_records(hass: HomeAssistant, entry: EsddnsConfigEntry) -> 
         if ours and domains and (title := account_title(domains)) != entry.title:
             hass.config_entries.async_update_entry(entry, title=title)
         _async_update_devices(hass, entry, read.records)
-        kept = {key for record in read.records for key in record.keys}
-        data.syncer.forget(set(data.records.keys) - kept)
-        data.records.set_records(read.records)
+        await data.syncer.async_take_records(read.records)
+        if _gone(entry):
+            return
+        # The platforms take the new records now, whether the next read works or not.
+        data.records.async_update_listeners()
+        async_remove_stale_entities(hass, entry)
         await async_acquire_detection(
             hass, entry.entry_id, entry.options, read.families, labels_of(read.records)
         )
+        if _gone(entry):
+            # Unloaded while joining: its unload released the detection before this joined.
+            await async_release_detection(hass, entry.entry_id)
+            return
         await data.records.async_refresh()
-        async_remove_stale_entities(hass, entry)
+        if not _gone(entry):
+            async_remove_stale_entities(hass, entry)
+
+
+def _gone(entry: EsddnsConfigEntry) -> bool:
+    """Whether the account was unloaded (deleted, disabled, reloading) since a change began."""
+    return entry.state not in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
 
 
 def _domains(subentries: Mapping[str, Mapping[str, Any]]) -> set[str]:

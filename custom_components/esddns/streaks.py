@@ -47,6 +47,11 @@ class Lasting[K: Hashable]:
         present = set(current)
         self._since = {key: self._since.get(key, now) for key in present}
 
+    def seed(self, since: datetime, keys: Iterable[K]) -> None:
+        """Problems known to have lasted since ``since`` (from before a restart)."""
+        for key in keys:
+            self._since.setdefault(key, since)
+
     def lasted(self, now: datetime, key: K, grace: timedelta) -> bool:
         """Whether ``key`` has been a problem for at least ``grace``."""
         since = self._since.get(key)

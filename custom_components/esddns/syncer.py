@@ -23,6 +23,7 @@ from homeassistant.helpers import entity_registry as er
 from . import errors, issues
 from .const import DOMAIN, EVENT_RECORD_SYNCED, LOGGER, MAX_DETECTION_AGE, REPAIR_THRESHOLD
 from .coordinator import RecordCoordinator
+from .detection import DRY_RUN
 from .gandi import GandiCredentialError, Rrset
 from .history import SyncHistory
 from .plan import Action, RecordResult, Step, SupersededError, apply, in_sync, plan
@@ -107,6 +108,15 @@ class AccountSyncer:
             issues.async_clear(self.hass, self._overwritten_issue_id(key))
         issues.async_domains_missing(self.hass, self.entry.entry_id, ())
 
+    async def async_take_records(self, records: Iterable[ManagedRecord]) -> None:
+        """The account's records changed: once the sync in flight (if any) is done, read and
+        write these from now on, and forget what was noted of the rrsets that left."""
+        records = tuple(records)
+        async with self._lock:
+            kept = {key for record in records for key in record.keys}
+            self.forget(set(self.records.keys) - kept)
+            self.records.set_records(records)
+
     def forget(self, keys: Iterable[RecordKey]) -> None:
         """Records that left the account (or changed name or type): drop what was noted of them
         and their "overwritten" repairs."""
@@ -130,7 +140,9 @@ class AccountSyncer:
         if not self.records.last_update_success or read is self._read:
             return
         self._read = read
-        for key, written in self._written.items():
+        for key, written in list(self._written.items()):
+            if key not in self.records.record_of:
+                continue  # left the account meanwhile
             issue_id = self._overwritten_issue_id(key)
             rrset = (read or {}).get(key)
             if self.desired(key) == written and not in_sync(rrset, written):
@@ -203,7 +215,7 @@ class AccountSyncer:
         records = [r for r in self.records.records if wanted is None or r.subentry_id in wanted]
         async with self._lock, self._quietly(dry_run):
             if detect:
-                await self._async_detect_or_raise()
+                await self._async_detect_or_raise(DRY_RUN if dry_run else "action")
             public = self.addresses(fresh=True)
             if strict:
                 for family in sorted(families_of(records)):
@@ -307,9 +319,9 @@ class AccountSyncer:
             self.quiet -= step
             self._shared.quiet -= step
 
-    async def _async_detect_or_raise(self) -> None:
+    async def _async_detect_or_raise(self, trigger: str) -> None:
         """Run a detection now (shared with every account that uses these settings)."""
-        self.detection.note_trigger("action")
+        self.detection.note_trigger(trigger)
         await self.detection.async_refresh()
         if not self.detection.last_update_success:
             raise errors.no_source_answered()

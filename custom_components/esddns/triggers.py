@@ -19,9 +19,10 @@ from homeassistant.helpers.event import (
     async_track_state_change_event,
     async_track_time_interval,
 )
+from homeassistant.util import dt as dt_util
 
 from .const import CANARY_STRIKES, INTERFACE_CHECK_INTERVAL
-from .detection import DetectionCoordinator
+from .detection import DRY_RUN, DetectionCoordinator
 from .local_sources import read_if_inet6
 from .records import IPAddress
 from .timing import jittered
@@ -37,6 +38,9 @@ from .wan import (
     parse_address,
     preferred_ipv6,
 )
+
+# A round a canary started that has not ended well by then is forgotten (never judged).
+PENDING_FOR = timedelta(seconds=30)
 
 
 @dataclass
@@ -67,7 +71,7 @@ class DetectionTriggers:
         self._prefix: ipaddress.IPv6Network | None = None
         self._prefix_known = False
         # The canaries whose answer started a round: judged when the round ends.
-        self._pending: dict[Family, tuple[str, IPAddress]] = {}
+        self._pending: dict[Family, tuple[str, IPAddress, datetime]] = {}
 
     @callback
     def async_start(self) -> None:
@@ -99,8 +103,12 @@ class DetectionTriggers:
             self._canary_timer = None
 
     def _agreed(self, family: Family) -> IPAddress | None:
+        """The address the last real round agreed on; None after a failed round, a round
+        without consensus, or a dry run's round (whose address no account acted on)."""
         round_ = self.coordinator.data if self.coordinator.last_update_success else None
-        return round_.address(family) if round_ is not None else None
+        if round_ is None or round_.trigger == DRY_RUN:
+            return None
+        return round_.address(family)
 
     # A router entity ---------------------------------------------------------------------------
 
@@ -108,9 +116,11 @@ class DetectionTriggers:
     def _async_entity_changed(self, event: Event[EventStateChangedData]) -> None:
         """An entity source names a public address other than the agreed one: detect now.
         Unknown, unavailable and anything but a public address start nothing."""
-        state = event.data["new_state"]
+        state, old = event.data["new_state"], event.data["old_state"]
         if state is None or state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
             return
+        if old is not None and old.state == state.state:
+            return  # only an attribute changed: the address it names did not
         try:
             address = parse_address(state.state.strip())
         except MalformedAnswer:
@@ -154,14 +164,26 @@ class DetectionTriggers:
                 self._schedule_canary()
 
     async def _async_ask_canary(self, family: Family) -> None:
+        """Without an agreed address (the last round failed, had no consensus, or was a dry
+        run's), any public answer starts a full round: the network may be back, with a new
+        address. With one, another answer or none starts it."""
         agreed = self._agreed(family)
         source = self._choose(family)
         record = self.canary[family]
         record.source = source.name if source is not None else None
-        if agreed is None or source is None or family in self._pending:
-            return  # no address to check (the interval decides), or a round is on its way
+        pending = self._pending.get(family)
+        if pending is not None and dt_util.utcnow() - pending[2] < PENDING_FOR:
+            return  # the round it started is on its way
+        self._pending.pop(family, None)  # that round never ended well: nothing to judge
+        if source is None:
+            return
         outcome = await self.coordinator.async_ask(source, family)
         record.asked += 1
+        if agreed is None:
+            record.last = f"{outcome.status.value}: {outcome.address or outcome.detail}"
+            if outcome.status is OutcomeStatus.ADDRESS:
+                self.coordinator.async_detect_soon("canary")
+            return
         if outcome.status is OutcomeStatus.ADDRESS and outcome.address == agreed:
             record.agreed += 1
             record.strikes.pop(source.name, None)
@@ -173,7 +195,7 @@ class DetectionTriggers:
             if outcome.status is OutcomeStatus.ADDRESS
             else f"{outcome.status.value}: {outcome.detail}"
         )
-        self._pending[family] = (source.name, agreed)
+        self._pending[family] = (source.name, agreed, dt_util.utcnow())
         self.coordinator.async_detect_soon("canary")
 
     def _choose(self, family: Family) -> Source | None:
@@ -207,7 +229,7 @@ class DetectionTriggers:
         CANARY_STRIKES in a row loses its place."""
         if not self._pending or not self.coordinator.last_update_success:
             return
-        for family, (name, before) in list(self._pending.items()):
+        for family, (name, before, _) in list(self._pending.items()):
             del self._pending[family]
             record = self.canary[family]
             if self._agreed(family) != before:

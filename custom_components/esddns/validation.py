@@ -49,6 +49,7 @@ from .gandi import (
     GandiCredentialError,
     GandiError,
     GandiInputError,
+    RateLimitGate,
     RecordType,
     check_record_length,
     normalize_api_url,
@@ -151,12 +152,13 @@ def check_token_expiry(kind: str, value: object) -> tuple[str | None, FormErrors
 
 
 async def async_list_domains(
-    hass: HomeAssistant, credential: Mapping[str, Any]
+    hass: HomeAssistant, credential: Mapping[str, Any], gate: RateLimitGate | None = None
 ) -> tuple[list[str], FormErrors]:
-    """Test a credential by listing the domains it manages."""
+    """Test a credential by listing the domains it manages (through the account's ``gate``,
+    when the account runs: while Gandi asks it to wait, nothing is sent)."""
     errors = FormErrors()
     try:
-        domains = await gandi_client(hass, credential).list_domains()
+        domains = await gandi_client(hass, credential, gate).list_domains()
     except GandiCredentialError:
         errors.add("base", "invalid_auth")
     except GandiError as err:  # GandiInputError included: a stored credential can't be used
