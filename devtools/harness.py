@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass
+from datetime import date, timedelta
 import ipaddress
 import json
 import os
@@ -405,13 +406,21 @@ async def add_esddns(
         "/api/config/config_entries/flow",
         "esddns",
         [
-            {"credential_kind": "token", "secret": TOKEN, "advanced": {"api_url": gandi_url}},
+            {
+                "credential_kind": "token",
+                "secret": TOKEN,
+                # As a token made for a year, some months ago: the sensor shows its date.
+                "token_expires": (date.today() + timedelta(days=200)).isoformat(),
+                "advanced": {"api_url": gandi_url},
+            },
             first.form(),
         ],
     )
     entry_id: str = created["result"]["entry_id"]
     # Before the other records: their quorum is checked against these sources (IPv6 ones).
-    await hass.flow("/api/config/config_entries/options/flow", entry_id, [options])
+    # The form always sends its sections, "Address filters" included.
+    form = {"address_filters": {}, **options}
+    await hass.flow("/api/config/config_entries/options/flow", entry_id, [form])
     # The options reload the account, and each record is applied in place. Until the account's
     # entities of one record exist, a record in another domain would rename the account first,
     # and so their entity ids: each record waits for the one before it.

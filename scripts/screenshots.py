@@ -222,6 +222,11 @@ class Page:
 
     async def goto(self, url: str, height: int = HEIGHT) -> None:
         """Load a page in a WIDTH x ``height`` window; the caller waits for what it needs."""
+        await self.resize(height)
+        await self.send("Page.navigate", url=url)
+
+    async def resize(self, height: int) -> None:
+        """Make the window WIDTH x ``height``, keeping the page."""
         await self.send(
             "Emulation.setDeviceMetricsOverride",
             width=WIDTH,
@@ -229,7 +234,6 @@ class Page:
             deviceScaleFactor=1,
             mobile=False,
         )
-        await self.send("Page.navigate", url=url)
 
     async def shoot(self, name: str, settle: str, clip: str | None = None) -> None:
         """Wait until the expression ``settle`` holds twice in a row, then save docs/images/NAME:
@@ -416,12 +420,26 @@ async def logbook(page: Page, url: str) -> None:
 async def options_flow(page: Page, url: str) -> None:
     """The options flow (detection), opened from the integration's page."""
     # Tall enough for the whole dialog with the demo's eight sources, down to its Submit.
-    await page.goto(f"{url}/config/integrations/integration/esddns", height=1700)
+    await page.goto(f"{url}/config/integrations/integration/esddns", height=1850)
     await click(page, _INTEGRATION, "Configure")
     await page.shoot(
         "options.png",
         f"{_DIALOG} && deepText({_DIALOG}).includes('Sources to ask')"
-        f" && deepText({_DIALOG}).includes('Record check interval')",
+        f" && deepText({_DIALOG}).includes('Record check interval')"
+        f" && deepText({_DIALOG}).includes('Address filters')",
+        _SURFACE,
+    )
+    # The address filters, opened, with a VPN's prefix and a mistyped one: the form names it.
+    form = f"deep('step-flow-form', {_DIALOG})"
+    await page.js(f"deep('ha-expansion-panel', {form}).expanded = true")
+    filters = {"ipv4_never": ["10.8.0.0/33"], "ipv6_never": ["2001:db8:9::/48"]}
+    await fill(page, form, {"address_filters": filters})
+    await click(page, form, "Submit")
+    await page.resize(2500)  # down to the opened section's last field and the Submit
+    await page.shoot(
+        "options-filters.png",
+        f"deepText({_DIALOG}).includes('is not an IPv4 prefix')"
+        f" && deepText({_DIALOG}).includes('IPv6 prefixes never to publish')",
         _SURFACE,
     )
 

@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.esddns.const import (
+    CONF_ADDRESS_FILTERS,
     CONF_ADVANCED,
     CONF_API_URL,
     CONF_AUTO_SYNC,
@@ -927,6 +928,8 @@ OPTIONS = {
     CONF_CHANGE_CHECK_INTERVAL: 2,
     CONF_RECORD_CHECK_INTERVAL: 30,
 }
+# The options form as the frontend sends it: its "Address filters" section, empty, included.
+FORM = {**OPTIONS, CONF_ADDRESS_FILTERS: {}}
 
 
 async def test_options_flow(
@@ -939,14 +942,16 @@ async def test_options_flow(
     assert result["step_id"] == "init"
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS, CONF_STUN_SERVERS: ["host:notaport", " "]}
+        result["flow_id"],
+        {**FORM, CONF_STUN_SERVERS: ["host:notaport", " "]},
     )
     assert shown_errors(result, OPTIONS_STRINGS) == {
         CONF_STUN_SERVERS: "“host:notaport” is not a STUN server: use host, host:port or "
         "[IPv6]:port, optionally prefixed with udp://, tcp:// or udp+tcp://."
     }
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS, CONF_HTTPS_SOURCES: ["ftp://x.example"]}
+        result["flow_id"],
+        {**FORM, CONF_HTTPS_SOURCES: ["ftp://x.example"]},
     )
     assert shown_errors(result, OPTIONS_STRINGS) == {
         CONF_HTTPS_SOURCES: "“ftp://x.example” is not an http or https URL without user:password@."
@@ -955,7 +960,7 @@ async def test_options_flow(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
-            **OPTIONS,
+            **FORM,
             CONF_DETECTION_MODE: "stun",
             CONF_STUN_SERVERS: ["127.0.0.1:3478", "tcp://127.0.0.1:3478"],
         },
@@ -968,7 +973,11 @@ async def test_options_flow(
 
     with patch.object(hass.config_entries, "async_schedule_reload") as reload:
         result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {**OPTIONS, CONF_HTTPS_SOURCES: [" https://ip.example.net/ ", ""]}
+            result["flow_id"],
+            {
+                **FORM,
+                CONF_HTTPS_SOURCES: [" https://ip.example.net/ ", ""],
+            },
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == OPTIONS
@@ -985,7 +994,8 @@ async def test_options_quorum_covers_the_families_of_all_the_records(
     servers = {CONF_STUN_SERVERS: ["127.0.0.1:3478", "127.0.0.2:3478"]}
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS, CONF_DETECTION_MODE: "stun", **servers}
+        result["flow_id"],
+        {**FORM, CONF_DETECTION_MODE: "stun", **servers},
     )
     assert result["errors"] == {CONF_QUORUM: "quorum_unreachable"}
     assert result["description_placeholders"] == {"family": "IPv6", "providers": "0", "quorum": "2"}
@@ -994,7 +1004,8 @@ async def test_options_quorum_covers_the_families_of_all_the_records(
     hass.config_entries.async_remove_subentry(entry, subentry_id(entry, "vpn", "example.org"))
     with patch.object(hass.config_entries, "async_schedule_reload"):
         result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {**OPTIONS, CONF_DETECTION_MODE: "stun", **servers}
+            result["flow_id"],
+            {**FORM, CONF_DETECTION_MODE: "stun", **servers},
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -1005,7 +1016,7 @@ async def test_options_entity_and_interface_sources_count_as_providers(
     """A router entity and the host's interfaces are one provider each toward the quorum."""
     entry = _account(fake_gandi)
     entry.add_to_hass(hass)
-    one_stun = {**OPTIONS, CONF_DETECTION_MODE: "stun", CONF_STUN_SERVERS: ["127.0.0.1:3478"]}
+    one_stun = {**FORM, CONF_DETECTION_MODE: "stun", CONF_STUN_SERVERS: ["127.0.0.1:3478"]}
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {**one_stun, CONF_QUORUM: 3, CONF_ENTITY_SOURCES: ["sensor.wan_ip"]}

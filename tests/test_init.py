@@ -336,6 +336,7 @@ async def test_options_change_reloads_with_new_settings(
             **public_sources.options,
             CONF_DETECTION_INTERVAL: 9,
             "record_check_interval": 60,
+            "address_filters": {},
         },
     )
     await hass.async_block_till_done(wait_background_tasks=True)

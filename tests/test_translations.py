@@ -86,7 +86,7 @@ def test_service_fields_match_services_yaml_and_schema() -> None:
 
 def test_flow_errors_and_aborts_are_translated_and_used() -> None:
     """Every error the flows can show is translated, and every translation is used."""
-    flow = CODE["config_flow.py"] + CODE["validation.py"]
+    flow = CODE["config_flow.py"] + CODE["validation.py"] + CODE["address_filters.py"]
     used = _quoted(r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', flow)
     translated = set(STRINGS["config"]["error"]) | set(STRINGS["options"]["error"])
     assert used == translated

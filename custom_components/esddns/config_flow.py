@@ -22,6 +22,7 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 
 from .const import (
+    CONF_ADDRESS_FILTERS,
     CONF_ADVANCED,
     CONF_API_URL,
     CONF_CREDENTIAL_KIND,
@@ -38,6 +39,7 @@ from .const import (
 )
 from .data import EsddnsConfigEntry
 from .detection import DetectionSettings
+from .form_errors import FormErrors
 from .forms import (
     GANDI_PLACEHOLDERS,
     options_schema,
@@ -49,7 +51,6 @@ from .forms import (
 from .gandi import RecordType, normalize_domain
 from .records import FAMILY_OF_TYPE, AccountRecords, IPAddress, account_title, label
 from .validation import (
-    FormErrors,
     async_check_manages,
     async_list_domains,
     check_new_families,
@@ -62,7 +63,7 @@ from .validation import (
     records_elsewhere,
     same_url,
 )
-from .wan import Family
+from .wan import Family, OutcomeStatus
 
 
 def _current_ipv6(entry: ConfigEntry) -> IPAddress | None:
@@ -72,6 +73,23 @@ def _current_ipv6(entry: ConfigEntry) -> IPAddress | None:
         return None
     round_ = data.detection.data
     return round_.address(Family.IPV6) if round_ is not None else None
+
+
+def _last_seen(entry: ConfigEntry) -> dict[Family, set[IPAddress]]:
+    """The public addresses the sources named in the account's last detection, per family
+    (those the filters rejected included): what new filters are checked against."""
+    data = getattr(entry, "runtime_data", None)
+    if entry.state is not ConfigEntryState.LOADED or data is None or data.detection.data is None:
+        return {}
+    return {
+        family: {
+            outcome.address
+            for outcome in detection.outcomes
+            if outcome.address is not None
+            and outcome.status in (OutcomeStatus.ADDRESS, OutcomeStatus.FILTERED)
+        }
+        for family, detection in data.detection.data.detections.items()
+    }
 
 
 def _record_domains(entry: ConfigEntry) -> set[str]:
@@ -357,7 +375,9 @@ class EsddnsOptionsFlow(OptionsFlow):
         errors = FormErrors()
         if user_input is not None:
             families = AccountRecords.read(self.config_entry.subentries).families
-            options, errors = check_options(user_input, families)
+            # The section's fields are stored with the others, flat.
+            user_input = {**user_input, **user_input.pop(CONF_ADDRESS_FILTERS, {})}
+            options, errors = check_options(user_input, families, _last_seen(self.config_entry))
             if not errors:
                 # Options are applied before the reload, so setup reads the new ones.
                 self.hass.config_entries.async_update_entry(self.config_entry, options=options)

@@ -53,6 +53,13 @@ CONF_QUORUM: Final = "quorum"
 CONF_DETECTION_INTERVAL: Final = "detection_interval"
 CONF_RECORD_CHECK_INTERVAL: Final = "record_check_interval"
 CONF_CHANGE_CHECK_INTERVAL: Final = "change_check_interval"
+# Address filters, per family (lists of prefixes, in the form's "Address filters" section):
+# addresses never to publish, and prefixes an address must fall in (empty: anywhere).
+CONF_ADDRESS_FILTERS: Final = "address_filters"
+CONF_IPV4_NEVER: Final = "ipv4_never"
+CONF_IPV4_ONLY: Final = "ipv4_only"
+CONF_IPV6_NEVER: Final = "ipv6_never"
+CONF_IPV6_ONLY: Final = "ipv6_only"
 
 DEFAULT_NAME: Final = "@"
 DEFAULT_RECORD_TYPES: Final = ("A",)

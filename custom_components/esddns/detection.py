@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import hashlib
+from ipaddress import ip_network
 import socket
 from typing import Any
 
@@ -30,6 +31,10 @@ from .const import (
     CONF_ENTITY_SOURCES,
     CONF_HTTPS_SOURCES,
     CONF_INTERFACE_SOURCE,
+    CONF_IPV4_NEVER,
+    CONF_IPV4_ONLY,
+    CONF_IPV6_NEVER,
+    CONF_IPV6_ONLY,
     CONF_QUORUM,
     CONF_STUN_SERVERS,
     DEFAULT_CHANGE_CHECK_INTERVAL,
@@ -46,10 +51,12 @@ from .local_sources import local_handlers
 from .records import IPAddress
 from .timing import jittered
 from .wan import (
+    AddressPolicy,
     Detection,
     DetectionMode,
     Family,
     OutcomeStatus,
+    Prefix,
     Scoreboard,
     Source,
     SourceOutcome,
@@ -62,7 +69,7 @@ from .wan import (
 
 SOCKET_FAMILY = {Family.IPV4: socket.AF_INET, Family.IPV6: socket.AF_INET6}
 # An outcome that means the source was reachable and said something.
-_ANSWERED = frozenset({OutcomeStatus.ADDRESS, OutcomeStatus.NOT_PUBLIC})
+_ANSWERED = frozenset({OutcomeStatus.ADDRESS, OutcomeStatus.NOT_PUBLIC, OutcomeStatus.FILTERED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,11 @@ class DetectionSettings:
     entities: tuple[str, ...] = ()
     interface: bool = False
     change_interval: int = DEFAULT_CHANGE_CHECK_INTERVAL  # minutes; 0: no change canary
+    # The user's address filters, both families together (each prefix has its version):
+    # prefixes never to publish, and prefixes an address must fall in. Out of the repr, so
+    # that settings without filters keep the fingerprint they had before filters existed.
+    never: tuple[str, ...] = field(default=(), repr=False)
+    only: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> DetectionSettings:
@@ -92,14 +104,31 @@ class DetectionSettings:
             change_interval=int(
                 options.get(CONF_CHANGE_CHECK_INTERVAL, DEFAULT_CHANGE_CHECK_INTERVAL)
             ),
+            never=(*options.get(CONF_IPV4_NEVER, ()), *options.get(CONF_IPV6_NEVER, ())),
+            only=(*options.get(CONF_IPV4_ONLY, ()), *options.get(CONF_IPV6_ONLY, ())),
         )
 
     @property
     def fingerprint(self) -> str:
         """A short stable id, for repair issue ids and the stored scoreboards. The change
         check's interval is left out: turning the check off or on keeps what was learnt."""
-        kept = replace(self, change_interval=DEFAULT_CHANGE_CHECK_INTERVAL)
-        return hashlib.sha256(repr(kept).encode()).hexdigest()[:10]
+        kept = repr(replace(self, change_interval=DEFAULT_CHANGE_CHECK_INTERVAL))
+        if self.never or self.only:
+            kept += f" never={self.never} only={self.only}"
+        return hashlib.sha256(kept.encode()).hexdigest()[:10]
+
+    def policy(self, family: Family) -> AddressPolicy:
+        """What may be published for one family: public addresses the filters let through."""
+        version = 4 if family is Family.IPV4 else 6
+
+        def prefixes(texts: tuple[str, ...]) -> tuple[Prefix, ...]:
+            return tuple(
+                prefix
+                for prefix in (ip_network(text, strict=False) for text in texts)
+                if prefix.version == version
+            )
+
+        return AddressPolicy(never=prefixes(self.never), only=prefixes(self.only))
 
     def sources(self, family: Family) -> tuple[Source, ...]:
         """The sources to ask for one family: the mode's, then what Home Assistant knows."""
@@ -170,6 +199,7 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
         self.families: frozenset[Family] = frozenset()
         self._local = local_handlers(hass)
         self._sources = {family: settings.sources(family) for family in Family}
+        self._policies = {family: settings.policy(family) for family in Family}
         for family, sources in self._sources.items():
             self.scoreboard.retain(family, (source.name for source in sources))
 
@@ -244,6 +274,7 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
                     session=async_get_clientsession(self.hass, family=SOCKET_FAMILY[family]),
                     quorum=self.settings.quorum,
                     timeout=DETECTION_TIMEOUT,
+                    policy=self._policies[family],
                     scoreboard=self.scoreboard,
                     local=self._local,
                 )
@@ -266,6 +297,7 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
             family,
             session=async_get_clientsession(self.hass, family=SOCKET_FAMILY[family]),
             limit=DETECTION_TIMEOUT,
+            policy=self._policies[family],
             local=self._local,
         )
 

@@ -133,7 +133,7 @@ def no_consensus(
     max_age_minutes: int,
 ) -> ServiceValidationError:
     """Why there is no address to write for ``family``, with the numbers behind it."""
-    if detection is None or not detection.answers:
+    if detection is None or not (detection.answers or detection.filtered):
         return ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="no_source_answered_family",
@@ -145,7 +145,9 @@ def no_consensus(
             translation_key="no_consensus",
             translation_placeholders={
                 "family": family.label,
-                "agreeing": str(max(len(voters) for voters in detection.answers.values())),
+                "agreeing": str(
+                    max((len(voters) for voters in detection.answers.values()), default=0)
+                ),
                 "quorum": str(detection.quorum),
                 "answers": detection.answers_text,
             },

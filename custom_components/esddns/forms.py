@@ -26,7 +26,9 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
+from .address_filters import FILTER_KEYS
 from .const import (
+    CONF_ADDRESS_FILTERS,
     CONF_ADVANCED,
     CONF_API_URL,
     CONF_AUTO_SYNC,
@@ -236,5 +238,17 @@ def options_schema(defaults: Mapping[str, Any]) -> vol.Schema:
                 CONF_RECORD_CHECK_INTERVAL,
                 default=defaults.get(CONF_RECORD_CHECK_INTERVAL, DEFAULT_RECORD_CHECK_INTERVAL),
             ): minutes(MIN_RECORD_CHECK_INTERVAL, MAX_RECORD_CHECK_INTERVAL),
+            vol.Required(CONF_ADDRESS_FILTERS): section(
+                vol.Schema(
+                    {
+                        vol.Optional(key, default=list(defaults.get(key, []))): TextSelector(
+                            TextSelectorConfig(multiple=True)
+                        )
+                        for key in FILTER_KEYS
+                    }
+                ),
+                # Open when filters are set, so that they are seen.
+                {"collapsed": not any(defaults.get(key) for key in FILTER_KEYS)},
+            ),
         }
     )

@@ -4,7 +4,6 @@ the value that is wrong), and raises nothing."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from ipaddress import IPv6Address
 from typing import Any
@@ -13,6 +12,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from .address_filters import check_filters
 from .const import (
     CONF_API_URL,
     CONF_AUTO_SYNC,
@@ -40,6 +40,7 @@ from .const import (
 )
 from .data import gandi_client
 from .detection import DetectionSettings
+from .form_errors import FormErrors
 from .gandi import (
     MAX_TTL,
     MIN_TTL,
@@ -74,30 +75,6 @@ from .wan import (
     parse_https_source,
     parse_stun_server,
 )
-
-
-@dataclass
-class FormErrors:
-    """A form's errors, keyed by field, and the placeholders that name the offending values."""
-
-    errors: dict[str, str] = field(default_factory=dict)
-    placeholders: dict[str, str] = field(default_factory=dict)
-
-    def add(self, field_name: str, key: str, **placeholders: str) -> None:
-        """Show ``key`` on ``field_name`` (the first error of a field wins)."""
-        self.errors.setdefault(field_name, key)
-        for name, value in placeholders.items():
-            self.placeholders.setdefault(name, value)
-
-    def __or__(self, other: FormErrors) -> FormErrors:
-        """Both checks' errors; a field keeps the first one."""
-        return FormErrors(
-            {**other.errors, **self.errors}, {**other.placeholders, **self.placeholders}
-        )
-
-    def __bool__(self) -> bool:
-        return bool(self.errors)
-
 
 # ----- the credential -----------------------------------------------------------------------
 
@@ -300,9 +277,12 @@ def check_new_families(
 
 
 def check_options(
-    user_input: Mapping[str, Any], families: Collection[Family]
+    user_input: Mapping[str, Any],
+    families: Collection[Family],
+    seen: Mapping[Family, Collection[IPAddress]] | None = None,
 ) -> tuple[dict[str, Any], FormErrors]:
-    """Parse the custom sources, and check a quorum can be reached for every family needed."""
+    """Parse the custom sources and the address filters, and check a quorum can be reached
+    for every family needed, and that the filters let through an address the sources saw."""
     errors = FormErrors()
     stun = [str(text).strip() for text in user_input.get(CONF_STUN_SERVERS, [])]
     https = [str(text).strip() for text in user_input.get(CONF_HTTPS_SOURCES, [])]
@@ -329,6 +309,9 @@ def check_options(
         CONF_CHANGE_CHECK_INTERVAL: int(user_input[CONF_CHANGE_CHECK_INTERVAL]),
         CONF_RECORD_CHECK_INTERVAL: int(user_input[CONF_RECORD_CHECK_INTERVAL]),
     }
+    filters, filter_errors = check_filters(user_input, seen or {})
+    options.update(filters)
+    errors |= filter_errors
     if not errors:
         errors = check_quorum(DetectionSettings.from_options(options), families, CONF_QUORUM)
     return options, errors

@@ -10,7 +10,9 @@ from custom_components.esddns.wan import (
     PUBLIC_ONLY,
     AddressClass,
     AddressPolicy,
+    InvalidPrefixError,
     classify_address,
+    parse_prefix,
 )
 
 
@@ -69,3 +71,53 @@ def test_policies() -> None:
     relaxed = AddressPolicy(frozenset({AddressClass.PUBLIC, AddressClass.SHARED}))
     assert relaxed.rejects(cgnat) is None
     assert relaxed.rejects(ip_address("10.0.0.1")) is AddressClass.PRIVATE
+
+
+@pytest.mark.parametrize(
+    ("text", "version", "expected"),
+    [
+        ("81.2.64.0/18", 4, "81.2.64.0/18"),
+        (" 81.2.69.142/18 ", 4, "81.2.64.0/18"),  # the user's own address with its length
+        ("81.2.69.142", 4, "81.2.69.142/32"),
+        ("2001:db8:1200::/40", 6, "2001:db8:1200::/40"),
+        ("2001:db8:1234:5678::1/56", 6, "2001:db8:1234:5600::/56"),
+        ("2a00:1450::1", 6, "2a00:1450::1/128"),
+    ],
+)
+def test_a_prefix_is_read_as_the_network_it_names(text: str, version: int, expected: str) -> None:
+    assert str(parse_prefix(text, version)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [
+        ("81.2.64.0/33", 4),
+        ("81.2.64", 4),
+        ("my isp", 4),
+        ("", 4),
+        ("2001:db8::/40", 4),  # the other family
+        ("81.2.64.0/18", 6),
+        ("2001:db8::/129", 6),
+        ("2001:db8::1%eth0", 6),
+    ],
+)
+def test_what_is_not_a_prefix_of_the_family_is_refused(text: str, version: int) -> None:
+    with pytest.raises(InvalidPrefixError):
+        parse_prefix(text, version)
+
+
+def test_filters_reject_never_and_outside_only_and_say_which() -> None:
+    policy = AddressPolicy(
+        never=(parse_prefix("81.2.69.160/28", 4),),
+        only=(parse_prefix("81.2.64.0/18", 4), parse_prefix("93.184.216.0/24", 4)),
+    )
+    assert policy.filtered(ip_address("81.2.69.142")) is None
+    assert policy.filtered(ip_address("93.184.216.34")) is None
+    assert policy.filtered(ip_address("81.2.69.161")) == "in 81.2.69.160/28"
+    assert policy.filtered(ip_address("8.8.8.8")) == "outside 81.2.64.0/18, 93.184.216.0/24"
+    assert policy.accepts(ip_address("81.2.69.142"))
+    assert not policy.accepts(ip_address("81.2.69.161"))
+    assert not policy.accepts(ip_address("10.0.0.1"))  # inside no filter, but not public
+    # No filters: every public address.
+    assert PUBLIC_ONLY.filtered(ip_address("8.8.8.8")) is None
+    assert PUBLIC_ONLY.accepts(ip_address("2a00:1450:4007:80e::200e"))

@@ -10,11 +10,13 @@ import aiohttp
 import pytest
 
 from custom_components.esddns.wan import (
+    AddressPolicy,
     Family,
     OutcomeStatus,
     SourceKind,
     detect,
     https_source,
+    parse_prefix,
     stun_source,
 )
 from tests.fixtures_wan import WanFakes, fake_dns_source
@@ -189,3 +191,44 @@ async def test_per_source_timeout(wan_fakes: WanFakes, wan_session: aiohttp.Clie
     )
     assert detection.address is None
     assert detection.outcomes[1].status is OutcomeStatus.TIMEOUT
+
+
+async def test_a_filtered_address_never_wins_even_when_every_source_names_it(
+    wan_fakes: WanFakes, wan_session: aiohttp.ClientSession
+) -> None:
+    """The user's filters count a source naming a filtered address as failed, before the
+    quorum is counted: no consensus, and the answers say which were filtered."""
+    fakes = await wan_fakes.start(stun=3, http=1)
+    never = AddressPolicy(never=(parse_prefix("81.2.69.0/24", 4),))
+    detection = await detect(
+        fakes.sources, Family.IPV4, session=wan_session, timeout=1, policy=never
+    )
+    assert detection.address is None
+    assert {o.status for o in detection.outcomes} == {OutcomeStatus.FILTERED}
+    assert {o.detail for o in detection.outcomes} == {"in 81.2.69.0/24"}
+    assert detection.answers == {}
+    providers = sorted({s.provider for s in fakes.sources})
+    assert detection.answers_text == f"{PUBLIC} (filtered): {', '.join(providers)}"
+
+
+async def test_the_address_inside_the_only_prefix_wins_over_a_faster_filtered_one(
+    wan_fakes: WanFakes, wan_session: aiohttp.ClientSession
+) -> None:
+    """A VPN's address named first and by a quorum still loses to the ISP's."""
+    fakes = await wan_fakes.start(stun=2, http=2)
+    for fake in fakes.stun:
+        fake.address = str(OTHER)  # the VPN's exit, answered first
+    for fake in fakes.http:
+        fake.delay = 0.05
+    only = AddressPolicy(only=(parse_prefix("81.2.64.0/18", 4),))
+    detection = await detect(
+        fakes.sources, Family.IPV4, session=wan_session, quorum=2, timeout=2, policy=only
+    )
+    assert detection.address == PUBLIC
+    statuses = {o.source.provider: o.status for o in detection.outcomes}
+    assert sorted(statuses.values()) == sorted(
+        [OutcomeStatus.FILTERED] * 2 + [OutcomeStatus.ADDRESS] * 2
+    )
+    filtered = [o for o in detection.outcomes if o.status is OutcomeStatus.FILTERED]
+    assert {o.detail for o in filtered} == {"outside 81.2.64.0/18"}
+    assert f"{OTHER} (filtered)" in detection.answers_text

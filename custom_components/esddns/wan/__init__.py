@@ -9,8 +9,11 @@ from .address import (
     PUBLIC_ONLY,
     AddressClass,
     AddressPolicy,
+    InvalidPrefixError,
     IPAddress,
+    Prefix,
     classify_address,
+    parse_prefix,
 )
 from .consensus import LocalHandler, ask_source, detect
 from .errors import (
@@ -63,10 +66,12 @@ __all__ = [
     "Family",
     "IPAddress",
     "IfInet6Entry",
+    "InvalidPrefixError",
     "InvalidSourceError",
     "LocalHandler",
     "MalformedAnswer",
     "OutcomeStatus",
+    "Prefix",
     "Scoreboard",
     "Source",
     "SourceFailure",
@@ -85,6 +90,7 @@ __all__ = [
     "parse_address",
     "parse_https_source",
     "parse_if_inet6",
+    "parse_prefix",
     "parse_stun_server",
     "preferred_ipv6",
     "sources_for",

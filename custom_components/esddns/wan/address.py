@@ -95,16 +95,57 @@ def classify_address(address: IPAddress) -> AddressClass:
     return AddressClass.PUBLIC
 
 
+type Prefix = IPv4Network | IPv6Network
+
+
+class InvalidPrefixError(ValueError):
+    """The text is not a prefix (or address) of the family asked for."""
+
+
+def parse_prefix(text: str, version: int) -> Prefix:
+    """``81.2.64.0/18``, ``2001:db8:1::/48`` or a bare address (a /32 or /128) of IP ``version``.
+
+    Bits past the prefix length are dropped (``81.2.69.142/18`` is ``81.2.64.0/18``): people
+    often paste their own address with the length they were given.
+    """
+    if "%" in text:  # a zone index (fe80::1%eth0) means nothing beyond one link
+        raise InvalidPrefixError(text)
+    try:
+        prefix = ip_network(text.strip(), strict=False)
+    except ValueError as err:
+        raise InvalidPrefixError(text) from err
+    if prefix.version != version:
+        raise InvalidPrefixError(text)
+    return prefix
+
+
 @dataclass(frozen=True, slots=True)
 class AddressPolicy:
-    """Which address classes may count as the public address (a parameter so tests can relax it)."""
+    """Which addresses may count as the public address: by class (a parameter so tests can relax
+    it), then by the user's filters, prefixes to never publish and prefixes it must fall in."""
 
     allowed: frozenset[AddressClass] = frozenset({AddressClass.PUBLIC})
+    never: tuple[Prefix, ...] = ()
+    only: tuple[Prefix, ...] = ()  # empty: anywhere
 
     def rejects(self, address: IPAddress) -> AddressClass | None:
         """The address's class if this policy rejects it, else None."""
         cls = classify_address(address)
         return None if cls in self.allowed else cls
+
+    def filtered(self, address: IPAddress) -> str | None:
+        """Why the user's filters reject the address (``in 10.8.0.0/16``, ``outside
+        81.2.64.0/18``), else None."""
+        for prefix in self.never:
+            if address in prefix:
+                return f"in {prefix}"
+        if self.only and not any(address in prefix for prefix in self.only):
+            return f"outside {', '.join(map(str, self.only))}"
+        return None
+
+    def accepts(self, address: IPAddress) -> bool:
+        """Whether the address may be published."""
+        return self.rejects(address) is None and self.filtered(address) is None
 
 
 PUBLIC_ONLY = AddressPolicy()

@@ -127,6 +127,8 @@ async def ask_source(
             status, detail, address = OutcomeStatus.MALFORMED, f"answered {address}", None
         elif (rejected := policy.rejects(address)) is not None:
             status, detail = OutcomeStatus.NOT_PUBLIC, rejected.value
+        elif (why := policy.filtered(address)) is not None:
+            status, detail = OutcomeStatus.FILTERED, why
         else:
             status = OutcomeStatus.ADDRESS
     latency = (loop.time() - started) * 1000

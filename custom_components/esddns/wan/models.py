@@ -59,6 +59,8 @@ class OutcomeStatus(StrEnum):
     )
     MALFORMED = "malformed"  # an answer came, but not one address of the asked family
     NOT_PUBLIC = "not_public"
+    # A public address the user's filters reject: a failure, so that it can never win.
+    FILTERED = "filtered"
     ERROR = "error"  # anything else: name does not resolve, TLS failure, unexpected exception
     CANCELLED = "cancelled"  # the quorum was reached first
 
@@ -91,7 +93,7 @@ class SourceOutcome:
 
     source: Source
     status: OutcomeStatus
-    address: IPAddress | None = None  # set for ADDRESS and NOT_PUBLIC
+    address: IPAddress | None = None  # set for ADDRESS, NOT_PUBLIC and FILTERED
     latency_ms: float | None = None
     detail: str = ""
 
@@ -131,11 +133,27 @@ class Detection:
         return tuple(o for o in self.outcomes if o.status is OutcomeStatus.ADDRESS)
 
     @property
+    def filtered(self) -> tuple[SourceOutcome, ...]:
+        """Outcomes that gave a public address the user's filters reject."""
+        return tuple(o for o in self.outcomes if o.status is OutcomeStatus.FILTERED)
+
+    @property
     def answers_text(self) -> str:
-        """Each address the sources named, with its providers: ``81.2.69.142: google, twilio``."""
+        """Each address the sources named, with its providers, those the user's filters reject
+        marked: ``81.2.69.142: google, twilio; 10.8.0.1 (filtered): cloudflare``."""
+        filtered: dict[IPAddress, set[str]] = {}
+        for outcome in self.filtered:
+            assert outcome.address is not None
+            filtered.setdefault(outcome.address, set()).add(outcome.source.provider)
         return "; ".join(
-            f"{address}: {', '.join(sorted(providers))}"
-            for address, providers in self.answers.items()
+            [
+                f"{address}: {', '.join(sorted(providers))}"
+                for address, providers in self.answers.items()
+            ]
+            + [
+                f"{address} (filtered): {', '.join(sorted(providers))}"
+                for address, providers in filtered.items()
+            ]
         )
 
     @property
