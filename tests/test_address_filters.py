@@ -7,7 +7,7 @@ from ipaddress import ip_network
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -27,26 +27,46 @@ from custom_components.esddns.const import (
     CONF_IPV4_ONLY,
     CONF_IPV6_NEVER,
     CONF_IPV6_ONLY,
+    CONF_QUORUM,
+    CONF_STUN_SERVERS,
     DOMAIN,
     SERVICE_SYNC,
 )
 from custom_components.esddns.detection import DetectionSettings
 from custom_components.esddns.wan import AddressPolicy, Family, consensus
 from devtools.fakes.gandi import FakeGandi
-from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, setup_entry, tick
-from tests.test_config_flow import OPTIONS_STRINGS, shown_errors
+from tests.integration import (
+    NEW_PUBLIC,
+    PUBLIC,
+    PublicSources,
+    make_entry,
+    record_subentry,
+    setup_entry,
+    start_record_reconfigure,
+    subentry_id,
+    tick,
+)
+from tests.test_config_flow import OPTIONS_STRINGS, RECORD, shown_errors
+from tests.test_records import HOST_V6, v6_sources  # noqa: F401 - a fixture
 
 HEALTH = "binary_sensor.esddns_example_com_dns_up_to_date"
 VPN = NEW_PUBLIC  # the address a VPN's exit gives, which the user never wants in DNS
 
 
-async def _submit(hass: HomeAssistant, entry: MockConfigEntry, **filters: list[str]) -> Any:
-    """Open the options form and save it with the given address filters, the rest unchanged."""
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+async def _submit(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    flow: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+    **filters: list[str],
+) -> Any:
+    """Save the options form (a new one, or ``flow`` as shown) with the given address filters,
+    the rest as shown but for ``changes``."""
+    result = flow or await hass.config_entries.options.async_init(entry.entry_id)
     schema = result["data_schema"].schema
     rest = {str(key): key.default() for key in schema if str(key) != CONF_ADDRESS_FILTERS}
     return await hass.config_entries.options.async_configure(
-        result["flow_id"], {**rest, CONF_ADDRESS_FILTERS: filters}
+        result["flow_id"], {**rest, **(changes or {}), CONF_ADDRESS_FILTERS: filters}
     )
 
 
@@ -97,7 +117,8 @@ async def test_the_options_form_reads_checks_and_keeps_the_filters(
         result = await _submit(hass, entry, **filters)
         assert shown_errors(result, OPTIONS_STRINGS) == {
             "base": "These address filters reject every public IPv4 address the sources named "
-            f"in the last detection ({PUBLIC}): nothing could be published. Check the prefixes."
+            f"in the last detection ({PUBLIC}): nothing would be published until they name "
+            "another. Check the prefixes, or submit again to keep them (for a VPN that is up now)."
         }, filters
     assert entry.options == before
 
@@ -238,3 +259,209 @@ def test_settings_without_filters_keep_their_scoreboard_and_filters_are_their_ow
     assert len({plain, vpn, isp}) == 3
     assert vpn.policy(Family.IPV4).never == (ip_network(f"{VPN}/32"),)
     assert vpn.policy(Family.IPV6) == AddressPolicy()
+
+
+# ----- the form's checks: nothing a filter can never do, nothing silently stuck ---------------
+
+
+@pytest.mark.entry(options={CONF_IPV4_NEVER: [f"{VPN}/32"]})
+@pytest.mark.sources_answer(VPN)
+@pytest.mark.usefixtures("init_integration")
+async def test_other_options_save_while_the_filter_does_its_job(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, fake_gandi: FakeGandi
+) -> None:
+    """The VPN is up and every source names its address, filtered: nothing is written, exactly
+    what the filter is for. Changing another option (the interval) still saves."""
+    assert fake_gandi.writes() == []
+    result = await _submit(
+        hass, mock_config_entry, changes={"detection_interval": 10}, ipv4_never=[f"{VPN}/32"]
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert mock_config_entry.options["detection_interval"] == 10
+    assert mock_config_entry.options[CONF_IPV4_NEVER] == [f"{VPN}/32"]
+
+
+@pytest.mark.gandi_holds(PUBLIC)
+@pytest.mark.usefixtures("public_sources")
+async def test_filters_rejecting_what_is_seen_now_are_kept_when_submitted_again(
+    hass: HomeAssistant, init_integration: MockConfigEntry, fake_gandi: FakeGandi
+) -> None:
+    """The sources see the ISP's address, which the user knows is about to be the VPN's: the
+    form warns, naming it; other filters warn again; the same ones submitted again are saved,
+    and nothing is written under them."""
+    entry = init_integration
+    flow = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await _submit(hass, entry, flow, ipv4_never=[f"{PUBLIC}/32"])
+    assert result["errors"] == {"base": "filters_reject_all"}
+    assert PUBLIC in shown_errors(result, OPTIONS_STRINGS)["base"]
+    result = await _submit(hass, entry, result, ipv4_only=["93.184.216.0/24"])
+    assert result["errors"] == {"base": "filters_reject_all"}
+    assert CONF_IPV4_NEVER not in entry.options
+    result = await _submit(hass, entry, result, ipv4_only=["93.184.216.0/24"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.options[CONF_IPV4_ONLY] == ["93.184.216.0/24"]
+    assert entry.state is ConfigEntryState.LOADED
+    fake_gandi.clear_requests()
+    await entry.runtime_data.detection.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert fake_gandi.writes() == []
+    assert hass.states.get("sensor.esddns_example_com_public_ipv4_address").state == "unavailable"
+
+
+async def test_filters_that_can_never_work_are_refused_and_the_rest_sorted(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """Whatever the sources say (here nothing: they are down and the account retries), a
+    prefix never to publish that holds every public address, or one to publish only from that
+    holds none, is refused naming it; good prefixes are saved sorted, without repeats."""
+    public_sources.silence()
+    entry = make_entry(fake_gandi, public_sources)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    before = dict(entry.options)
+    cases = {
+        "“0.0.0.0/0” holds every public IPv4 address": {CONF_IPV4_NEVER: ["0.0.0.0/0"]},
+        "“::/0” holds every public IPv6 address": {CONF_IPV6_NEVER: ["::/0"]},
+        "“2000::/3” holds every public IPv6 address": {CONF_IPV6_NEVER: ["2000::/3"]},
+        "“10.0.0.0/8” holds no public IPv4 address": {CONF_IPV4_ONLY: ["10.0.0.0/8"]},
+        "“192.168.1.0/24” holds no public IPv4": {CONF_IPV4_ONLY: ["192.168.1.0/24"]},
+        "“fd00::/8” holds no public IPv6 address": {CONF_IPV6_ONLY: ["fd00::/8"]},
+    }
+    for shown, filters in cases.items():
+        result = await _submit(hass, entry, **filters)
+        assert shown_errors(result, OPTIONS_STRINGS)["base"].startswith(shown), filters
+        # Submitted again, still refused: only a warning about what is seen can be overruled.
+        result = await _submit(hass, entry, result, **filters)
+        assert result["type"] is FlowResultType.FORM, filters
+    assert entry.options == before
+    # A never-prefix that holds many public addresses, but not all, is a filter like any other.
+    result = await _submit(
+        hass,
+        entry,
+        ipv4_only=["93.184.216.0/24", "81.2.64.0/18", "81.2.69.142/18"],
+        ipv6_never=["2001:db8::/32", "2000::/4"],
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
+    assert entry.options[CONF_IPV4_ONLY] == ["81.2.64.0/18", "93.184.216.0/24"]
+    assert entry.options[CONF_IPV6_NEVER] == ["2000::/4", "2001:db8::/32"]
+    await hass.config_entries.async_remove(entry.entry_id)
+
+
+@pytest.mark.entry(options={CONF_IPV4_NEVER: ["not a prefix", f"{VPN}/32", "2001:db8::/32"]})
+@pytest.mark.sources_answer(VPN, PUBLIC)
+async def test_a_bad_hand_edited_filter_is_skipped_and_the_others_apply(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, fake_gandi: FakeGandi
+) -> None:
+    """A storage file edited by hand with text that is no prefix (or one of the other family)
+    still loads: that text is left out, and the good filter still keeps the VPN out."""
+    await setup_entry(hass, mock_config_entry)
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert [w.body["rrset_values"] for w in fake_gandi.writes()] == [[PUBLIC]]
+
+
+# ----- a host on another subnet: the address a record derives is filtered too ----------------
+
+ISP_56 = "2a01:4f8:c17::/56"  # HOST_V6, 2a01:4f8:c17:1::1, is in it
+
+
+def _v6_entry(
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    v6_servers: list[Any],
+    subentries: list[Any],
+    **options: Any,
+) -> MockConfigEntry:
+    return make_entry(
+        fake_gandi,
+        public_sources,
+        subentries=subentries,
+        options={
+            CONF_STUN_SERVERS: [
+                *public_sources.options[CONF_STUN_SERVERS],
+                *(f"[::1]:{server.port}" for server in v6_servers),
+            ],
+            CONF_QUORUM: 2,
+            **options,
+        },
+    )
+
+
+def _lab(interface_id: str = "::300:0:0:0:10", bits: int = 48) -> Any:
+    lab = record_subentry("example.com", "lab", ["AAAA"], interface_id=interface_id)
+    return ConfigSubentryData(**{**lab, "data": {**lab["data"], "ipv6_prefix_length": bits}})
+
+
+async def test_a_host_address_outside_the_only_prefix_is_never_written(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    v6_sources: list[Any],  # noqa: F811
+) -> None:
+    """IPv6 only from the ISP's /56; the detected address is in it, but a record keeping 48
+    bits with subnet 0x300 lands outside it: that record is never written, the host's own
+    record is, and the record's sensor says it has no address to hold."""
+    home = record_subentry("example.com", "home", ["AAAA"])
+    entry = _v6_entry(
+        fake_gandi, public_sources, v6_sources, [home, _lab()], **{CONF_IPV6_ONLY: [ISP_56]}
+    )
+    await setup_entry(hass, entry)
+    written = {w.path.rsplit("/", 2)[-2]: w.body["rrset_values"] for w in fake_gandi.writes()}
+    assert written == {"home": [HOST_V6]}
+    await entry.runtime_data.detection.async_refresh()
+    await hass.services.async_call(DOMAIN, SERVICE_SYNC, {}, blocking=True)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert fake_gandi.get_rrset("example.com", "lab", "AAAA") is None
+    assert hass.states.get("sensor.lab_example_com_aaaa_record").attributes["desired"] is None
+
+
+async def test_the_record_form_refuses_a_host_address_the_filters_reject(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    v6_sources: list[Any],  # noqa: F811
+) -> None:
+    """Add record: a subnet outside the ISP's /56 is refused naming the address it would
+    publish and the prefix; one inside is added. Reconfigure refuses the same; and the
+    options form refuses a filter that rejects the address a record publishes now."""
+    home = record_subentry("example.com", "home", ["AAAA"])
+    entry = _v6_entry(fake_gandi, public_sources, v6_sources, [home], **{CONF_IPV6_ONLY: [ISP_56]})
+    await setup_entry(hass, entry)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "record"), context={"source": "user"}
+    )
+    form = {"name": "lab", "record_types": ["AAAA"], "ttl": 300, "auto_sync": True,
+            "interface_id": "::300:0:0:0:10", "ipv6_prefix_length": 48}  # fmt: skip
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**form, "domain": "example.com"}
+    )
+    assert shown_errors(result, RECORD) == {
+        "interface_id": "With the current IPv6 prefix, “::300:0:0:0:10” publishes "
+        f"2a01:4f8:c17:300::10, which the account's address filters reject ({ISP_56}): it "
+        "would never be written. Change the identifier or the kept bits, or the filters in the "
+        "account's options."
+    }
+    assert len(entry.subentries) == 1
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {**form, "domain": "example.com", "interface_id": "::3:0:0:0:10", "ipv6_prefix_length": 56},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert fake_gandi.get_rrset("example.com", "lab", "AAAA").values == ["2a01:4f8:c17:3::10"]
+
+    result = await start_record_reconfigure(hass, entry, subentry_id(entry, "lab"))
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], form)
+    assert result["errors"] == {"interface_id": "address_filtered"}
+    assert entry.subentries[subentry_id(entry, "lab")].data["interface_id"] == "::3:0:0:0:10"
+
+    result = await _submit(hass, entry, ipv6_only=[ISP_56], ipv6_never=["2a01:4f8:c17:3::/64"])
+    assert shown_errors(result, OPTIONS_STRINGS) == {
+        "base": "These address filters reject 2a01:4f8:c17:3::10 (2a01:4f8:c17:3::/64), which "
+        "lab.example.com publishes now: it would never be written. Change the prefixes, or "
+        "that record's interface identifier first."
+    }
+    assert CONF_IPV6_NEVER not in entry.options

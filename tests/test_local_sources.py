@@ -17,6 +17,7 @@ from custom_components.esddns import local_sources
 from custom_components.esddns.const import (
     CONF_ENTITY_SOURCES,
     CONF_INTERFACE_SOURCE,
+    CONF_IPV4_NEVER,
     CONF_QUORUM,
     CONF_STUN_SERVERS,
     DOMAIN,
@@ -24,11 +25,12 @@ from custom_components.esddns.const import (
 from custom_components.esddns.wan import (
     Family,
     SourceFailure,
+    SourceKind,
     interface_source,
     preferred_ipv6,
 )
 from devtools.fakes.gandi import FakeGandi
-from tests.integration import PUBLIC, PublicSources, make_entry, setup_entry
+from tests.integration import NEW_PUBLIC, PUBLIC, PublicSources, make_entry, setup_entry
 
 ROUTER = "sensor.router_wan_ip"
 PUBLIC_IPV4 = "sensor.esddns_example_com_public_ipv4_address"
@@ -155,14 +157,14 @@ async def test_interface_source_prefers_a_stable_global_ipv6(
     monkeypatch.setattr(local_sources, "IF_INET6", proc)
     source = interface_source()
     with patch.object(local_sources.network, "async_get_adapters", return_value=adapters):
-        found = await local_sources.async_read_interface(hass, source, Family.IPV6)
+        found = await local_sources.local_handlers(hass)[SourceKind.INTERFACE](source, Family.IPV6)
         assert str(found) == stable
         # Only a private IPv4: no public address of that family on this host.
         with pytest.raises(SourceFailure, match="no public IPv4 address"):
-            await local_sources.async_read_interface(hass, source, Family.IPV4)
+            await local_sources.local_handlers(hass)[SourceKind.INTERFACE](source, Family.IPV4)
         # Without Linux's file, Home Assistant's order decides among public candidates.
         monkeypatch.setattr(local_sources, "IF_INET6", tmp_path / "missing")
-        found = await local_sources.async_read_interface(hass, source, Family.IPV6)
+        found = await local_sources.local_handlers(hass)[SourceKind.INTERFACE](source, Family.IPV6)
         assert str(found) == temporary
 
 
@@ -188,13 +190,13 @@ async def test_interface_source_takes_the_first_public_ipv4(hass: HomeAssistant)
     ]
     source = interface_source()
     with patch.object(local_sources.network, "async_get_adapters", return_value=adapters):
-        found = await local_sources.async_read_interface(hass, source, Family.IPV4)
+        found = await local_sources.local_handlers(hass)[SourceKind.INTERFACE](source, Family.IPV4)
     assert str(found) == "81.2.69.142"
     with (
         patch.object(local_sources.network, "async_get_adapters", return_value=adapters[:2]),
         pytest.raises(SourceFailure, match="no public IPv4 address"),
     ):
-        await local_sources.async_read_interface(hass, source, Family.IPV4)
+        await local_sources.local_handlers(hass)[SourceKind.INTERFACE](source, Family.IPV4)
 
 
 async def test_interface_source_on_this_host(hass: HomeAssistant) -> None:
@@ -203,7 +205,9 @@ async def test_interface_source_on_this_host(hass: HomeAssistant) -> None:
     entries = local_sources.read_if_inet6()
     assert entries is None or preferred_ipv6([e.address for e in entries], entries) is None
     with pytest.raises(SourceFailure, match="no public IPv6 address"):
-        await local_sources.async_read_interface(hass, interface_source(), Family.IPV6)
+        await local_sources.local_handlers(hass)[SourceKind.INTERFACE](
+            interface_source(), Family.IPV6
+        )
 
 
 async def test_interface_source_votes_in_detection(
@@ -231,6 +235,37 @@ async def test_interface_source_votes_in_detection(
         await setup_entry(hass, entry)
     assert hass.states.get(PUBLIC_IPV4).state == PUBLIC
     assert _outcome(entry, "interface").status == "address"
+
+
+async def test_the_host_address_the_filters_let_through_is_its_vote(
+    hass: HomeAssistant, fake_gandi: FakeGandi, public_sources: PublicSources
+) -> None:
+    """A VPN's interface comes first on this host, the ISP's second: with the VPN's address
+    never to publish, the host votes with the ISP's; with only the VPN's, it votes with that
+    one, which the filter marks as filtered."""
+    vpn = {**_adapter("wg0", [NEW_PUBLIC]), "default": True}
+    adapters = [vpn, _adapter("ppp0", [PUBLIC])]
+    one_server = [f"127.0.0.1:{public_sources.servers[0].port}"]
+    options = {
+        CONF_STUN_SERVERS: one_server,
+        CONF_INTERFACE_SOURCE: True,
+        CONF_QUORUM: 2,
+        CONF_IPV4_NEVER: [f"{NEW_PUBLIC}/32"],
+    }
+    entry = make_entry(fake_gandi, public_sources, options=options)
+    with patch.object(local_sources.network, "async_get_adapters", return_value=adapters):
+        await setup_entry(hass, entry)
+        assert hass.states.get(PUBLIC_IPV4).state == PUBLIC
+        assert (_outcome(entry, "interface").status, str(_outcome(entry, "interface").address)) == (
+            "address",
+            PUBLIC,
+        )
+    with patch.object(local_sources.network, "async_get_adapters", return_value=[vpn]):
+        await entry.runtime_data.detection.async_refresh()
+    assert (_outcome(entry, "interface").status, str(_outcome(entry, "interface").address)) == (
+        "filtered",
+        NEW_PUBLIC,
+    )
 
 
 async def test_scoreboard_survives_a_restart_and_rounds_ask_fewer(

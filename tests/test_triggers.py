@@ -293,6 +293,32 @@ async def test_a_canary_that_keeps_disagreeing_loses_its_place(
     assert _home(fake_gandi) == [PUBLIC]
 
 
+async def test_a_filtered_canary_answer_starts_no_round(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A VPN comes up and every source names its address, which the filters reject: one full
+    round finds no consensus, and from then on the canary's filtered answer, like no answer,
+    starts none: one request a minute, nothing written."""
+    fake_gandi.set_rrset("example.com", "home", "A", [PUBLIC])
+    entry = _canary_entry(fake_gandi, public_sources, ipv4_never=[f"{NEW_PUBLIC}/32"])
+    await setup_entry(hass, entry)
+    public_sources.answer(NEW_PUBLIC)
+    await tick(hass, freezer, 1)
+    await tick(hass, freezer, 0.2)
+    assert entry.runtime_data.detection.data.trigger == "canary"
+    for _ in range(4):
+        asked = sum(public_sources.requests)
+        await tick(hass, freezer, 1)
+        assert sum(public_sources.requests) == asked + 1
+    canary = entry.runtime_data.shared.triggers.canary
+    assert canary[sorted(canary)[0]].last == f"filtered: {NEW_PUBLIC}"
+    assert fake_gandi.writes() == []
+    assert _home(fake_gandi) == [PUBLIC]
+
+
 async def test_a_canary_interval_of_zero_turns_it_off(
     hass: HomeAssistant,
     fake_gandi: FakeGandi,

@@ -3,12 +3,25 @@ in, per family; checked in the options form, applied by the detection's policy."
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
+
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 
 from .const import CONF_IPV4_NEVER, CONF_IPV4_ONLY, CONF_IPV6_NEVER, CONF_IPV6_ONLY
 from .form_errors import FormErrors
-from .wan import AddressPolicy, Family, InvalidPrefixError, IPAddress, Prefix, parse_prefix
+from .records import AccountRecords
+from .wan import (
+    AddressPolicy,
+    Family,
+    InvalidPrefixError,
+    IPAddress,
+    OutcomeStatus,
+    Prefix,
+    holds_every_public,
+    holds_public,
+    parse_prefix,
+)
 
 FILTERS = {
     Family.IPV4: (CONF_IPV4_NEVER, CONF_IPV4_ONLY),
@@ -19,45 +32,152 @@ FILTER_KEYS = tuple(key for keys in FILTERS.values() for key in keys)
 _EXAMPLE_PREFIX = {Family.IPV4: "81.2.64.0/18", Family.IPV6: "2001:db8:1200::/40"}
 
 
+def _version(family: Family) -> int:
+    return 4 if family is Family.IPV4 else 6
+
+
+def _prefixes(texts: Iterable[str], family: Family) -> tuple[Prefix, ...]:
+    """The prefixes of ``family`` among stored texts (a hand-edited bad one is left out)."""
+    found: list[Prefix] = []
+    for text in texts:
+        try:
+            found.append(parse_prefix(str(text), _version(family)))
+        except InvalidPrefixError:
+            continue
+    return tuple(found)
+
+
+def address_policy(never: Iterable[str], only: Iterable[str], family: Family) -> AddressPolicy:
+    """What may be published for ``family``: public addresses the stored filters let through
+    (both families' prefixes may be given: each keeps its own)."""
+    return AddressPolicy(never=_prefixes(never, family), only=_prefixes(only, family))
+
+
+def account_policy(options: Mapping[str, Any], family: Family) -> AddressPolicy:
+    """What an account's stored options let through for ``family``."""
+    never_key, only_key = FILTERS[family]
+    return address_policy(options.get(never_key) or (), options.get(only_key) or (), family)
+
+
+def rejecting(policy: AddressPolicy, address: IPAddress) -> str | None:
+    """The filter prefixes that reject ``address`` (the one it is in, or every prefix it is
+    outside of), as the user typed them; None if they let it through."""
+    if inside := [str(prefix) for prefix in policy.never if address in prefix]:
+        return ", ".join(inside)
+    if policy.only and not any(address in prefix for prefix in policy.only):
+        return ", ".join(map(str, policy.only))
+    return None
+
+
 def check_filters(
-    user_input: Mapping[str, Any], seen: Mapping[Family, Collection[IPAddress]]
+    user_input: Mapping[str, Any],
+    seen: Mapping[Family, Collection[IPAddress]],
+    stored: Mapping[str, Any],
+    hosts: Collection[tuple[str, IPAddress]] = (),
 ) -> tuple[dict[str, list[str]], FormErrors]:
-    """The address filters, normalised (``81.2.69.142/18`` is ``81.2.64.0/18``), only those
-    set; refused when a text is no prefix of its family, or when a family's filters would
-    reject every public address its sources named in the last detection."""
+    """The address filters, normalised (``81.2.69.142/18`` is ``81.2.64.0/18``) and sorted,
+    only those set. Refused, naming the value: text that is no prefix of its family, a prefix
+    never to publish that holds every public address, one to publish only from that holds
+    none; and a change that makes a family's filters reject every public address its sources
+    named in the last detection (``seen``), where the ``stored`` filters let one through, or
+    that rejects another host's address a record publishes now (``hosts``)."""
     errors = FormErrors()
     filters: dict[str, list[str]] = {}
-    for family, keys in FILTERS.items():
-        version = 4 if family is Family.IPV4 else 6
-        parsed: dict[str, tuple[Prefix, ...]] = {}
-        for key in keys:
-            prefixes: list[Prefix] = []
-            for text in (str(text).strip() for text in user_input.get(key) or ()):
-                if not text:
-                    continue
-                try:
-                    prefix = parse_prefix(text, version)
-                except InvalidPrefixError:
-                    errors.add(
-                        "base",
-                        "invalid_prefix",
-                        prefix=text,
-                        family=family.label,
-                        example=_EXAMPLE_PREFIX[family],
-                    )
-                    continue
-                if prefix not in prefixes:
-                    prefixes.append(prefix)
-            parsed[key] = tuple(prefixes)
+    for family, (never_key, only_key) in FILTERS.items():
+        never = _read(user_input.get(never_key), family, errors)
+        only = _read(user_input.get(only_key), family, errors)
+        for prefix in never:
+            if holds_every_public(prefix):
+                errors.add(
+                    "base", "prefix_holds_every_address", prefix=str(prefix), family=family.label
+                )
+        for prefix in only:
+            if not holds_public(prefix):
+                errors.add(
+                    "base", "prefix_holds_no_public", prefix=str(prefix), family=family.label
+                )
+        for key, prefixes in ((never_key, never), (only_key, only)):
             if prefixes:
                 filters[key] = [str(prefix) for prefix in prefixes]
-        policy = AddressPolicy(never=parsed[keys[0]], only=parsed[keys[1]])
-        public = sorted(a for a in seen.get(family, ()) if policy.rejects(a) is None)
-        if public and not any(policy.filtered(address) is None for address in public):
+        new = AddressPolicy(never=never, only=only)
+        before = account_policy(stored, family)
+        public = sorted(a for a in seen.get(family, ()) if new.rejects(a) is None)
+        if all(new.filtered(a) for a in public) and any(before.filtered(a) is None for a in public):
             errors.add(
                 "base",
                 "filters_reject_all",
                 family=family.label,
                 addresses=", ".join(map(str, public)),
             )
+        for record, address in hosts:
+            if address.version != _version(family) or not before.accepts(address):
+                continue
+            if rejected := rejecting(new, address):
+                errors.add(
+                    "base",
+                    "filters_reject_record",
+                    record=record,
+                    address=str(address),
+                    prefixes=rejected,
+                )
     return filters, errors
+
+
+def _read(texts: Any, family: Family, errors: FormErrors) -> tuple[Prefix, ...]:
+    """One field's prefixes, sorted, without repeats; bad text is an error naming it."""
+    found: set[Prefix] = set()
+    for text in (str(text).strip() for text in texts or ()):
+        if not text:
+            continue
+        try:
+            found.add(parse_prefix(text, _version(family)))
+        except InvalidPrefixError:
+            errors.add(
+                "base",
+                "invalid_prefix",
+                prefix=text,
+                family=family.label,
+                example=_EXAMPLE_PREFIX[family],
+            )
+    # Sorted: accounts with the same filters typed in another order share one detection.
+    return tuple(sorted(found, key=lambda prefix: (prefix.network_address, prefix.prefixlen)))
+
+
+def current_ipv6(entry: ConfigEntry) -> IPAddress | None:
+    """The account's public IPv6 address now, when it is loaded and has one."""
+    data = getattr(entry, "runtime_data", None)
+    if entry.state is not ConfigEntryState.LOADED or data is None or data.detection.data is None:
+        return None
+    address: IPAddress | None = data.detection.data.address(Family.IPV6)
+    return address
+
+
+def hosts_now(entry: ConfigEntry) -> list[tuple[str, IPAddress]]:
+    """The other hosts' addresses the account's records with an interface identifier publish
+    now, with the records' names: what new IPv6 filters are checked against too."""
+    current = current_ipv6(entry)
+    if current is None:
+        return []
+    return [
+        (record.label, address)
+        for record in AccountRecords.read(entry.subentries).records
+        for key in record.keys
+        if key.family is Family.IPV6 and (address := record.desired(key, current)) != current
+    ]
+
+
+def last_seen(entry: ConfigEntry) -> dict[Family, set[IPAddress]]:
+    """The public addresses the sources named in the account's last detection, per family
+    (those the filters rejected included): what new filters are checked against."""
+    data = getattr(entry, "runtime_data", None)
+    if entry.state is not ConfigEntryState.LOADED or data is None or data.detection.data is None:
+        return {}
+    return {
+        family: {
+            outcome.address
+            for outcome in detection.outcomes
+            if outcome.address is not None
+            and outcome.status in (OutcomeStatus.ADDRESS, OutcomeStatus.FILTERED)
+        }
+        for family, detection in data.detection.data.detections.items()
+    }

@@ -11,7 +11,6 @@ from typing import Any
 
 from homeassistant.config_entries import (
     ConfigEntry,
-    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryData,
@@ -20,7 +19,9 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import AbortFlow
 
+from .address_filters import FILTER_KEYS, account_policy, current_ipv6, hosts_now, last_seen
 from .const import (
     CONF_ADDRESS_FILTERS,
     CONF_ADVANCED,
@@ -49,7 +50,7 @@ from .forms import (
     user_schema,
 )
 from .gandi import RecordType, normalize_domain
-from .records import FAMILY_OF_TYPE, AccountRecords, IPAddress, account_title, label
+from .records import FAMILY_OF_TYPE, AccountRecords, account_title, label
 from .validation import (
     async_check_manages,
     async_list_domains,
@@ -63,33 +64,7 @@ from .validation import (
     records_elsewhere,
     same_url,
 )
-from .wan import Family, OutcomeStatus
-
-
-def _current_ipv6(entry: ConfigEntry) -> IPAddress | None:
-    """The account's public IPv6 address now, when it is loaded and has one."""
-    data = getattr(entry, "runtime_data", None)
-    if entry.state is not ConfigEntryState.LOADED or data is None:
-        return None
-    round_ = data.detection.data
-    return round_.address(Family.IPV6) if round_ is not None else None
-
-
-def _last_seen(entry: ConfigEntry) -> dict[Family, set[IPAddress]]:
-    """The public addresses the sources named in the account's last detection, per family
-    (those the filters rejected included): what new filters are checked against."""
-    data = getattr(entry, "runtime_data", None)
-    if entry.state is not ConfigEntryState.LOADED or data is None or data.detection.data is None:
-        return {}
-    return {
-        family: {
-            outcome.address
-            for outcome in detection.outcomes
-            if outcome.address is not None
-            and outcome.status in (OutcomeStatus.ADDRESS, OutcomeStatus.FILTERED)
-        }
-        for family, detection in data.detection.data.detections.items()
-    }
+from .wan import Family
 
 
 def _record_domains(entry: ConfigEntry) -> set[str]:
@@ -209,6 +184,20 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={**prefix_example(None), **errors.placeholders},
         )
 
+    async def _async_new_credential(
+        self, entry: ConfigEntry, kind: str, secret: str, api_url: str, user_input: dict[str, Any]
+    ) -> tuple[dict[str, str] | None, str | None, FormErrors]:
+        """A new credential for ``entry`` and its token's expiry, once it manages every domain
+        of the account's records; else None and why. One another account holds ends the flow."""
+        credential, errors = credential_data(kind, secret, api_url)
+        expires, expiry_errors = check_token_expiry(kind, user_input.get(CONF_TOKEN_EXPIRES))
+        errors |= expiry_errors
+        if credential and self._held_by_another_account(credential, entry):
+            raise AbortFlow("already_configured")
+        if credential and not errors:
+            errors = await async_check_manages(self.hass, credential, _record_domains(entry))
+        return (credential if not errors else None), expires, errors
+
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Gandi refused the credential: ask for a new one."""
         return await self.async_step_reauth_confirm()
@@ -221,22 +210,10 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
         errors = FormErrors()
         if user_input is not None:
             kind = entry.data[CONF_CREDENTIAL_KIND]
-            credential, errors = credential_data(
-                kind, user_input[CONF_SECRET], entry.data[CONF_API_URL]
+            credential, expires, errors = await self._async_new_credential(
+                entry, kind, user_input[CONF_SECRET], entry.data[CONF_API_URL], user_input
             )
-            expires, expiry_errors = check_token_expiry(kind, user_input.get(CONF_TOKEN_EXPIRES))
-            errors |= expiry_errors
-            if credential and self._held_by_another_account(credential, entry):
-                return self.async_abort(reason="already_configured")
-            if (
-                credential
-                and not expiry_errors
-                and not (
-                    errors := await async_check_manages(
-                        self.hass, credential, _record_domains(entry)
-                    )
-                )
-            ):
+            if credential:
                 return self._async_store_and_reload(
                     entry, {CONF_SECRET: credential[CONF_SECRET]}, expires, "reauth_successful"
                 )
@@ -262,20 +239,10 @@ class EsddnsConfigFlow(ConfigFlow, domain=DOMAIN):
                 api_url, entry.data[CONF_API_URL]
             )
             secret = user_input.get(CONF_SECRET) or (entry.data[CONF_SECRET] if same_place else "")
-            credential, errors = credential_data(kind, secret, api_url)
-            expires, expiry_errors = check_token_expiry(kind, user_input.get(CONF_TOKEN_EXPIRES))
-            errors |= expiry_errors
-            if credential and self._held_by_another_account(credential, entry):
-                return self.async_abort(reason="already_configured")
-            if (
-                credential
-                and not expiry_errors
-                and not (
-                    errors := await async_check_manages(
-                        self.hass, credential, _record_domains(entry)
-                    )
-                )
-            ):
+            credential, expires, errors = await self._async_new_credential(
+                entry, kind, secret, api_url, user_input
+            )
+            if credential:
                 return self._async_store_and_reload(
                     entry, credential, expires, "reconfigure_successful"
                 )
@@ -319,10 +286,8 @@ class RecordSubentryFlow(ConfigSubentryFlow):
                 )
         if user_input is not None:
             domain = normalize_domain(user_input[CONF_DOMAIN])
-            others = list(AccountRecords.read(entry.subentries).records)
-            elsewhere = records_elsewhere(self.hass, entry.data[CONF_API_URL], entry.entry_id)
-            record, errors = check_record(user_input, domain, others, elsewhere)
-            if not errors and not (errors := check_new_families(entry, others, record)):
+            record, errors = self._check(entry, user_input, domain, None)
+            if not errors:
                 return self.async_create_entry(title=label(domain, record[CONF_NAME]), data=record)
         return self.async_show_form(
             step_id="user",
@@ -330,10 +295,31 @@ class RecordSubentryFlow(ConfigSubentryFlow):
             errors=errors.errors,
             description_placeholders={
                 "account": entry.title,
-                **prefix_example(_current_ipv6(entry)),
+                **prefix_example(current_ipv6(entry)),
                 **errors.placeholders,
             },
         )
+
+    def _check(
+        self, entry: ConfigEntry, user_input: dict[str, Any], domain: str, changed: str | None
+    ) -> tuple[dict[str, Any], FormErrors]:
+        """The record's data from the form, checked against the account's other records (all
+        but the ``changed`` one), other accounts', its address filters and detection options."""
+        others = [
+            record
+            for record in AccountRecords.read(entry.subentries).records
+            if record.subentry_id != changed
+        ]
+        elsewhere = records_elsewhere(self.hass, entry.data[CONF_API_URL], entry.entry_id)
+        record, errors = check_record(
+            user_input,
+            domain,
+            others,
+            elsewhere,
+            current_ipv6(entry),
+            account_policy(entry.options, Family.IPV6),
+        )
+        return record, errors or check_new_families(entry, others, record)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -344,14 +330,8 @@ class RecordSubentryFlow(ConfigSubentryFlow):
         domain = subentry.data[CONF_DOMAIN]
         errors = FormErrors()
         if user_input is not None:
-            others = [
-                record
-                for record in AccountRecords.read(entry.subentries).records
-                if record.subentry_id != subentry.subentry_id
-            ]
-            elsewhere = records_elsewhere(self.hass, entry.data[CONF_API_URL], entry.entry_id)
-            record, errors = check_record(user_input, domain, others, elsewhere)
-            if not errors and not (errors := check_new_families(entry, others, record)):
+            record, errors = self._check(entry, user_input, domain, subentry.subentry_id)
+            if not errors:
                 return self.async_update_and_abort(
                     entry, subentry, title=label(domain, record[CONF_NAME]), data=record
                 )
@@ -361,7 +341,7 @@ class RecordSubentryFlow(ConfigSubentryFlow):
             errors=errors.errors,
             description_placeholders={
                 "record": subentry.title,
-                **prefix_example(_current_ipv6(entry)),
+                **prefix_example(current_ipv6(entry)),
                 **errors.placeholders,
             },
         )
@@ -370,6 +350,10 @@ class RecordSubentryFlow(ConfigSubentryFlow):
 class EsddnsOptionsFlow(OptionsFlow):
     """How the public address is found."""
 
+    def __init__(self) -> None:
+        """Nothing to confirm yet."""
+        self._confirming: dict[str, Any] | None = None
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Detection mode, custom sources, quorum and intervals."""
         errors = FormErrors()
@@ -377,7 +361,21 @@ class EsddnsOptionsFlow(OptionsFlow):
             families = AccountRecords.read(self.config_entry.subentries).families
             # The section's fields are stored with the others, flat.
             user_input = {**user_input, **user_input.pop(CONF_ADDRESS_FILTERS, {})}
-            options, errors = check_options(user_input, families, _last_seen(self.config_entry))
+            options, errors = check_options(
+                user_input,
+                families,
+                last_seen(self.config_entry),
+                self.config_entry.options,
+                hosts_now(self.config_entry),
+            )
+            # Filters that reject every address seen (a VPN that is up now) are kept when
+            # the user submits them again, having read the addresses named.
+            filters = {key: options.get(key) for key in FILTER_KEYS}
+            if errors.errors == {"base": "filters_reject_all"} and filters == self._confirming:
+                errors = FormErrors()
+            self._confirming = (
+                filters if errors.errors.get("base") == "filters_reject_all" else None
+            )
             if not errors:
                 # Options are applied before the reload, so setup reads the new ones.
                 self.hass.config_entries.async_update_entry(self.config_entry, options=options)

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import hashlib
-from ipaddress import ip_network
 import socket
 from typing import Any
 
@@ -24,6 +23,7 @@ from homeassistant.helpers.update_coordinator import (
 )
 from homeassistant.util import dt as dt_util
 
+from .address_filters import address_policy
 from .const import (
     CONF_CHANGE_CHECK_INTERVAL,
     CONF_DETECTION_INTERVAL,
@@ -56,7 +56,6 @@ from .wan import (
     DetectionMode,
     Family,
     OutcomeStatus,
-    Prefix,
     Scoreboard,
     Source,
     SourceOutcome,
@@ -119,16 +118,7 @@ class DetectionSettings:
 
     def policy(self, family: Family) -> AddressPolicy:
         """What may be published for one family: public addresses the filters let through."""
-        version = 4 if family is Family.IPV4 else 6
-
-        def prefixes(texts: tuple[str, ...]) -> tuple[Prefix, ...]:
-            return tuple(
-                prefix
-                for prefix in (ip_network(text, strict=False) for text in texts)
-                if prefix.version == version
-            )
-
-        return AddressPolicy(never=prefixes(self.never), only=prefixes(self.only))
+        return address_policy(self.never, self.only, family)
 
     def sources(self, family: Family) -> tuple[Source, ...]:
         """The sources to ask for one family: the mode's, then what Home Assistant knows."""
@@ -197,9 +187,9 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
         self._keep = keep
         # The families the accounts sharing it need (sharing.py keeps it up to date).
         self.families: frozenset[Family] = frozenset()
-        self._local = local_handlers(hass)
         self._sources = {family: settings.sources(family) for family in Family}
-        self._policies = {family: settings.policy(family) for family in Family}
+        self.policies = {family: settings.policy(family) for family in Family}
+        self._local = local_handlers(hass, self.policies)
         for family, sources in self._sources.items():
             self.scoreboard.retain(family, (source.name for source in sources))
 
@@ -274,7 +264,7 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
                     session=async_get_clientsession(self.hass, family=SOCKET_FAMILY[family]),
                     quorum=self.settings.quorum,
                     timeout=DETECTION_TIMEOUT,
-                    policy=self._policies[family],
+                    policy=self.policies[family],
                     scoreboard=self.scoreboard,
                     local=self._local,
                 )
@@ -297,7 +287,7 @@ class DetectionCoordinator(DataUpdateCoordinator[DetectionRound]):
             family,
             session=async_get_clientsession(self.hass, family=SOCKET_FAMILY[family]),
             limit=DETECTION_TIMEOUT,
-            policy=self._policies[family],
+            policy=self.policies[family],
             local=self._local,
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 
 from homeassistant.components import network
@@ -12,7 +12,9 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 
 from .wan import (
+    PUBLIC_ONLY,
     AddressClass,
+    AddressPolicy,
     Family,
     IfInet6Entry,
     IPAddress,
@@ -32,11 +34,14 @@ from .wan import (
 IF_INET6 = Path("/proc/net/if_inet6")
 
 
-def local_handlers(hass: HomeAssistant) -> Mapping[SourceKind, LocalHandler]:
-    """The handlers detect() needs for ENTITY and INTERFACE sources."""
+def local_handlers(
+    hass: HomeAssistant, policies: Mapping[Family, AddressPolicy] | None = None
+) -> Mapping[SourceKind, LocalHandler]:
+    """The handlers detect() needs for ENTITY and INTERFACE sources; the host's address is
+    chosen among those the account's filters (``policies``) let through, when it has one."""
     return {
         SourceKind.ENTITY: partial(async_read_entity, hass),
-        SourceKind.INTERFACE: partial(async_read_interface, hass),
+        SourceKind.INTERFACE: partial(async_read_interface, hass, policies or {}),
     }
 
 
@@ -58,23 +63,39 @@ def read_if_inet6() -> list[IfInet6Entry] | None:
         return None  # not Linux, or no IPv6: Home Assistant's own data decides alone
 
 
-async def async_read_interface(hass: HomeAssistant, source: Source, family: Family) -> IPAddress:
-    """The host's own public address of ``family`` (stable IPv6 addresses first)."""
+async def async_read_interface(
+    hass: HomeAssistant,
+    policies: Mapping[Family, AddressPolicy],
+    source: Source,
+    family: Family,
+) -> IPAddress:
+    """The host's own public address of ``family`` (stable IPv6 addresses first): one the
+    filters let through if there is one (a VPN's address beside the ISP's is passed over),
+    else the first public one, which the filters then mark as filtered."""
     adapters = [a for a in await network.async_get_adapters(hass) if a["enabled"]]
+    policy = policies.get(family, PUBLIC_ONLY)
+    found: IPAddress | None
     if family is Family.IPV6:
         candidates = [ip["address"] for a in adapters for ip in a["ipv6"]]
         entries = await hass.async_add_executor_job(read_if_inet6)
-        found: IPAddress | None = preferred_ipv6(candidates, entries)
+        passing = [text for text in candidates if _passes(policy, text)]
+        found = preferred_ipv6(passing, entries) or preferred_ipv6(candidates, entries)
     else:
-        found = next(
-            (
-                address
-                for a in adapters
-                for ip in a["ipv4"]
-                if classify_address(address := IPv4Address(ip["address"])) is AddressClass.PUBLIC
-            ),
-            None,
-        )
+        public = [
+            address
+            for a in adapters
+            for ip in a["ipv4"]
+            if classify_address(address := IPv4Address(ip["address"])) is AddressClass.PUBLIC
+        ]
+        found = next((a for a in public if policy.accepts(a)), public[0] if public else None)
     if found is None:
         raise SourceFailure(f"no public {family.label} address on this host's interfaces")
     return found
+
+
+def _passes(policy: AddressPolicy, text: str) -> bool:
+    """Whether an adapter's IPv6 address text (maybe with a %scope) is one ``policy`` accepts."""
+    try:
+        return policy.accepts(IPv6Address(text.split("%", 1)[0]))
+    except ValueError:
+        return False

@@ -15,7 +15,7 @@ from typing import Any
 
 from .gandi import GandiError, Rrset
 from .records import IPAddress, ManagedRecord, RecordKey, desired
-from .wan import Family
+from .wan import AddressPolicy, Family
 
 
 class Action(StrEnum):
@@ -107,18 +107,20 @@ def plan(
     rrsets: Mapping[RecordKey, Rrset | None],
     addresses: Mapping[Family, IPAddress],
     only: Collection[RecordKey] | None = None,
+    policies: Mapping[Family, AddressPolicy] | None = None,
 ) -> list[Step]:
     """Compare every record (or only the rrsets in ``only``) with its desired state.
 
-    A record whose family has no agreed address, or that could not be read, is left out:
-    nothing is decided without both.
+    A record whose family has no agreed address, whose address the account's filters
+    (``policies``) reject, or that could not be read, is left out: nothing is decided without
+    both.
     """
     steps: list[Step] = []
     for record in records:
         for key in record.keys:
             if only is not None and key not in only:
                 continue
-            address = desired(record, key, addresses)
+            address = desired(record, key, addresses, policies)
             if address is None or key not in rrsets:
                 continue
             current = rrsets[key]

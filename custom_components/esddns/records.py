@@ -31,7 +31,7 @@ from .gandi import (
     normalize_type,
     validate_ttl,
 )
-from .wan import Family
+from .wan import AddressPolicy, Family
 
 type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -185,11 +185,20 @@ class ManagedRecord:
 
 
 def desired(
-    record: ManagedRecord, key: RecordKey, addresses: Mapping[Family, IPAddress]
+    record: ManagedRecord,
+    key: RecordKey,
+    addresses: Mapping[Family, IPAddress],
+    policies: Mapping[Family, AddressPolicy] | None = None,
 ) -> IPAddress | None:
-    """The address ``key`` must hold, or None while its family has no agreed address."""
+    """The address ``key`` must hold, or None while its family has no agreed address, or when
+    the account's address filters (``policies``) reject what it would hold: a host on another
+    subnet can land outside a prefix the agreed address is in."""
     public = addresses.get(key.family)
-    return record.desired(key, public) if public is not None else None
+    if public is None:
+        return None
+    address = record.desired(key, public)
+    policy = (policies or {}).get(key.family)
+    return address if policy is None or address == public or policy.accepts(address) else None
 
 
 def in_prefix(

@@ -86,7 +86,8 @@ class AccountSyncer:
     def desired(self, key: RecordKey, *, fresh: bool = False) -> IPAddress | None:
         """The address a record should hold now; None without a consensus for its family
         (from a fresh round, if ``fresh``)."""
-        return desired(self.records.record_of[key], key, self.addresses(fresh=fresh))
+        record = self.records.record_of[key]
+        return desired(record, key, self.addresses(fresh=fresh), self.detection.policies)
 
     def drift(self, key: RecordKey | None) -> bool | None:
         """Whether a record differs from what it should hold; None when either is unknown."""
@@ -230,7 +231,7 @@ class AccountSyncer:
                 # Every record asked for is in a domain Gandi no longer knows (a repair says
                 # so): the person who pressed the button hears it too.
                 raise errors.domains_unreadable(sorted({r.domain for r in records}))
-            steps = plan(records, read, public)
+            steps = plan(records, read, public, policies=self.detection.policies)
             if dry_run:
                 return [step.result(dry_run=True) for step in steps]
             results = await self._async_apply(records, steps)
@@ -280,7 +281,9 @@ class AccountSyncer:
             }
             if not stale:
                 break
-            steps = plan(records, rrsets, self.addresses(fresh=True), stale)
+            steps = plan(
+                records, rrsets, self.addresses(fresh=True), stale, self.detection.policies
+            )
         return results
 
     def _overtaken(self, result: RecordResult) -> bool:

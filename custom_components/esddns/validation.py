@@ -12,7 +12,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .address_filters import check_filters
+from .address_filters import check_filters, rejecting
 from .const import (
     CONF_API_URL,
     CONF_AUTO_SYNC,
@@ -69,6 +69,7 @@ from .records import (
     parse_interface_id,
 )
 from .wan import (
+    AddressPolicy,
     DetectionMode,
     Family,
     InvalidSourceError,
@@ -168,12 +169,15 @@ def check_record(
     domain: str,
     others: list[ManagedRecord],
     elsewhere: list[tuple[str, ManagedRecord]],
+    current: IPAddress | None = None,
+    policy: AddressPolicy | None = None,
 ) -> tuple[dict[str, Any], FormErrors]:
     """A record subentry's data from the form.
 
     ``others`` are the account's other records, ``elsewhere`` those of the other accounts on
     the same endpoint, with their titles: one rrset kept by two records (or two accounts) has
-    two writers fighting over it.
+    two writers fighting over it. With the account's IPv6 address now (``current``), a host
+    address its IPv6 address filters (``policy``) reject is refused: it would never be written.
     """
     errors = FormErrors()
     raw = str(user_input[CONF_NAME]).strip()
@@ -216,7 +220,18 @@ def check_record(
     if text := str(user_input.get(CONF_INTERFACE_ID) or "").strip():
         bits = int(user_input.get(CONF_PREFIX_BITS, PREFIX_BITS))
         try:
-            data[CONF_INTERFACE_ID] = str(parse_interface_id(text, bits))
+            interface_id = parse_interface_id(text, bits)
+            data[CONF_INTERFACE_ID] = str(interface_id)
+            if isinstance(current, IPv6Address) and policy is not None:
+                address = in_prefix(current, interface_id, bits)
+                if prefixes := rejecting(policy, address):
+                    errors.add(
+                        CONF_INTERFACE_ID,
+                        "address_filtered",
+                        interface_id=text,
+                        address=str(address),
+                        prefixes=prefixes,
+                    )
         except HostPartInPrefixError:
             errors.add(CONF_INTERFACE_ID, "host_part_in_prefix", interface_id=text, bits=str(bits))
         except InvalidInterfaceIdError:
@@ -280,6 +295,8 @@ def check_options(
     user_input: Mapping[str, Any],
     families: Collection[Family],
     seen: Mapping[Family, Collection[IPAddress]] | None = None,
+    stored: Mapping[str, Any] | None = None,
+    hosts: Collection[tuple[str, IPAddress]] = (),
 ) -> tuple[dict[str, Any], FormErrors]:
     """Parse the custom sources and the address filters, and check a quorum can be reached
     for every family needed, and that the filters let through an address the sources saw."""
@@ -309,7 +326,7 @@ def check_options(
         CONF_CHANGE_CHECK_INTERVAL: int(user_input[CONF_CHANGE_CHECK_INTERVAL]),
         CONF_RECORD_CHECK_INTERVAL: int(user_input[CONF_RECORD_CHECK_INTERVAL]),
     }
-    filters, filter_errors = check_filters(user_input, seen or {})
+    filters, filter_errors = check_filters(user_input, seen or {}, stored or {}, hosts)
     options.update(filters)
     errors |= filter_errors
     if not errors:

@@ -13,6 +13,8 @@ from .address import (
     IPAddress,
     Prefix,
     classify_address,
+    holds_every_public,
+    holds_public,
     parse_prefix,
 )
 from .consensus import LocalHandler, ask_source, detect
@@ -85,6 +87,8 @@ __all__ = [
     "dns_source",
     "doh_source",
     "entity_source",
+    "holds_every_public",
+    "holds_public",
     "https_source",
     "interface_source",
     "parse_address",

@@ -119,6 +119,22 @@ def parse_prefix(text: str, version: int) -> Prefix:
     return prefix
 
 
+def holds_public(prefix: Prefix) -> bool:
+    """Whether any address of ``prefix`` is public (10.0.0.0/8 holds none)."""
+    if isinstance(prefix, IPv4Network):
+        return not any(prefix.subnet_of(net) for net, _ in _IPV4 if isinstance(net, IPv4Network))
+    if not prefix.overlaps(_IPV6_GLOBAL_UNICAST):
+        return False
+    return not any(prefix.subnet_of(net) for net, _ in _IPV6 if isinstance(net, IPv6Network))
+
+
+def holds_every_public(prefix: Prefix) -> bool:
+    """Whether ``prefix`` holds every public address of its family (0.0.0.0/0, ::/0, 2000::/3)."""
+    if isinstance(prefix, IPv4Network):
+        return prefix.prefixlen == 0
+    return _IPV6_GLOBAL_UNICAST.subnet_of(prefix)
+
+
 @dataclass(frozen=True, slots=True)
 class AddressPolicy:
     """Which addresses may count as the public address: by class (a parameter so tests can relax
@@ -134,7 +150,7 @@ class AddressPolicy:
         return None if cls in self.allowed else cls
 
     def filtered(self, address: IPAddress) -> str | None:
-        """Why the user's filters reject the address (``in 10.8.0.0/16``, ``outside
+        """Why the user's filters reject the address (``in 93.184.216.0/24``, ``outside
         81.2.64.0/18``), else None."""
         for prefix in self.never:
             if address in prefix:

@@ -140,7 +140,7 @@ class Detection:
     @property
     def answers_text(self) -> str:
         """Each address the sources named, with its providers, those the user's filters reject
-        marked: ``81.2.69.142: google, twilio; 10.8.0.1 (filtered): cloudflare``."""
+        marked: ``81.2.69.142: google, twilio; 93.184.216.34 (filtered): cloudflare``."""
         filtered: dict[IPAddress, set[str]] = {}
         for outcome in self.filtered:
             assert outcome.address is not None
