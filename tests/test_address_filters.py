@@ -177,10 +177,12 @@ async def test_a_filtered_address_never_reaches_gandi_even_when_every_source_nam
         await hass.services.async_call(
             DOMAIN, SERVICE_SYNC, {"detect": True}, blocking=True, return_response=True
         )
-    assert err.value.translation_key == "no_consensus"
     ports = sorted(f"127.0.0.1:{server.port}" for server in public_sources.servers)
-    assert err.value.translation_placeholders["answers"] == f"{VPN} (filtered): {', '.join(ports)}"
-    assert "Only 0 of the 2 providers" in str(err.value)
+    assert str(err.value) == (
+        "Every public IPv4 address the sources named is one the account's address filters "
+        f"reject (answers: {VPN} (filtered): {', '.join(ports)}), so nothing was written. If "
+        "that address should be published, change the filters in the account's options"
+    )  # Home Assistant drops the final period
     await tick(hass, freezer, 5)
     await tick(hass, freezer, 5)
 
@@ -279,6 +281,17 @@ async def test_other_options_save_while_the_filter_does_its_job(
     assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
     await hass.async_block_till_done(wait_background_tasks=True)
     assert mock_config_entry.options["detection_interval"] == 10
+    assert mock_config_entry.options[CONF_IPV4_NEVER] == [f"{VPN}/32"]
+
+    # Changed, they are checked against the (filtered) answers again: prefixes that together
+    # hold every address are refused, and new filters rejecting all that is seen are a warning.
+    result = await _submit(hass, mock_config_entry, ipv4_never=["0.0.0.0/1", "128.0.0.0/1"])
+    assert shown_errors(result, OPTIONS_STRINGS) == {
+        "base": "“0.0.0.0/1, 128.0.0.0/1” holds every public IPv4 address: never publishing it "
+        "would publish nothing, ever."
+    }
+    result = await _submit(hass, mock_config_entry, ipv4_never=[f"{VPN}/24"])
+    assert result["errors"] == {"base": "filters_reject_all"}
     assert mock_config_entry.options[CONF_IPV4_NEVER] == [f"{VPN}/32"]
 
 
@@ -465,3 +478,33 @@ async def test_the_record_form_refuses_a_host_address_the_filters_reject(
         "that record's interface identifier first."
     }
     assert CONF_IPV6_NEVER not in entry.options
+    # Filters that reject the detected address itself: the hosts' addresses come from it, so
+    # what is said is that nothing would be published, as a warning (a VPN may be up now).
+    result = await _submit(hass, entry, ipv6_never=["2a01:4f8:c17:1::/64"])
+    assert result["errors"] == {"base": "filters_reject_all"}
+
+
+async def test_a_record_is_checked_while_the_stored_filters_reject_what_is_seen(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    v6_sources: list[Any],  # noqa: F811
+) -> None:
+    """The stored filters reject the host's IPv6 address, so there is no agreed one; new
+    filters that let it through but reject the address nas (::10) would publish from it are
+    refused, naming nas, all the same."""
+    nas = record_subentry("example.com", "nas", ["AAAA"], interface_id="::10")
+    entry = _v6_entry(
+        fake_gandi, public_sources, v6_sources, [nas], **{CONF_IPV6_NEVER: [f"{HOST_V6}/128"]}
+    )
+    await setup_entry(hass, entry)
+    assert fake_gandi.writes() == []
+    result = await _submit(hass, entry, ipv6_never=[], ipv6_only=["2a01:4f8:c17:1::/124"])
+    assert shown_errors(result, OPTIONS_STRINGS)["base"].startswith(
+        "These address filters reject 2a01:4f8:c17:1::10 (2a01:4f8:c17:1::/124), which "
+        "nas.example.com publishes now"
+    )
+    result = await _submit(hass, entry, ipv6_never=[], ipv6_only=["2a01:4f8:c17:1::/64"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert fake_gandi.get_rrset("example.com", "nas", "AAAA").values == ["2a01:4f8:c17:1::10"]

@@ -3,14 +3,14 @@ in, per family; checked in the options form, applied by the detection's policy."
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 
 from .const import CONF_IPV4_NEVER, CONF_IPV4_ONLY, CONF_IPV6_NEVER, CONF_IPV6_ONLY
 from .form_errors import FormErrors
-from .records import AccountRecords
+from .records import ManagedRecord
 from .wan import (
     AddressPolicy,
     Family,
@@ -18,9 +18,9 @@ from .wan import (
     IPAddress,
     OutcomeStatus,
     Prefix,
-    holds_every_public,
     holds_public,
     parse_prefix,
+    together_hold_every_public,
 )
 
 FILTERS = {
@@ -73,24 +73,32 @@ def check_filters(
     user_input: Mapping[str, Any],
     seen: Mapping[Family, Collection[IPAddress]],
     stored: Mapping[str, Any],
-    hosts: Collection[tuple[str, IPAddress]] = (),
+    records: Collection[ManagedRecord] = (),
 ) -> tuple[dict[str, list[str]], FormErrors]:
     """The address filters, normalised (``81.2.69.142/18`` is ``81.2.64.0/18``) and sorted,
-    only those set. Refused, naming the value: text that is no prefix of its family, a prefix
-    never to publish that holds every public address, one to publish only from that holds
-    none; and a change that makes a family's filters reject every public address its sources
-    named in the last detection (``seen``), where the ``stored`` filters let one through, or
-    that rejects another host's address a record publishes now (``hosts``)."""
+    only those set.
+
+    Refused, naming the value: text that is no prefix of its family, prefixes never to publish
+    that together hold every public address, one to publish only from that holds none. A change
+    of a family's filters is checked against the public addresses its sources named in the last
+    detection (``seen``, filtered ones included): filters that reject a host address a record
+    with an interface identifier (among ``records``) would publish from an address they let
+    through are refused; filters that reject every address seen are a warning the options form
+    lets the user confirm by submitting them again.
+    Filters saved unchanged are not checked against what is seen: they may be doing their job.
+    """
     errors = FormErrors()
     filters: dict[str, list[str]] = {}
     for family, (never_key, only_key) in FILTERS.items():
         never = _read(user_input.get(never_key), family, errors)
         only = _read(user_input.get(only_key), family, errors)
-        for prefix in never:
-            if holds_every_public(prefix):
-                errors.add(
-                    "base", "prefix_holds_every_address", prefix=str(prefix), family=family.label
-                )
+        if everything := together_hold_every_public(never):
+            errors.add(
+                "base",
+                "prefix_holds_every_address",
+                prefix=", ".join(map(str, everything)),
+                family=family.label,
+            )
         for prefix in only:
             if not holds_public(prefix):
                 errors.add(
@@ -101,26 +109,38 @@ def check_filters(
                 filters[key] = [str(prefix) for prefix in prefixes]
         new = AddressPolicy(never=never, only=only)
         before = account_policy(stored, family)
+        if (set(new.never), set(new.only)) == (set(before.never), set(before.only)):
+            continue
         public = sorted(a for a in seen.get(family, ()) if new.rejects(a) is None)
-        if all(new.filtered(a) for a in public) and any(before.filtered(a) is None for a in public):
+        for address in (a for a in public if new.accepts(a)):
+            for record, host in _hosts(records, family, address):
+                if rejected := rejecting(new, host):
+                    errors.add(
+                        "base",
+                        "filters_reject_record",
+                        record=record,
+                        address=str(host),
+                        prefixes=rejected,
+                    )
+        if public and not any(new.accepts(a) for a in public):
             errors.add(
                 "base",
                 "filters_reject_all",
                 family=family.label,
                 addresses=", ".join(map(str, public)),
             )
-        for record, address in hosts:
-            if address.version != _version(family) or not before.accepts(address):
-                continue
-            if rejected := rejecting(new, address):
-                errors.add(
-                    "base",
-                    "filters_reject_record",
-                    record=record,
-                    address=str(address),
-                    prefixes=rejected,
-                )
     return filters, errors
+
+
+def _hosts(
+    records: Iterable[ManagedRecord], family: Family, public: IPAddress
+) -> Iterator[tuple[str, IPAddress]]:
+    """The other hosts' addresses records with an interface identifier publish from
+    ``public``, with the records' names."""
+    for record in records:
+        for key in record.keys:
+            if key.family is family and (host := record.desired(key, public)) != public:
+                yield record.label, host
 
 
 def _read(texts: Any, family: Family, errors: FormErrors) -> tuple[Prefix, ...]:
@@ -150,20 +170,6 @@ def current_ipv6(entry: ConfigEntry) -> IPAddress | None:
         return None
     address: IPAddress | None = data.detection.data.address(Family.IPV6)
     return address
-
-
-def hosts_now(entry: ConfigEntry) -> list[tuple[str, IPAddress]]:
-    """The other hosts' addresses the account's records with an interface identifier publish
-    now, with the records' names: what new IPv6 filters are checked against too."""
-    current = current_ipv6(entry)
-    if current is None:
-        return []
-    return [
-        (record.label, address)
-        for record in AccountRecords.read(entry.subentries).records
-        for key in record.keys
-        if key.family is Family.IPV6 and (address := record.desired(key, current)) != current
-    ]
 
 
 def last_seen(entry: ConfigEntry) -> dict[Family, set[IPAddress]]:

@@ -21,7 +21,7 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow
 
-from .address_filters import FILTER_KEYS, account_policy, current_ipv6, hosts_now, last_seen
+from .address_filters import FILTER_KEYS, account_policy, current_ipv6, last_seen
 from .const import (
     CONF_ADDRESS_FILTERS,
     CONF_ADVANCED,
@@ -358,15 +358,15 @@ class EsddnsOptionsFlow(OptionsFlow):
         """Detection mode, custom sources, quorum and intervals."""
         errors = FormErrors()
         if user_input is not None:
-            families = AccountRecords.read(self.config_entry.subentries).families
+            records = AccountRecords.read(self.config_entry.subentries)
             # The section's fields are stored with the others, flat.
             user_input = {**user_input, **user_input.pop(CONF_ADDRESS_FILTERS, {})}
             options, errors = check_options(
                 user_input,
-                families,
+                records.families,
                 last_seen(self.config_entry),
                 self.config_entry.options,
-                hosts_now(self.config_entry),
+                records.records,
             )
             # Filters that reject every address seen (a VPN that is up now) are kept when
             # the user submits them again, having read the addresses named.

@@ -139,6 +139,16 @@ def no_consensus(
             translation_key="no_source_answered_family",
             translation_placeholders={"family": family.label, "asked": str(asked)},
         )
+    if detection.address is None and not detection.answers:
+        # Every answer was an address the account's filters reject: no source disagreed.
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="addresses_filtered",
+            translation_placeholders={
+                "family": family.label,
+                "answers": detection.answers_text,
+            },
+        )
     if detection.address is None:
         return ServiceValidationError(
             translation_domain=DOMAIN,

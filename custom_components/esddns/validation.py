@@ -296,7 +296,7 @@ def check_options(
     families: Collection[Family],
     seen: Mapping[Family, Collection[IPAddress]] | None = None,
     stored: Mapping[str, Any] | None = None,
-    hosts: Collection[tuple[str, IPAddress]] = (),
+    records: Collection[ManagedRecord] = (),
 ) -> tuple[dict[str, Any], FormErrors]:
     """Parse the custom sources and the address filters, and check a quorum can be reached
     for every family needed, and that the filters let through an address the sources saw."""
@@ -326,7 +326,7 @@ def check_options(
         CONF_CHANGE_CHECK_INTERVAL: int(user_input[CONF_CHANGE_CHECK_INTERVAL]),
         CONF_RECORD_CHECK_INTERVAL: int(user_input[CONF_RECORD_CHECK_INTERVAL]),
     }
-    filters, filter_errors = check_filters(user_input, seen or {}, stored or {}, hosts)
+    filters, filter_errors = check_filters(user_input, seen or {}, stored or {}, records)
     options.update(filters)
     errors |= filter_errors
     if not errors:

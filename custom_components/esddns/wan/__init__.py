@@ -16,6 +16,7 @@ from .address import (
     holds_every_public,
     holds_public,
     parse_prefix,
+    together_hold_every_public,
 )
 from .consensus import LocalHandler, ask_source, detect
 from .errors import (
@@ -99,4 +100,5 @@ __all__ = [
     "preferred_ipv6",
     "sources_for",
     "stun_source",
+    "together_hold_every_public",
 ]

@@ -6,9 +6,17 @@ between Python releases (3.11.10, 3.12.4, 3.13) and which calls some multicast r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
+from ipaddress import (
+    IPv4Address,
+    IPv4Network,
+    IPv6Address,
+    IPv6Network,
+    collapse_addresses,
+    ip_network,
+)
 
 type IPAddress = IPv4Address | IPv6Address
 
@@ -133,6 +141,20 @@ def holds_every_public(prefix: Prefix) -> bool:
     if isinstance(prefix, IPv4Network):
         return prefix.prefixlen == 0
     return _IPV6_GLOBAL_UNICAST.subnet_of(prefix)
+
+
+def together_hold_every_public(prefixes: Iterable[Prefix]) -> tuple[Prefix, ...]:
+    """Those of ``prefixes`` that together hold every public address of their family
+    (``0.0.0.0/1`` with ``128.0.0.0/1``), or () if no such group is among them."""
+    ipv4 = [prefix for prefix in prefixes if isinstance(prefix, IPv4Network)]
+    ipv6 = [prefix for prefix in prefixes if isinstance(prefix, IPv6Network)]
+    for network in collapse_addresses(ipv4):
+        if holds_every_public(network):
+            return tuple(prefix for prefix in ipv4 if prefix.subnet_of(network))
+    for network6 in collapse_addresses(ipv6):
+        if holds_every_public(network6):
+            return tuple(prefix for prefix in ipv6 if prefix.subnet_of(network6))
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
