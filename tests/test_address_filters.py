@@ -508,3 +508,90 @@ async def test_a_record_is_checked_while_the_stored_filters_reject_what_is_seen(
     assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
     await hass.async_block_till_done(wait_background_tasks=True)
     assert fake_gandi.get_rrset("example.com", "nas", "AAAA").values == ["2a01:4f8:c17:1::10"]
+
+
+# ----- the warning is said last, alone, and confirms nothing else -----------------------------
+
+
+@pytest.mark.usefixtures("public_sources")
+async def test_a_warning_hides_no_refusal_and_confirms_nothing_else(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """An IPv4 filter rejecting what is seen (a warning the user may confirm) beside a bad
+    IPv6 prefix, or an unreachable quorum: the refusal is said, however often the form is
+    submitted; once it is put right, the warning comes, and then the save."""
+    entry = init_integration
+    before = dict(entry.options)
+    vpn_up = {"ipv4_never": [f"{PUBLIC}/32"], "ipv6_never": []}
+    typo = {**vpn_up, "ipv6_never": ["2a01:4f8:c17:zz::/64"]}
+    result = None
+    for _ in range(2):
+        result = await _submit(hass, entry, result, **typo)
+        assert shown_errors(result, OPTIONS_STRINGS)["base"].startswith(
+            "“2a01:4f8:c17:zz::/64” is not an IPv6 prefix"
+        )
+    for _ in range(2):
+        result = await _submit(hass, entry, result, changes={CONF_QUORUM: 5}, **vpn_up)
+        assert shown_errors(result, OPTIONS_STRINGS)[CONF_QUORUM].startswith(
+            "For IPv4, these sources come from only 3 distinct providers"
+        )
+    assert entry.options == before
+    result = await _submit(hass, entry, result, changes={CONF_QUORUM: 3}, **vpn_up)
+    assert result["errors"] == {"base": "filters_reject_all"}
+    result = await _submit(hass, entry, result, **vpn_up)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.options[CONF_IPV4_NEVER] == [f"{PUBLIC}/32"]
+    assert entry.options[CONF_QUORUM] == 3
+
+
+async def test_a_warning_for_ipv4_does_not_waive_a_records_ipv6_host(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    v6_sources: list[Any],  # noqa: F811
+) -> None:
+    """IPv4 filters rejecting what is seen, and IPv6 filters rejecting nas's host address:
+    the record's refusal is said, and submitting again does not save it."""
+    home = record_subentry("example.com", "home", ["A"])
+    nas = record_subentry("example.com", "nas", ["AAAA"], interface_id="::10")
+    entry = _v6_entry(fake_gandi, public_sources, v6_sources, [home, nas])
+    await setup_entry(hass, entry)
+    filters = {"ipv4_never": [f"{PUBLIC}/32"], "ipv6_only": ["2a01:4f8:c17:1::/124"]}
+    result = None
+    for _ in range(2):
+        result = await _submit(hass, entry, result, **filters)
+        assert result["errors"] == {"base": "filters_reject_record"}
+        assert result["description_placeholders"]["record"] == "nas.example.com"
+    assert CONF_IPV6_ONLY not in entry.options
+
+
+# 2000::/3 but the documentation prefix 3fff::/20, in 17 pieces.
+IPV6_PIECES = [str(n) for n in ip_network("2000::/3").address_exclude(ip_network("3fff::/20"))]
+
+
+@pytest.mark.parametrize(
+    ("filters", "shown"),
+    [
+        (
+            {CONF_IPV4_NEVER: ["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3"]},
+            "“0.0.0.0/1, 128.0.0.0/2, 192.0.0.0/3” holds every public IPv4 address",
+        ),  # what is left, 224.0.0.0/3, is multicast and reserved
+        (
+            {CONF_IPV6_NEVER: IPV6_PIECES},
+            "holds every public IPv6 address",
+        ),  # what is left, 3fff::/20, is for documentation
+        ({CONF_IPV4_ONLY: ["224.0.0.0/3"]}, "“224.0.0.0/3” holds no public IPv4 address"),
+        ({CONF_IPV6_ONLY: ["fc00::/6"]}, "“fc00::/6” holds no public IPv6 address"),
+    ],
+    ids=["never-ipv4-pieces", "never-ipv6-pieces", "only-224/3", "only-fc00::/6"],
+)
+async def test_filters_that_leave_no_public_address_in_pieces_are_refused(
+    hass: HomeAssistant, init_integration: MockConfigEntry, filters: dict[str, Any], shown: str
+) -> None:
+    """Prefixes that leave no public address only together with the addresses that are never
+    public are refused as well, naming them."""
+    before = dict(init_integration.options)
+    result = await _submit(hass, init_integration, **filters)
+    assert shown in shown_errors(result, OPTIONS_STRINGS)["base"]
+    assert init_integration.options == before

@@ -87,7 +87,7 @@ def test_service_fields_match_services_yaml_and_schema() -> None:
 def test_flow_errors_and_aborts_are_translated_and_used() -> None:
     """Every error the flows can show is translated, and every translation is used."""
     flow = CODE["config_flow.py"] + CODE["validation.py"] + CODE["address_filters.py"]
-    used = _quoted(r'errors\.add\(\s*[\w"]+,\s*"(\w+)"', flow)
+    used = _quoted(r'(?:errors|warning)\.add\(\s*[\w"]+,\s*"(\w+)"', flow)
     translated = set(STRINGS["config"]["error"]) | set(STRINGS["options"]["error"])
     assert used == translated
     # The record form's errors, in the "Add record" flow too; its aborts are the listing's.

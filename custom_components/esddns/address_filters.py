@@ -18,9 +18,9 @@ from .wan import (
     IPAddress,
     OutcomeStatus,
     Prefix,
+    hold_every_public,
     holds_public,
     parse_prefix,
-    together_hold_every_public,
 )
 
 FILTERS = {
@@ -74,7 +74,7 @@ def check_filters(
     seen: Mapping[Family, Collection[IPAddress]],
     stored: Mapping[str, Any],
     records: Collection[ManagedRecord] = (),
-) -> tuple[dict[str, list[str]], FormErrors]:
+) -> tuple[dict[str, list[str]], FormErrors, FormErrors]:
     """The address filters, normalised (``81.2.69.142/18`` is ``81.2.64.0/18``) and sorted,
     only those set.
 
@@ -83,20 +83,20 @@ def check_filters(
     of a family's filters is checked against the public addresses its sources named in the last
     detection (``seen``, filtered ones included): filters that reject a host address a record
     with an interface identifier (among ``records``) would publish from an address they let
-    through are refused; filters that reject every address seen are a warning the options form
-    lets the user confirm by submitting them again.
+    through are refused; filters that reject every address seen are a warning (the third value,
+    to be shown only when nothing else is wrong) the user may confirm by submitting them again.
     Filters saved unchanged are not checked against what is seen: they may be doing their job.
     """
-    errors = FormErrors()
+    errors, warning = FormErrors(), FormErrors()
     filters: dict[str, list[str]] = {}
     for family, (never_key, only_key) in FILTERS.items():
         never = _read(user_input.get(never_key), family, errors)
         only = _read(user_input.get(only_key), family, errors)
-        if everything := together_hold_every_public(never):
+        if never and hold_every_public(never, _version(family)):
             errors.add(
                 "base",
                 "prefix_holds_every_address",
-                prefix=", ".join(map(str, everything)),
+                prefix=", ".join(map(str, never)),
                 family=family.label,
             )
         for prefix in only:
@@ -123,13 +123,13 @@ def check_filters(
                         prefixes=rejected,
                     )
         if public and not any(new.accepts(a) for a in public):
-            errors.add(
+            warning.add(
                 "base",
                 "filters_reject_all",
                 family=family.label,
                 addresses=", ".join(map(str, public)),
             )
-    return filters, errors
+    return filters, errors, warning
 
 
 def _hosts(

@@ -326,12 +326,14 @@ def check_options(
         CONF_CHANGE_CHECK_INTERVAL: int(user_input[CONF_CHANGE_CHECK_INTERVAL]),
         CONF_RECORD_CHECK_INTERVAL: int(user_input[CONF_RECORD_CHECK_INTERVAL]),
     }
-    filters, filter_errors = check_filters(user_input, seen or {}, stored or {}, records)
+    filters, filter_errors, warning = check_filters(user_input, seen or {}, stored or {}, records)
     options.update(filters)
     errors |= filter_errors
     if not errors:
         errors = check_quorum(DetectionSettings.from_options(options), families, CONF_QUORUM)
-    return options, errors
+    # Filters rejecting every address seen may be meant (a VPN up now): said only when nothing
+    # else is wrong, so the user who confirms them confirms nothing else.
+    return options, errors or warning
 
 
 def check_quorum(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_address
+from ipaddress import ip_address, ip_network
 
 import pytest
 
@@ -12,6 +12,8 @@ from custom_components.esddns.wan import (
     AddressPolicy,
     InvalidPrefixError,
     classify_address,
+    hold_every_public,
+    holds_public,
     parse_prefix,
 )
 
@@ -121,3 +123,55 @@ def test_filters_reject_never_and_outside_only_and_say_which() -> None:
     # No filters: every public address.
     assert PUBLIC_ONLY.filtered(ip_address("8.8.8.8")) is None
     assert PUBLIC_ONLY.accepts(ip_address("2a00:1450:4007:80e::200e"))
+
+
+@pytest.mark.parametrize(
+    ("prefix", "public"),
+    [
+        ("81.2.64.0/18", True),
+        ("0.0.0.0/0", True),
+        ("10.0.0.0/8", False),
+        ("192.168.1.0/24", False),
+        ("224.0.0.0/3", False),  # multicast and reserved, though no one row holds it all
+        ("198.18.0.0/15", False),
+        ("100.0.0.0/9", True),  # 100.0.0.0-100.63.255.255 is public, the rest shared
+        ("2a01:4f8::/32", True),
+        ("::/0", True),
+        ("fd00::/8", False),
+        ("fc00::/6", False),  # unique local, link-local and site-local
+        ("2001::/32", False),  # Teredo
+        ("2001::/16", True),
+        ("4000::/3", False),  # outside global unicast
+    ],
+)
+def test_a_prefix_holds_a_public_address_or_not(prefix: str, public: bool) -> None:
+    assert holds_public(ip_network(prefix)) is public
+
+
+@pytest.mark.parametrize(
+    ("prefixes", "every"),
+    [
+        (["0.0.0.0/0"], True),
+        (["0.0.0.0/1", "128.0.0.0/1"], True),
+        (["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3"], True),  # 224.0.0.0/3 is never public
+        (["0.0.0.0/1", "128.0.0.0/2"], False),
+        (["2000::/3"], True),
+        (["::/0"], True),
+        (["2000::/4", "3000::/5", "3800::/6", "3c00::/7", "3e00::/8", "3f00::/9"], False),
+        (
+            [str(net) for net in ip_network("2000::/3").address_exclude(ip_network("3fff::/20"))],
+            True,
+        ),
+        (
+            [str(net) for net in ip_network("2000::/3").address_exclude(ip_network("2a01::/16"))],
+            False,
+        ),
+        ([], False),
+    ],
+)
+def test_prefixes_together_hold_every_public_address_or_not(
+    prefixes: list[str], every: bool
+) -> None:
+    nets = [ip_network(prefix) for prefix in prefixes]
+    version = nets[0].version if nets else 4
+    assert hold_every_public(nets, version) is every

@@ -13,10 +13,9 @@ from .address import (
     IPAddress,
     Prefix,
     classify_address,
-    holds_every_public,
+    hold_every_public,
     holds_public,
     parse_prefix,
-    together_hold_every_public,
 )
 from .consensus import LocalHandler, ask_source, detect
 from .errors import (
@@ -88,7 +87,7 @@ __all__ = [
     "dns_source",
     "doh_source",
     "entity_source",
-    "holds_every_public",
+    "hold_every_public",
     "holds_public",
     "https_source",
     "interface_source",
@@ -100,5 +99,4 @@ __all__ = [
     "preferred_ipv6",
     "sources_for",
     "stun_source",
-    "together_hold_every_public",
 ]

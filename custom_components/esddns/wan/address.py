@@ -14,7 +14,6 @@ from ipaddress import (
     IPv4Network,
     IPv6Address,
     IPv6Network,
-    collapse_addresses,
     ip_network,
 )
 
@@ -127,34 +126,43 @@ def parse_prefix(text: str, version: int) -> Prefix:
     return prefix
 
 
-def holds_public(prefix: Prefix) -> bool:
-    """Whether any address of ``prefix`` is public (10.0.0.0/8 holds none)."""
+def _left[N: (IPv4Network, IPv6Network)](space: list[N], holes: Iterable[N]) -> list[N]:
+    """What of ``space`` (disjoint prefixes) is left once every one of ``holes`` is taken out."""
+    for hole in holes:
+        pieces: list[N] = []
+        for piece in space:
+            if not piece.overlaps(hole):
+                pieces.append(piece)
+            elif not piece.subnet_of(hole):
+                pieces.extend(piece.address_exclude(hole))
+        space = pieces
+    return space
+
+
+def _public_left(prefix: Prefix, removed: Iterable[Prefix] = ()) -> bool:
+    """Whether a public address of ``prefix`` is in none of ``removed``."""
     if isinstance(prefix, IPv4Network):
-        return not any(prefix.subnet_of(net) for net, _ in _IPV4 if isinstance(net, IPv4Network))
+        holes4 = [net for net, _ in _IPV4 if isinstance(net, IPv4Network)]
+        holes4 += [net for net in removed if isinstance(net, IPv4Network)]
+        return bool(_left([prefix], holes4))
     if not prefix.overlaps(_IPV6_GLOBAL_UNICAST):
-        return False
-    return not any(prefix.subnet_of(net) for net, _ in _IPV6 if isinstance(net, IPv6Network))
+        return False  # only global unicast is ever public
+    space = [prefix if prefix.subnet_of(_IPV6_GLOBAL_UNICAST) else _IPV6_GLOBAL_UNICAST]
+    holes6 = [net for net, _ in _IPV6 if isinstance(net, IPv6Network)]
+    holes6 += [net for net in removed if isinstance(net, IPv6Network)]
+    return bool(_left(space, holes6))
 
 
-def holds_every_public(prefix: Prefix) -> bool:
-    """Whether ``prefix`` holds every public address of its family (0.0.0.0/0, ::/0, 2000::/3)."""
-    if isinstance(prefix, IPv4Network):
-        return prefix.prefixlen == 0
-    return _IPV6_GLOBAL_UNICAST.subnet_of(prefix)
+def holds_public(prefix: Prefix) -> bool:
+    """Whether any address of ``prefix`` is public (10.0.0.0/8 and 224.0.0.0/3 hold none)."""
+    return _public_left(prefix)
 
 
-def together_hold_every_public(prefixes: Iterable[Prefix]) -> tuple[Prefix, ...]:
-    """Those of ``prefixes`` that together hold every public address of their family
-    (``0.0.0.0/1`` with ``128.0.0.0/1``), or () if no such group is among them."""
-    ipv4 = [prefix for prefix in prefixes if isinstance(prefix, IPv4Network)]
-    ipv6 = [prefix for prefix in prefixes if isinstance(prefix, IPv6Network)]
-    for network in collapse_addresses(ipv4):
-        if holds_every_public(network):
-            return tuple(prefix for prefix in ipv4 if prefix.subnet_of(network))
-    for network6 in collapse_addresses(ipv6):
-        if holds_every_public(network6):
-            return tuple(prefix for prefix in ipv6 if prefix.subnet_of(network6))
-    return ()
+def hold_every_public(prefixes: Iterable[Prefix], version: int) -> bool:
+    """Whether ``prefixes`` together hold every public address of IP ``version`` (0.0.0.0/0;
+    0.0.0.0/1 with 128.0.0.0/1; 2000::/3)."""
+    everything = IPv4Network("0.0.0.0/0") if version == 4 else _IPV6_GLOBAL_UNICAST
+    return not _public_left(everything, prefixes)
 
 
 @dataclass(frozen=True, slots=True)
