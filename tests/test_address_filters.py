@@ -50,6 +50,7 @@ from tests.test_config_flow import OPTIONS_STRINGS, RECORD, shown_errors
 from tests.test_records import HOST_V6, v6_sources  # noqa: F401 - a fixture
 
 HEALTH = "binary_sensor.esddns_example_com_dns_up_to_date"
+SECTION = CONF_ADDRESS_FILTERS  # where the filters' errors are said: right above them
 VPN = NEW_PUBLIC  # the address a VPN's exit gives, which the user never wants in DNS
 
 
@@ -90,7 +91,7 @@ async def test_the_options_form_reads_checks_and_keeps_the_filters(
     }
     result = await _submit(hass, entry, **refused["81.2.69.0/33"])
     assert shown_errors(result, OPTIONS_STRINGS) == {
-        "base": "“81.2.69.0/33” is not an IPv4 prefix: write a network such as 81.2.64.0/18, "
+        SECTION: "“81.2.69.0/33” is not an IPv4 prefix: write a network such as 81.2.64.0/18, "
         "or a single address."
     }
     # The form comes back open with what was typed, to be corrected rather than typed again.
@@ -99,12 +100,12 @@ async def test_the_options_form_reads_checks_and_keeps_the_filters(
     typed = {str(k): k.default() for k in result["data_schema"].schema[section].schema.schema}
     assert typed[CONF_IPV4_NEVER] == ["81.2.69.0/33"]
     result = await _submit(hass, entry, **refused["my isp"])
-    assert "“my isp” is not an IPv4 prefix" in shown_errors(result, OPTIONS_STRINGS)["base"]
+    assert "“my isp” is not an IPv4 prefix" in shown_errors(result, OPTIONS_STRINGS)[SECTION]
     result = await _submit(hass, entry, **refused["ipv6-in-ipv4"])
-    assert "“2001:db8::/32” is not an IPv4 prefix" in shown_errors(result, OPTIONS_STRINGS)["base"]
+    assert "“2001:db8::/32” is not an IPv4 prefix" in shown_errors(result, OPTIONS_STRINGS)[SECTION]
     result = await _submit(hass, entry, **refused["ipv4-in-ipv6"])
     assert shown_errors(result, OPTIONS_STRINGS) == {
-        "base": "“81.2.64.0/18” is not an IPv6 prefix: write a network such as "
+        SECTION: "“81.2.64.0/18” is not an IPv6 prefix: write a network such as "
         "2001:db8:1200::/40, or a single address."
     }
 
@@ -116,7 +117,7 @@ async def test_the_options_form_reads_checks_and_keeps_the_filters(
     ):
         result = await _submit(hass, entry, **filters)
         assert shown_errors(result, OPTIONS_STRINGS) == {
-            "base": "These address filters reject every public IPv4 address the sources named "
+            SECTION: "These address filters reject every public IPv4 address the sources named "
             f"in the last detection ({PUBLIC}): nothing would be published until they name "
             "another. Check the prefixes, or submit again to keep them (for a VPN that is up now)."
         }, filters
@@ -287,11 +288,11 @@ async def test_other_options_save_while_the_filter_does_its_job(
     # hold every address are refused, and new filters rejecting all that is seen are a warning.
     result = await _submit(hass, mock_config_entry, ipv4_never=["0.0.0.0/1", "128.0.0.0/1"])
     assert shown_errors(result, OPTIONS_STRINGS) == {
-        "base": "“0.0.0.0/1, 128.0.0.0/1” holds every public IPv4 address: never publishing it "
+        SECTION: "“0.0.0.0/1, 128.0.0.0/1” holds every public IPv4 address: never publishing it "
         "would publish nothing, ever."
     }
     result = await _submit(hass, mock_config_entry, ipv4_never=[f"{VPN}/24"])
-    assert result["errors"] == {"base": "filters_reject_all"}
+    assert result["errors"] == {SECTION: "filters_reject_all"}
     assert mock_config_entry.options[CONF_IPV4_NEVER] == [f"{VPN}/32"]
 
 
@@ -306,10 +307,10 @@ async def test_filters_rejecting_what_is_seen_now_are_kept_when_submitted_again(
     entry = init_integration
     flow = await hass.config_entries.options.async_init(entry.entry_id)
     result = await _submit(hass, entry, flow, ipv4_never=[f"{PUBLIC}/32"])
-    assert result["errors"] == {"base": "filters_reject_all"}
-    assert PUBLIC in shown_errors(result, OPTIONS_STRINGS)["base"]
+    assert result["errors"] == {SECTION: "filters_reject_all"}
+    assert PUBLIC in shown_errors(result, OPTIONS_STRINGS)[SECTION]
     result = await _submit(hass, entry, result, ipv4_only=["93.184.216.0/24"])
-    assert result["errors"] == {"base": "filters_reject_all"}
+    assert result["errors"] == {SECTION: "filters_reject_all"}
     assert CONF_IPV4_NEVER not in entry.options
     result = await _submit(hass, entry, result, ipv4_only=["93.184.216.0/24"])
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -346,7 +347,7 @@ async def test_filters_that_can_never_work_are_refused_and_the_rest_sorted(
     }
     for shown, filters in cases.items():
         result = await _submit(hass, entry, **filters)
-        assert shown_errors(result, OPTIONS_STRINGS)["base"].startswith(shown), filters
+        assert shown_errors(result, OPTIONS_STRINGS)[SECTION].startswith(shown), filters
         # Submitted again, still refused: only a warning about what is seen can be overruled.
         result = await _submit(hass, entry, result, **filters)
         assert result["type"] is FlowResultType.FORM, filters
@@ -473,7 +474,7 @@ async def test_the_record_form_refuses_a_host_address_the_filters_reject(
 
     result = await _submit(hass, entry, ipv6_only=[ISP_56], ipv6_never=["2a01:4f8:c17:3::/64"])
     assert shown_errors(result, OPTIONS_STRINGS) == {
-        "base": "These address filters reject 2a01:4f8:c17:3::10 (2a01:4f8:c17:3::/64), which "
+        SECTION: "These address filters reject 2a01:4f8:c17:3::10 (2a01:4f8:c17:3::/64), which "
         "lab.example.com publishes now: it would never be written. Change the prefixes, or "
         "that record's interface identifier first."
     }
@@ -481,7 +482,7 @@ async def test_the_record_form_refuses_a_host_address_the_filters_reject(
     # Filters that reject the detected address itself: the hosts' addresses come from it, so
     # what is said is that nothing would be published, as a warning (a VPN may be up now).
     result = await _submit(hass, entry, ipv6_never=["2a01:4f8:c17:1::/64"])
-    assert result["errors"] == {"base": "filters_reject_all"}
+    assert result["errors"] == {SECTION: "filters_reject_all"}
 
 
 async def test_a_record_is_checked_while_the_stored_filters_reject_what_is_seen(
@@ -500,7 +501,7 @@ async def test_a_record_is_checked_while_the_stored_filters_reject_what_is_seen(
     await setup_entry(hass, entry)
     assert fake_gandi.writes() == []
     result = await _submit(hass, entry, ipv6_never=[], ipv6_only=["2a01:4f8:c17:1::/124"])
-    assert shown_errors(result, OPTIONS_STRINGS)["base"].startswith(
+    assert shown_errors(result, OPTIONS_STRINGS)[SECTION].startswith(
         "These address filters reject 2a01:4f8:c17:1::10 (2a01:4f8:c17:1::/124), which "
         "nas.example.com publishes now"
     )
@@ -527,7 +528,7 @@ async def test_a_warning_hides_no_refusal_and_confirms_nothing_else(
     result = None
     for _ in range(2):
         result = await _submit(hass, entry, result, **typo)
-        assert shown_errors(result, OPTIONS_STRINGS)["base"].startswith(
+        assert shown_errors(result, OPTIONS_STRINGS)[SECTION].startswith(
             "“2a01:4f8:c17:zz::/64” is not an IPv6 prefix"
         )
     for _ in range(2):
@@ -537,7 +538,7 @@ async def test_a_warning_hides_no_refusal_and_confirms_nothing_else(
         )
     assert entry.options == before
     result = await _submit(hass, entry, result, changes={CONF_QUORUM: 3}, **vpn_up)
-    assert result["errors"] == {"base": "filters_reject_all"}
+    assert result["errors"] == {SECTION: "filters_reject_all"}
     result = await _submit(hass, entry, result, **vpn_up)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -561,7 +562,7 @@ async def test_a_warning_for_ipv4_does_not_waive_a_records_ipv6_host(
     result = None
     for _ in range(2):
         result = await _submit(hass, entry, result, **filters)
-        assert result["errors"] == {"base": "filters_reject_record"}
+        assert result["errors"] == {SECTION: "filters_reject_record"}
         assert result["description_placeholders"]["record"] == "nas.example.com"
     assert CONF_IPV6_ONLY not in entry.options
 
@@ -593,5 +594,5 @@ async def test_filters_that_leave_no_public_address_in_pieces_are_refused(
     public are refused as well, naming them."""
     before = dict(init_integration.options)
     result = await _submit(hass, init_integration, **filters)
-    assert shown in shown_errors(result, OPTIONS_STRINGS)["base"]
+    assert shown in shown_errors(result, OPTIONS_STRINGS)[SECTION]
     assert init_integration.options == before

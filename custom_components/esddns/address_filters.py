@@ -8,7 +8,13 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 
-from .const import CONF_IPV4_NEVER, CONF_IPV4_ONLY, CONF_IPV6_NEVER, CONF_IPV6_ONLY
+from .const import (
+    CONF_ADDRESS_FILTERS,
+    CONF_IPV4_NEVER,
+    CONF_IPV4_ONLY,
+    CONF_IPV6_NEVER,
+    CONF_IPV6_ONLY,
+)
 from .form_errors import FormErrors
 from .records import ManagedRecord
 from .wan import (
@@ -87,6 +93,7 @@ def check_filters(
     to be shown only when nothing else is wrong) the user may confirm by submitting them again.
     Filters saved unchanged are not checked against what is seen: they may be doing their job.
     """
+    # Said on the section: the form shows it right above the filters, not at its top.
     errors, warning = FormErrors(), FormErrors()
     filters: dict[str, list[str]] = {}
     for family, (never_key, only_key) in FILTERS.items():
@@ -94,7 +101,7 @@ def check_filters(
         only = _read(user_input.get(only_key), family, errors)
         if never and hold_every_public(never, _version(family)):
             errors.add(
-                "base",
+                CONF_ADDRESS_FILTERS,
                 "prefix_holds_every_address",
                 prefix=", ".join(map(str, never)),
                 family=family.label,
@@ -102,7 +109,10 @@ def check_filters(
         for prefix in only:
             if not holds_public(prefix):
                 errors.add(
-                    "base", "prefix_holds_no_public", prefix=str(prefix), family=family.label
+                    CONF_ADDRESS_FILTERS,
+                    "prefix_holds_no_public",
+                    prefix=str(prefix),
+                    family=family.label,
                 )
         for key, prefixes in ((never_key, never), (only_key, only)):
             if prefixes:
@@ -116,7 +126,7 @@ def check_filters(
             for record, host in _hosts(records, family, address):
                 if rejected := rejecting(new, host):
                     errors.add(
-                        "base",
+                        CONF_ADDRESS_FILTERS,
                         "filters_reject_record",
                         record=record,
                         address=str(host),
@@ -124,7 +134,7 @@ def check_filters(
                     )
         if public and not any(new.accepts(a) for a in public):
             warning.add(
-                "base",
+                CONF_ADDRESS_FILTERS,
                 "filters_reject_all",
                 family=family.label,
                 addresses=", ".join(map(str, public)),
@@ -153,7 +163,7 @@ def _read(texts: Any, family: Family, errors: FormErrors) -> tuple[Prefix, ...]:
             found.add(parse_prefix(text, _version(family)))
         except InvalidPrefixError:
             errors.add(
-                "base",
+                CONF_ADDRESS_FILTERS,
                 "invalid_prefix",
                 prefix=text,
                 family=family.label,

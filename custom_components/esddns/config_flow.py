@@ -371,10 +371,13 @@ class EsddnsOptionsFlow(OptionsFlow):
             # Filters that reject every address seen (a VPN that is up now) are kept when
             # the user submits them again, having read the addresses named.
             filters = {key: options.get(key) for key in FILTER_KEYS}
-            if errors.errors == {"base": "filters_reject_all"} and filters == self._confirming:
+            if (
+                errors.errors == {CONF_ADDRESS_FILTERS: "filters_reject_all"}
+                and filters == self._confirming
+            ):
                 errors = FormErrors()
             self._confirming = (
-                filters if errors.errors.get("base") == "filters_reject_all" else None
+                filters if errors.errors.get(CONF_ADDRESS_FILTERS) == "filters_reject_all" else None
             )
             if not errors:
                 # Options are applied before the reload, so setup reads the new ones.
