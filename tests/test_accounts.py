@@ -279,8 +279,10 @@ async def test_setting_up_an_account_logs_no_warning(
     warnings = [
         record.getMessage()
         for record in caplog.records
-        # The loader's "custom integration not tested by Home Assistant" is about every one.
-        if record.levelno >= logging.WARNING and record.name != "homeassistant.loader"
+        # The loader's "custom integration not tested by Home Assistant" is about every one;
+        # asyncio's debug mode says "Executing <Task…> took 0.105 seconds" of a busy machine.
+        if record.levelno >= logging.WARNING
+        and record.name not in ("homeassistant.loader", "asyncio")
     ]
     assert warnings == []
     devices = dr.async_get(hass)

@@ -20,6 +20,7 @@ from syrupy.assertion import SnapshotAssertion
 
 import custom_components.esddns as integration
 from custom_components.esddns.const import DOMAIN
+from custom_components.esddns.detection import DetectionSettings
 from custom_components.esddns.wan import consensus
 from devtools.fakes.gandi import FakeGandi
 from tests.integration import (
@@ -194,3 +195,32 @@ def test_no_module_passes_for_a_repairs_platform() -> None:
         platform = importlib.import_module("custom_components.esddns.repairs")
         assert hasattr(platform, "async_create_fix_flow")
     assert (package / "issues.py").exists()
+
+
+async def test_detection_repairs_of_settings_no_account_has_are_dropped_at_start(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    """Options changed while Home Assistant was stopped leave "sources disagree" and router
+    repairs of settings nobody uses: they go at the next start; the current settings' ones,
+    and the other kinds of repair, stay until their own cause is gone."""
+    current = DetectionSettings.from_options(mock_config_entry.options).fingerprint
+    ids = {
+        "old_disagree": "sources_disagree_0123456789_ipv4",
+        "old_router": "router_0123456789_ipv4_entity:sensor.router_wan_ip",
+        "disagree": f"sources_disagree_{current}_ipv4",
+        "router": f"router_{current}_ipv4_entity:sensor.router_wan_ip",
+        "token": f"token_expiring_{mock_config_entry.entry_id}",
+    }
+    for issue_id in ids.values():
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="sources_disagree",
+        )
+    mock_config_entry.add_to_hass(hass)
+    assert await integration.async_setup(hass, {})
+    left = {issue_id for (domain, issue_id) in issue_registry.issues if domain == DOMAIN}
+    assert left == {ids["disagree"], ids["router"], ids["token"]}

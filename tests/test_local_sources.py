@@ -18,10 +18,12 @@ from custom_components.esddns.const import (
     CONF_ENTITY_SOURCES,
     CONF_INTERFACE_SOURCE,
     CONF_IPV4_NEVER,
+    CONF_IPV6_NEVER,
     CONF_QUORUM,
     CONF_STUN_SERVERS,
     DOMAIN,
 )
+from custom_components.esddns.detection import DetectionSettings
 from custom_components.esddns.wan import (
     Family,
     SourceFailure,
@@ -68,6 +70,12 @@ async def test_router_entity_is_one_vote(
         assert (outcome.status, outcome.address) == (status, None)
         assert detail in outcome.detail
         assert hass.states.get(PUBLIC_IPV4).state == STATE_UNAVAILABLE  # one vote is not two
+
+    # The router's integration removed (its entity gone): a failure that says so.
+    hass.states.async_remove(ROUTER)
+    await entry.runtime_data.detection.async_refresh()
+    outcome = _outcome(entry, f"entity:{ROUTER}")
+    assert (outcome.status, outcome.detail) == ("error", f"{ROUTER} does not exist")
 
 
 @pytest.mark.parametrize(
@@ -266,6 +274,28 @@ async def test_the_host_address_the_filters_let_through_is_its_vote(
         "filtered",
         NEW_PUBLIC,
     )
+
+
+async def test_the_host_ipv6_address_the_filters_let_through_is_chosen(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Among the host's global IPv6 addresses (a VPN's first, one Home Assistant's data
+    garbles), the ISP's one the filters let through is the one it votes with."""
+    monkeypatch.setattr(local_sources, "IF_INET6", tmp_path / "missing")
+    v6 = [
+        {"address": "2001:67c:2e8::1", "flowinfo": 0, "scope_id": 0, "network_prefix": 64},
+        {"address": "not-an-address", "flowinfo": 0, "scope_id": 0, "network_prefix": 64},
+        {"address": "2a01:4f8:c17:1::1", "flowinfo": 0, "scope_id": 0, "network_prefix": 64},
+    ]
+    adapters = [{**_adapter("eth0", []), "ipv6": v6}]
+    settings = DetectionSettings.from_options({CONF_IPV6_NEVER: ["2001:67c:2e8::/48"]})
+    policies = {family: settings.policy(family) for family in Family}
+    read = local_sources.local_handlers(hass, policies)[SourceKind.INTERFACE]
+    with patch.object(local_sources.network, "async_get_adapters", return_value=adapters):
+        assert str(await read(interface_source(), Family.IPV6)) == "2a01:4f8:c17:1::1"
+        # Without filters, the first public one.
+        read = local_sources.local_handlers(hass)[SourceKind.INTERFACE]
+        assert str(await read(interface_source(), Family.IPV6)) == "2001:67c:2e8::1"
 
 
 async def test_scoreboard_survives_a_restart_and_rounds_ask_fewer(

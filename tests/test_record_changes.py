@@ -10,13 +10,13 @@ from types import MappingProxyType
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigSubentry
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry, ConfigSubentryData
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 import pytest_socket  # type: ignore[import-untyped]
 
-from custom_components.esddns.const import CONF_STUN_SERVERS
+from custom_components.esddns.const import CONF_STUN_SERVERS, DOMAIN
 from custom_components.esddns.diagnostics import async_get_config_entry_diagnostics
 from custom_components.esddns.sharing import DATA_DETECTION
 from devtools.fakes.gandi import FakeGandi
@@ -175,3 +175,41 @@ async def test_an_account_deleted_while_a_record_change_is_applied(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert _errors(caplog) == []
     assert not hass.data[DATA_DETECTION].shared
+
+
+# ----- a record stored with settings no form accepts (edited by hand, or an old bug) ----------
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        ({"interface_id": "not an id", "record_types": ["AAAA"]}, "'not an id' is not an"),
+        ({"interface_id": "::10", "ipv6_prefix_length": 40, "record_types": ["AAAA"]}, "40 bits"),
+        ({"record_types": []}, "no record type"),
+        ({"interface_id": "::10", "record_types": ["A"]}, "an interface identifier without AAAA"),
+        ({"ttl": 12}, "TTL"),
+        ({"record_types": None}, "incomplete settings"),
+    ],
+    ids=["bad-id", "prefix-40", "no-type", "id-without-aaaa", "ttl-12", "types-none"],
+)
+async def test_a_record_stored_unusable_is_left_out_with_a_repair(
+    hass: HomeAssistant,
+    fake_gandi: FakeGandi,
+    public_sources: PublicSources,
+    data: dict[str, Any],
+    detail: str,
+) -> None:
+    """A record whose stored settings no form would accept gets a repair naming it and why;
+    the account loads, and its other record is written."""
+    bad = record_subentry("example.com", "lab", ["A"])
+    bad = ConfigSubentryData(**{**bad, "data": {**bad["data"], **data}})
+    home = record_subentry("example.com", "home", ["A"])
+    entry = make_entry(fake_gandi, public_sources, subentries=[home, bad])
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    (issue,) = [i for (d, _), i in ir.async_get(hass).issues.items() if d == DOMAIN]
+    assert issue.translation_key == "record_unusable"
+    assert issue.translation_placeholders["record"] == "lab.example.com"
+    assert detail in issue.translation_placeholders["detail"]
+    assert fake_gandi.get_rrset("example.com", "home", "A").values == [PUBLIC]
+    assert [w.path.rsplit("/", 2)[-2] for w in fake_gandi.writes()] == ["home"]
