@@ -122,7 +122,8 @@ def check_filters(
         if (set(new.never), set(new.only)) == (set(before.never), set(before.only)):
             continue
         public = sorted(a for a in seen.get(family, ()) if new.rejects(a) is None)
-        for address in (a for a in public if new.accepts(a)):
+        accepted = [a for a in public if new.accepts(a)]
+        for address in accepted:
             for record, host in _hosts(records, family, address):
                 if rejected := rejecting(new, host):
                     errors.add(
@@ -132,7 +133,7 @@ def check_filters(
                         address=str(host),
                         prefixes=rejected,
                     )
-        if public and not any(new.accepts(a) for a in public):
+        if public and not accepted:
             warning.add(
                 CONF_ADDRESS_FILTERS,
                 "filters_reject_all",

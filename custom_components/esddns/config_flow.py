@@ -371,14 +371,11 @@ class EsddnsOptionsFlow(OptionsFlow):
             # Filters that reject every address seen (a VPN that is up now) are kept when
             # the user submits them again, having read the addresses named.
             filters = {key: options.get(key) for key in FILTER_KEYS}
-            if (
-                errors.errors == {CONF_ADDRESS_FILTERS: "filters_reject_all"}
-                and filters == self._confirming
-            ):
+            # check_options says the warning only alone, when nothing else is wrong.
+            warned = errors.errors == {CONF_ADDRESS_FILTERS: "filters_reject_all"}
+            if warned and filters == self._confirming:
                 errors = FormErrors()
-            self._confirming = (
-                filters if errors.errors.get(CONF_ADDRESS_FILTERS) == "filters_reject_all" else None
-            )
+            self._confirming = filters if warned else None
             if not errors:
                 # Options are applied before the reload, so setup reads the new ones.
                 self.hass.config_entries.async_update_entry(self.config_entry, options=options)
